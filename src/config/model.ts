@@ -1,0 +1,233 @@
+// The parsed configuration: plain data, produced by the parser and consumed by the runtime.
+// Defaults sections are ProxyConfig objects too; a proxy starts as a deep copy of the defaults
+// section it inherits from, then its own lines apply on top (configuration.txt 4).
+import type { ParsedAddress } from '../net/address.js';
+import type { BalanceConfig, HashTypeConfig } from '../lb/config.js';
+
+export interface Where { file: string; line: number }
+
+export interface StatsSocketConfig {
+  where: Where;
+  address: ParsedAddress;
+  addressText: string;
+  level: 'user' | 'operator' | 'admin';
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  user?: string;
+  group?: string;
+  exposeFdListeners: boolean;
+  name?: string;
+  maxconn?: number;
+  backlog?: number;
+  v4v6?: boolean;
+  v6only?: boolean;
+}
+
+export interface GlobalConfig {
+  daemon: boolean;
+  pidfile?: string;
+  maxconn: number;            // 0 = not set (computed)
+  maxconnSet: boolean;
+  nbthread: number;
+  statsSockets: StatsSocketConfig[];
+  statsTimeout: number;       // ms
+  statsMaxconn: number;
+  ulimitN: number;
+  tune: { bufsize: number; maxrewrite: number; httpMaxhdr: number };
+  hardStopAfter?: number;
+  grace: number;
+  uid?: number;
+  gid?: number;
+  user?: string;
+  group?: string;
+  chroot?: string;
+  localpeer?: string;
+  node: string;
+  description?: string;
+  defaultPath?: { mode: 'current' | 'config' | 'parent' | 'origin'; origin?: string };
+  pp2NeverSendLocal: boolean;
+  quiet: boolean;
+}
+
+export interface BindConfig {
+  where: Where;
+  addressText: string;
+  address: ParsedAddress;
+  name?: string;
+  id?: number;
+  maxconn: number;            // 0 = none
+  backlog: number;            // 0 = default
+  v4v6: boolean;
+  v6only: boolean;
+  acceptProxy: boolean;
+  deferAccept: boolean;
+  tfo: boolean;
+  interface?: string;
+  mode?: number;              // unix socket permissions
+  uid?: number;
+  gid?: number;
+  user?: string;
+  group?: string;
+}
+
+export interface ProxyV2Options { ssl: boolean; certCn: boolean; sslCipher: boolean; certSig: boolean; certKey: boolean; authority: boolean; crc32c: boolean; uniqueId: boolean }
+
+/** Server settings shared by `server`, `default-server` and `server-template`. */
+export interface ServerOptions {
+  weight: number;
+  maxconn: number;
+  maxqueue: number;
+  minconn: number;
+  backup: boolean;
+  disabled: boolean;
+  id?: number;
+  slowstart: number;          // ms
+  sendProxy: 0 | 1 | 2;
+  proxyV2Options?: ProxyV2Options;
+  source?: SourceConfig;
+  hashKey: 'id' | 'addr' | 'addr-port';
+  tcpka?: boolean;
+}
+
+export interface ServerConfig extends ServerOptions {
+  where: Where;
+  name: string;
+  addressText: string;
+  address: ParsedAddress;
+  /** resolved IP when the address was a host name resolved at start-up */
+  resolved?: string;
+}
+
+export interface SourceConfig {
+  address: ParsedAddress;
+  addressText: string;
+  /** usesrc client / clientip / <addr> (transparent proxy) is not supported: rejected at parse time */
+}
+
+export interface Timeouts {
+  client?: number;
+  server?: number;
+  connect?: number;
+  queue?: number;
+  tunnel?: number;
+  clientFin?: number;
+  serverFin?: number;
+}
+
+export interface ProxyOptions {
+  abortonclose: boolean;
+  allbackups: boolean;
+  clitcpka: boolean;
+  srvtcpka: boolean;
+  nolinger: boolean;
+  redispatch: boolean;
+  redispatchInterval: number; // -1 (default): on the last retry; P > 0: every Pth retry; -N: on the Nth retry before the last
+}
+
+export type ProxyKind = 'defaults' | 'frontend' | 'backend' | 'listen';
+
+export interface ProxyConfig {
+  kind: ProxyKind;
+  name: string;
+  where: Where;
+  id?: number;
+  mode: 'tcp' | 'http';
+  modeWhere?: Where;
+  disabled: boolean;
+  description?: string;
+  binds: BindConfig[];
+  servers: ServerConfig[];
+  defaultServer: ServerOptions;
+  defaultBackend?: { name: string; where: Where };
+  balance?: BalanceConfig;
+  balanceWhere?: Where;
+  hashType?: HashTypeConfig;
+  hashBalanceFactor: number;
+  maxconn: number;            // frontend maxconn; 0 = not set
+  backlog: number;
+  fullconn: number;           // 0 = computed
+  retries: number;
+  timeouts: Timeouts;
+  options: ProxyOptions;
+  source?: SourceConfig;
+  /** The named defaults section this one was built from, if any (for `from`). */
+  from?: string;
+}
+
+export interface Config {
+  files: string[];
+  global: GlobalConfig;
+  proxies: ProxyConfig[];    // frontends, backends, listens in declaration order
+  defaults: Map<string, ProxyConfig>;
+}
+
+export function newGlobalConfig(): GlobalConfig {
+  return {
+    daemon: false,
+    maxconn: 0,
+    maxconnSet: false,
+    nbthread: 1,
+    statsSockets: [],
+    statsTimeout: 10_000,
+    statsMaxconn: 10,
+    ulimitN: 0,
+    tune: { bufsize: 16384, maxrewrite: 1024, httpMaxhdr: 101 },
+    grace: 0,
+    node: '',
+    pp2NeverSendLocal: false,
+    quiet: false,
+  };
+}
+
+export function newServerOptions(): ServerOptions {
+  return {
+    weight: 1, maxconn: 0, maxqueue: 0, minconn: 0, backup: false, disabled: false,
+    slowstart: 0, sendProxy: 0, hashKey: 'id',
+  };
+}
+
+export function newProxyConfig(kind: ProxyKind, name: string, where: Where): ProxyConfig {
+  return {
+    kind, name, where,
+    mode: 'tcp',
+    disabled: false,
+    binds: [],
+    servers: [],
+    defaultServer: newServerOptions(),
+    hashBalanceFactor: 0,
+    maxconn: 0,
+    backlog: 0,
+    fullconn: 0,
+    retries: 3,
+    timeouts: {},
+    options: { abortonclose: false, allbackups: false, clitcpka: false, srvtcpka: false, nolinger: false, redispatch: false, redispatchInterval: -1 },
+  };
+}
+
+/** A proxy section inherits everything a defaults section may hold. */
+export function inheritFromDefaults(kind: ProxyKind, name: string, where: Where, def: ProxyConfig | undefined): ProxyConfig {
+  const px = newProxyConfig(kind, name, where);
+  if (!def) return px;
+  px.mode = def.mode;
+  px.modeWhere = def.modeWhere;
+  px.disabled = def.disabled;
+  px.defaultServer = structuredClone(def.defaultServer);
+  if (kind !== 'backend' && def.defaultBackend) px.defaultBackend = { ...def.defaultBackend };
+  if (kind !== 'frontend') {
+    if (def.balance) px.balance = structuredClone(def.balance);
+    px.balanceWhere = def.balanceWhere;
+    if (def.hashType) px.hashType = structuredClone(def.hashType);
+    px.hashBalanceFactor = def.hashBalanceFactor;
+    px.fullconn = def.fullconn;
+    px.retries = def.retries;
+    if (def.source) px.source = structuredClone(def.source);
+  }
+  if (kind !== 'backend') {
+    px.maxconn = def.maxconn;
+    px.backlog = def.backlog;
+  }
+  px.timeouts = { ...def.timeouts };
+  px.options = { ...def.options };
+  return px;
+}

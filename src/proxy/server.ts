@@ -1,0 +1,182 @@
+// A server at run time: its settings, administrative and operational state, load and queue.
+import type { ServerConfig, SourceConfig, ProxyV2Options } from '../config/model.js';
+import type { LbServer } from '../lb/types.js';
+import { Counters } from './counters.js';
+import { WaitQueue, type Waiter } from './queue.js';
+import type { Backend } from './proxy.js';
+
+export interface PendingConn extends Waiter {
+  /** called when a slot is granted on `srv` */
+  grant(srv: Server): void;
+}
+
+export type ServerAdmin = 'ready' | 'drain' | 'maint';
+
+export class Server implements LbServer {
+  readonly name: string;
+  readonly puid: number;
+  readonly backup: boolean;
+  readonly cfg: ServerConfig;
+  readonly backend: Backend;
+  /** address used to connect: ip text or unix path; '' for "use the client's destination" */
+  host: string;
+  port: number;
+  portOffset?: '+' | '-';
+  readonly isUnix: boolean;
+  /** weight set by configuration or CLI (0..256) */
+  uweight: number;
+  /** weight as configured at start-up (the CLI's "initial weight") */
+  readonly iweight: number;
+  eweight: number;
+  cur = 0;
+  maxconn: number;
+  readonly minconn: number;
+  readonly maxqueue: number;
+  admin: ServerAdmin;
+  /** operational state; always UP until health checks exist */
+  up = true;
+  readonly counters = new Counters();
+  readonly queue = new WaitQueue<PendingConn>();
+  hashKey: number;
+  lb: unknown = undefined;
+  readonly sendProxy: 0 | 1 | 2;
+  readonly ppOpts?: ProxyV2Options;
+  readonly source?: SourceConfig;
+  /** slow-start ramp: time the server came back, 0 when not ramping */
+  private rampStart = 0;
+  private rampTimer: NodeJS.Timeout | undefined;
+  lastChange = Date.now();
+
+  constructor(cfg: ServerConfig, backend: Backend) {
+    this.cfg = cfg;
+    this.backend = backend;
+    this.name = cfg.name;
+    this.puid = cfg.id!;
+    this.backup = cfg.backup;
+    this.isUnix = cfg.address.family === 'unix';
+    this.host = cfg.resolved ?? cfg.address.host;
+    if (!this.isUnix && this.host === '') this.host = '';
+    this.port = cfg.address.port;
+    this.portOffset = cfg.address.portOffset;
+    this.uweight = cfg.weight;
+    this.iweight = cfg.weight;
+    this.eweight = cfg.weight;
+    this.maxconn = cfg.maxconn;
+    this.minconn = cfg.minconn;
+    this.maxqueue = cfg.maxqueue;
+    this.admin = cfg.disabled ? 'maint' : 'ready';
+    this.sendProxy = cfg.sendProxy;
+    this.ppOpts = cfg.proxyV2Options;
+    this.source = cfg.source;
+    this.hashKey = this.computeHashKey();
+  }
+
+  computeHashKey(): number {
+    switch (this.cfg.hashKey) {
+      case 'id': return this.puid;
+      case 'addr': return hashText(this.host);
+      case 'addr-port': return hashText(`${this.host}:${this.port}`);
+    }
+  }
+
+  usable(): boolean {
+    return this.up && this.admin === 'ready' && this.eweight > 0;
+  }
+
+  /** Effective connection limit: minconn/maxconn/fullconn ramp and slow-start (configuration.txt fullconn, slowstart). */
+  dynMaxconn(): number {
+    if (!this.maxconn) return 0;
+    let max = this.maxconn;
+    if (this.minconn && this.minconn < this.maxconn) {
+      const full = this.backend.fullconn();
+      if (full > 0) {
+        max = Math.ceil((this.backend.counters.cur * this.maxconn) / full);
+        max = Math.max(this.minconn, Math.min(max, this.maxconn));
+      }
+    }
+    if (this.rampStart) {
+      const ratio = Math.min(1, (Date.now() - this.rampStart) / Math.max(1, this.cfg.slowstart));
+      max = Math.max(1, Math.ceil(max * ratio));
+    }
+    return max;
+  }
+
+  isFull(): boolean {
+    const m = this.dynMaxconn();
+    return m > 0 && this.cur >= m;
+  }
+
+  /** Room in this server's queue (maxqueue 0 = unlimited). */
+  queueHasRoom(): boolean {
+    return !this.maxqueue || this.queue.length < this.maxqueue;
+  }
+
+  /** Operational status word as HAProxy shows it. */
+  statusText(): string {
+    if (this.admin === 'maint') return 'MAINT';
+    if (!this.up) return 'DOWN';
+    if (this.admin === 'drain') return 'DRAIN';
+    if (this.eweight === 0 && this.uweight === 0) return 'NOLB';
+    return 'UP';
+  }
+
+  setAdmin(state: ServerAdmin): void {
+    if (state === this.admin) return;
+    const wasServing = this.admin === 'ready';
+    const wasMaint = this.admin === 'maint';
+    this.admin = state;
+    this.lastChange = Date.now();
+    if (wasMaint && state !== 'maint') this.startRamp();
+    if (state === 'maint') this.stopRamp();
+    this.updateWeight();
+    if (wasServing !== (state === 'ready')) this.backend.serverStateChanged(this);
+  }
+
+  setWeight(w: number): void {
+    this.uweight = w;
+    this.updateWeight();
+  }
+
+  updateWeight(): void {
+    let w = this.admin === 'ready' ? this.uweight : 0;
+    if (this.rampStart && w > 0) {
+      const ratio = Math.min(1, (Date.now() - this.rampStart) / Math.max(1, this.cfg.slowstart));
+      w = Math.max(1, Math.ceil(w * ratio));
+    }
+    if (w !== this.eweight) {
+      this.eweight = w;
+      this.backend.rebuildLb();
+    }
+    // A freed or enlarged slot may serve queued streams.
+    this.backend.dispatchQueues(this);
+  }
+
+  private startRamp(): void {
+    if (!this.cfg.slowstart) return;
+    this.rampStart = Date.now();
+    const step = Math.max(10, Math.floor(this.cfg.slowstart / 20));
+    this.stopTimer();
+    this.rampTimer = setInterval(() => {
+      if (Date.now() - this.rampStart >= this.cfg.slowstart) this.stopRamp();
+      this.updateWeight();
+    }, step);
+    this.rampTimer.unref();
+  }
+
+  private stopRamp(): void {
+    this.rampStart = 0;
+    this.stopTimer();
+  }
+
+  private stopTimer(): void {
+    if (this.rampTimer) { clearInterval(this.rampTimer); this.rampTimer = undefined; }
+  }
+
+  dispose(): void { this.stopTimer(); }
+}
+
+function hashText(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) >>> 0;
+  return h;
+}

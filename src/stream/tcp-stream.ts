@@ -1,0 +1,455 @@
+// A TCP-mode stream: client connection ⇄ server connection, full duplex with half-close,
+// HAProxy's timeouts, queueing, retries and redispatch, optional PROXY protocol on both sides.
+import net from 'node:net';
+import type { Runtime, BindListener } from '../proxy/runtime.js';
+import type { Proxy } from '../proxy/proxy.js';
+import type { Server, PendingConn } from '../proxy/server.js';
+import { parseProxyHeader, buildProxyV1, buildProxyV2, type ProxyInfo } from '../net/proxy-protocol.js';
+import { plainAddress } from '../net/address.js';
+import { sourceKey } from '../lb/config.js';
+
+/** Termination state letters (configuration.txt 8.5): who ended it, and in which phase. */
+export type TermCause = '-' | 'C' | 'S' | 'P' | 'I' | 'R' | 'K' | 'c' | 's' | 'D' | 'L';
+export type TermPhase = '-' | 'R' | 'Q' | 'C' | 'H' | 'D' | 'L' | 'T';
+
+const MAX_PENDING_BYTES = 1 << 20;
+
+export class TcpStream implements PendingConn {
+  readonly rt: Runtime;
+  readonly listener: BindListener;
+  readonly fe: Proxy;
+  be: Proxy | undefined;
+  readonly cli: net.Socket;
+  srv: net.Socket | undefined;
+  server: Server | undefined;
+  /** client and original destination addresses (possibly from a PROXY header) */
+  src = ''; srcPort = 0; dst = ''; dstPort = 0;
+  proxyInfo: ProxyInfo | undefined;
+  dequeued = true;
+  queuedAt = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private cliEnded = false;
+  private srvEnded = false;
+  private cliShut = false;   // we sent FIN to the client
+  private srvShut = false;   // we sent FIN to the server
+  private closed = false;
+  private phase: TermPhase = 'R';
+  termCause: TermCause = '-';
+  termPhase: TermPhase = '-';
+  retriesLeft = 0;
+  private attempt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private queuedOn: Server | undefined;
+  readonly acceptedAt = Date.now();
+  bytesIn = 0;
+  bytesOut = 0;
+  /** server connection established */
+  private connected = false;
+
+  constructor(rt: Runtime, listener: BindListener, cli: net.Socket) {
+    this.rt = rt;
+    this.listener = listener;
+    this.fe = listener.proxy;
+    this.cli = cli;
+    this.src = plainAddress(cli.remoteAddress);
+    this.srcPort = cli.remotePort ?? 0;
+    this.dst = plainAddress(cli.localAddress);
+    this.dstPort = cli.localPort ?? 0;
+  }
+
+  start(): void {
+    const cli = this.cli;
+    const fe = this.fe;
+    cli.on('error', (e) => this.guard(() => this.onCliError(e)));
+    cli.on('close', () => this.guard(() => this.onCliClose()));
+    if (fe.cfg.options.clitcpka) cli.setKeepAlive(true);
+    cli.setNoDelay(true);
+    const tmo = fe.cfg.timeouts.client;
+    if (tmo) { cli.setTimeout(tmo); cli.on('timeout', () => this.guard(() => this.onCliTimeout())); }
+    if (this.listener.cfg.acceptProxy) {
+      this.readProxyHeader();
+    } else {
+      this.startStream();
+    }
+  }
+
+  /** Runs a handler so that an exception ends this stream, never the process. */
+  private guard(fn: () => void): void {
+    try { fn(); } catch (e) {
+      this.rt.internalError(e);
+      this.terminate('I', this.phase);
+    }
+  }
+
+  // ---------------------------------------------------------------- PROXY header on accept
+  private readProxyHeader(): void {
+    let buf: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => this.guard(() => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      const r = parseProxyHeader(buf);
+      if (r.status === 'incomplete') return;
+      this.cli.removeListener('data', onData);
+      this.cli.removeListener('end', onEnd);
+      if (r.status === 'error') {
+        this.fe.feCounters.failedReq++;
+        this.listener.counters.failedReq++;
+        this.rt.debug(`${this.fe.name}: invalid PROXY header from ${this.src}:${this.srcPort}: ${r.reason}`);
+        this.terminate('P', 'R');
+        return;
+      }
+      this.proxyInfo = r.info;
+      if (r.info.command === 'PROXY' && (r.info.family === 'TCP4' || r.info.family === 'TCP6')) {
+        this.src = plainAddress(r.info.srcAddr); this.srcPort = r.info.srcPort ?? 0;
+        this.dst = plainAddress(r.info.dstAddr); this.dstPort = r.info.dstPort ?? 0;
+      }
+      this.cli.pause();
+      if (buf.length > r.length) this.pushPending(buf.subarray(r.length));
+      this.startStream();
+    });
+    const onEnd = (): void => this.guard(() => {
+      this.fe.feCounters.failedReq++;
+      this.listener.counters.failedReq++;
+      this.terminate('C', 'R');
+    });
+    this.cli.on('data', onData);
+    this.cli.once('end', onEnd);
+    this.cli.resume();
+  }
+
+  // ---------------------------------------------------------------- backend and server choice
+  private startStream(): void {
+    const be = this.fe.isBackend ? this.fe : this.fe.defaultBackend;
+    if (!be || be.stopped) {
+      this.terminate('P', 'R');
+      return;
+    }
+    this.be = be;
+    be.counters.enter();
+    this.retriesLeft = be.cfg.retries;
+    // read what the client sends while we look for a server, within bounds
+    this.cli.on('data', this.onCliDataPending);
+    this.cli.on('end', this.onCliEndEarly);
+    this.cli.resume();
+    this.phase = 'Q';
+    this.assign(null);
+  }
+
+  private onCliDataPending = (chunk: Buffer): void => {
+    this.pushPending(chunk);
+  };
+
+  private pushPending(chunk: Buffer): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= MAX_PENDING_BYTES) this.cli.pause();
+  }
+
+  private onCliEndEarly = (): void => this.guard(() => {
+    this.cliEnded = true;
+    if (this.be?.cfg.options.abortonclose && !this.connected) {
+      this.be.counters.cliAborts++;
+      this.fe.feCounters.cliAborts++;
+      this.terminate('C', this.phase);
+    }
+  });
+
+  private assign(avoid: Server | null): void {
+    const be = this.be!;
+    const r = be.assign({ src: this.src, key: be.cfg.balance?.algo === 'source' ? sourceKey(this.src) : null }, avoid, this);
+    switch (r.kind) {
+      case 'assigned':
+        this.server = r.server;
+        this.connect();
+        return;
+      case 'queued': {
+        this.phase = 'Q';
+        this.queuedOn = r.server;
+        const qt = be.cfg.timeouts.queue ?? be.cfg.timeouts.connect;
+        if (qt) this.setTimer(qt, () => {
+          be.unqueue(this, this.queuedOn);
+          this.terminate('s', 'Q');
+        });
+        return;
+      }
+      case 'none':
+        this.terminate('S', 'C');
+        return;
+    }
+  }
+
+  /** Called by the backend when a queued stream gets a slot on `srv`. */
+  grant(srv: Server): void {
+    this.guard(() => {
+      this.clearTimer();
+      this.queuedOn = undefined;
+      if (this.closed) { this.be!.release(srv); return; }
+      this.server = srv;
+      this.connect();
+    });
+  }
+
+  // ---------------------------------------------------------------- server connection
+  private connect(): void {
+    const be = this.be!;
+    const s = this.server!;
+    this.phase = 'C';
+    this.attempt++;
+    let host = s.host;
+    let port = s.port;
+    if (!s.isUnix) {
+      if (host === '' || host === '0.0.0.0' || host === '::') host = this.dst;
+      if (!s.cfg.address.hasPort) port = this.dstPort;
+      else if (s.portOffset === '+') port = this.dstPort + s.port;
+      else if (s.portOffset === '-') port = this.dstPort - s.port;
+    }
+    const src = s.source ?? be.cfg.source;
+    const opts: net.NetConnectOpts = s.isUnix
+      ? { path: host, allowHalfOpen: true }
+      : {
+          host, port, allowHalfOpen: true, noDelay: true,
+          ...(src ? { localAddress: src.address.host || undefined, localPort: src.address.port || undefined } : {}),
+        };
+    const sock = net.connect(opts);
+    this.srv = sock;
+    if (be.cfg.options.srvtcpka || s.cfg.tcpka) sock.setKeepAlive(true);
+    const ct = be.cfg.timeouts.connect;
+    if (ct) this.setTimer(ct, () => { sock.destroy(); this.connectFailed('timeout'); });
+    sock.once('connect', () => this.guard(() => this.onConnected(sock)));
+    sock.on('error', (e) => this.guard(() => {
+      if (!this.connected && this.srv === sock) this.connectFailed(e.message);
+      else this.onSrvError(e);
+    }));
+  }
+
+  private connectFailed(_why: string): void {
+    if (this.closed) return;
+    this.clearTimer();
+    const be = this.be!;
+    const s = this.server!;
+    const sock = this.srv;
+    this.srv = undefined;
+    sock?.removeAllListeners();
+    sock?.on('error', () => {});
+    sock?.destroy();
+    s.counters.failedConns++;
+    be.counters.failedConns++;
+    if (this.retriesLeft <= 0) {
+      be.release(s);
+      this.server = undefined;
+      this.terminate('S', 'C');
+      return;
+    }
+    const retryNo = be.cfg.retries - this.retriesLeft + 1;
+    this.retriesLeft--;
+    s.counters.retries++;
+    be.counters.retries++;
+    const o = be.cfg.options;
+    const iv = o.redispatchInterval;
+    const redispatch = o.redispatch && (iv > 0 ? retryNo % iv === 0 : retryNo === be.cfg.retries + 1 + iv);
+    if (redispatch && be.usableServers() > 1) {
+      be.release(s);
+      this.server = undefined;
+      s.counters.redispatches++;
+      be.counters.redispatches++;
+      this.assign(s);
+      return;
+    }
+    // turn-around timer before retrying the same server
+    const wait = Math.min(be.cfg.timeouts.connect ?? 1000, 1000);
+    this.setTimer(wait, () => this.connect());
+  }
+
+  private onConnected(sock: net.Socket): void {
+    if (this.closed) { sock.destroy(); return; }
+    this.clearTimer();
+    this.connected = true;
+    this.phase = 'D';
+    const be = this.be!;
+    const s = this.server!;
+    if (s.sendProxy) sock.write(this.buildProxyHeader(s, sock));
+    // flush what the client sent meanwhile
+    this.cli.removeListener('data', this.onCliDataPending);
+    this.cli.removeListener('end', this.onCliEndEarly);
+    for (const b of this.pending) { this.countIn(b.length); sock.write(b); }
+    this.pending = [];
+    this.pendingBytes = 0;
+    // idle timeouts: tunnel supersedes client/server once established
+    const tun = be.cfg.timeouts.tunnel;
+    const ct = tun ?? this.fe.cfg.timeouts.client;
+    const st = tun ?? be.cfg.timeouts.server;
+    this.cli.setTimeout(ct ?? 0);
+    sock.setTimeout(st ?? 0);
+    sock.on('timeout', () => this.guard(() => this.onSrvTimeout()));
+    sock.on('close', () => this.guard(() => this.onSrvClose()));
+    // client → server
+    this.cli.on('data', (chunk: Buffer) => {
+      this.countIn(chunk.length);
+      if (!sock.write(chunk)) this.cli.pause();
+    });
+    sock.on('drain', () => this.cli.resume());
+    // server → client
+    sock.on('data', (chunk: Buffer) => {
+      this.countOut(chunk.length);
+      if (!this.cli.write(chunk)) sock.pause();
+    });
+    this.cli.on('drain', () => sock.resume());
+    this.cli.on('end', () => this.guard(() => this.onCliEnd()));
+    sock.on('end', () => this.guard(() => this.onSrvEnd()));
+    if (this.cliEnded) this.onCliEnd();
+    else this.cli.resume();
+    sock.resume();
+  }
+
+  private buildProxyHeader(s: Server, sock: net.Socket): Buffer {
+    const info = this.proxyInfo;
+    const local = info !== undefined && info.command === 'LOCAL';
+    const v6 = net.isIPv6(this.src) || net.isIPv6(this.dst);
+    const known = this.src !== '' && this.dst !== '' && (net.isIP(this.src) !== 0);
+    const family = !known ? 'UNKNOWN' : v6 ? 'TCP6' : 'TCP4';
+    const toV6 = (a: string): string => (net.isIPv4(a) ? `::ffff:${a}` : a);
+    const src = family === 'TCP6' ? toV6(this.src) : this.src;
+    const dst = family === 'TCP6' ? toV6(this.dst) : this.dst;
+    if (s.sendProxy === 1) {
+      return buildProxyV1(family === 'UNKNOWN' ? { family } : { family, srcAddr: src, dstAddr: dst, srcPort: this.srcPort, dstPort: this.dstPort });
+    }
+    const cmd = local && !this.rt.global.pp2NeverSendLocal ? 'LOCAL' : 'PROXY';
+    void sock;
+    return buildProxyV2(
+      family === 'UNKNOWN' ? { command: cmd, family } : { command: cmd, family, srcAddr: src, dstAddr: dst, srcPort: this.srcPort, dstPort: this.dstPort },
+      [],
+      { crc32c: s.ppOpts?.crc32c ?? false },
+    );
+  }
+
+  private countIn(n: number): void {
+    this.bytesIn += n;
+    this.fe.feCounters.bytesIn += n;
+    this.listener.counters.bytesIn += n;
+    if (this.be) this.be.counters.bytesIn += n;
+    if (this.server) this.server.counters.bytesIn += n;
+  }
+
+  private countOut(n: number): void {
+    this.bytesOut += n;
+    this.fe.feCounters.bytesOut += n;
+    this.listener.counters.bytesOut += n;
+    if (this.be) this.be.counters.bytesOut += n;
+    if (this.server) this.server.counters.bytesOut += n;
+  }
+
+  // ---------------------------------------------------------------- half-close and timeouts
+  private onCliEnd(): void {
+    this.cliEnded = true;
+    if (this.srv && !this.srvShut) { this.srvShut = true; this.srv.end(); }
+    this.applyFinTimeouts();
+    if (this.srvEnded) this.finish();
+  }
+
+  private onSrvEnd(): void {
+    this.srvEnded = true;
+    if (!this.cliShut) { this.cliShut = true; this.cli.end(); }
+    this.applyFinTimeouts();
+    if (this.cliEnded) this.finish();
+  }
+
+  private applyFinTimeouts(): void {
+    const cf = this.fe.cfg.timeouts.clientFin;
+    const sf = this.be?.cfg.timeouts.serverFin;
+    if (cf) this.cli.setTimeout(cf);
+    if (sf && this.srv) this.srv.setTimeout(sf);
+  }
+
+  private onCliTimeout(): void {
+    if (this.closed) return;
+    if (this.phase === 'R') { this.terminate('c', 'R'); return; }
+    if (!this.connected) return; // waiting for a server: the queue/connect timers rule
+    this.terminate('c', 'D');
+  }
+
+  private onSrvTimeout(): void {
+    if (this.closed) return;
+    this.terminate('s', 'D');
+  }
+
+  private onCliError(_e: Error): void {
+    if (this.closed) return;
+    if (this.be) { this.be.counters.cliAborts++; this.fe.feCounters.cliAborts++; if (this.server) this.server.counters.cliAborts++; }
+    this.terminate('C', this.phase);
+  }
+
+  private onSrvError(_e: Error): void {
+    if (this.closed) return;
+    if (this.be) { this.be.counters.srvAborts++; if (this.server) this.server.counters.srvAborts++; }
+    this.terminate('S', 'D');
+  }
+
+  private onCliClose(): void {
+    if (this.closed) return;
+    if (!this.connected) {
+      // client went away while we were waiting: abort
+      if (this.be) { this.be.counters.cliAborts++; this.fe.feCounters.cliAborts++; }
+      this.terminate('C', this.phase);
+      return;
+    }
+    if (!this.cliEnded) { this.terminate('C', 'D'); return; }
+    if (this.srvEnded) this.finish();
+  }
+
+  private onSrvClose(): void {
+    if (this.closed) return;
+    if (!this.srvEnded) { this.terminate('S', 'D'); return; }
+    if (this.cliEnded) this.finish();
+  }
+
+  // ---------------------------------------------------------------- end of stream
+  private setTimer(ms: number, fn: () => void): void {
+    this.clearTimer();
+    this.timer = setTimeout(() => this.guard(fn), ms);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+  }
+
+  /** Both directions ended normally: close once the data is flushed. */
+  private finish(): void {
+    if (this.closed) return;
+    const done = (): void => this.terminate('-', '-');
+    if (this.cli.writableLength === 0 && (!this.srv || this.srv.writableLength === 0)) done();
+    else setImmediate(done);
+  }
+
+  terminate(cause: TermCause, phase: TermPhase): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.termCause = cause;
+    this.termPhase = phase;
+    this.clearTimer();
+    if (!this.dequeued && this.be) this.be.unqueue(this, this.queuedOn);
+    const linger0 = this.fe.cfg.options.nolinger || (this.be?.cfg.options.nolinger ?? false);
+    const cli = this.cli;
+    if (cause === '-' ) {
+      cli.end();
+      cli.destroySoon();
+    } else if (linger0 && !cli.destroyed && typeof cli.resetAndDestroy === 'function') {
+      cli.resetAndDestroy();
+    } else {
+      cli.destroy();
+    }
+    if (this.srv) {
+      const srv = this.srv;
+      srv.removeAllListeners('timeout');
+      if (cause === '-') srv.destroySoon();
+      else if (this.be?.cfg.options.nolinger && !srv.destroyed && srv.readyState === 'open') srv.resetAndDestroy();
+      else srv.destroy();
+    }
+    if (this.server && this.be) {
+      const s = this.server;
+      this.server = undefined;
+      this.be.release(s);
+    }
+    if (this.be) this.be.counters.leave();
+    this.rt.sessionEnded(this);
+  }
+}
