@@ -92,6 +92,8 @@ registerProxy(
       if (!checkCap(px, args[0]!, BE, ctx)) return;
       const r = parseBalance(args.slice(1));
       if ('error' in r) { ctx.alert(r.error); return; }
+      if (r.algo === 'hash') { ctx.alert(`'balance hash' is not supported yet by haproxy-ts (it needs the sample expression engine).`); return; }
+      if (r.algo === 'log-hash' || r.algo === 'sticky') { ctx.alert(`'balance ${r.algo}' is not supported yet by haproxy-ts (it needs 'mode log').`); return; }
       px.balance = r;
       px.balanceWhere = ctx.where;
     },

@@ -6,7 +6,7 @@ import type { Proxy } from '../proxy/proxy.js';
 import type { Server, PendingConn } from '../proxy/server.js';
 import { parseProxyHeader, buildProxyV1, buildProxyV2, type ProxyInfo } from '../net/proxy-protocol.js';
 import { plainAddress } from '../net/address.js';
-import { sourceKey } from '../lb/config.js';
+import { sourceKey, rdpCookieKey } from '../lb/config.js';
 
 /** Termination state letters (configuration.txt 8.5): who ended it, and in which phase. */
 export type TermCause = '-' | 'C' | 'S' | 'P' | 'I' | 'R' | 'K' | 'c' | 's' | 'D' | 'L';
@@ -156,7 +156,7 @@ export class TcpStream implements PendingConn {
 
   private assign(avoid: Server | null): void {
     const be = this.be!;
-    const r = be.assign({ src: this.src, key: be.cfg.balance?.algo === 'source' ? sourceKey(this.src) : null }, avoid, this);
+    const r = be.assign({ src: this.src, key: this.lbKey(be) }, avoid, this);
     switch (r.kind) {
       case 'assigned':
         this.server = r.server;
@@ -176,6 +176,17 @@ export class TcpStream implements PendingConn {
         this.terminate('S', 'C');
         return;
     }
+  }
+
+  /** Hashing input for the backend's algorithm, from what is known of the connection so far. */
+  private lbKey(be: Proxy): Uint8Array | null {
+    const b = be.cfg.balance;
+    if (!b) return null;
+    if (b.algo === 'source') return sourceKey(this.src);
+    if (b.algo === 'rdp-cookie' && this.pendingBytes > 0) {
+      return rdpCookieKey(Buffer.concat(this.pending), b.cookie);
+    }
+    return null;
   }
 
   /** Called by the backend when a queued stream gets a slot on `srv`. */
