@@ -122,7 +122,8 @@ function startProxy(kind: ProxyKind, w: string[], config: Config, st: State, ctx
       st.section = 'skip';
       return;
     }
-  } else {
+  } else if (kind !== 'defaults') {
+    // a proxy inherits the last defaults section; a defaults section starts afresh
     def = st.lastDefaults;
   }
   const px = inheritFromDefaults(kind, name, ctx.where, def);

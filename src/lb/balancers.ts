@@ -253,9 +253,31 @@ class StaticRR extends BaseBalancer {
 
 const OWNER_BITS = 2 ** 21;
 
+/** Packs (key, owner) so that numeric order is key order, then owner order. */
+function sortPacked(packed: Float64Array, keys: Uint32Array, owners: Int32Array): void {
+  packed.sort();
+  for (let x = 0; x < packed.length; x++) {
+    const p = packed[x]!;
+    const o = p % OWNER_BITS;
+    owners[x] = o;
+    keys[x] = (p - o) / OWNER_BITS;
+  }
+}
+
 class ChashRing {
+  /** ring points, sorted by (key, owner) */
   private keys = new Uint32Array(0);
+  /** owner of each point: index in `reg` */
   private owners = new Int32Array(0);
+  /** every server ever placed on this ring; indexes are stable */
+  private readonly reg: LbServer[] = [];
+  private readonly regIdx = new Map<LbServer, number>();
+  /** per registry index: points currently on the ring and the hashKey they derive from */
+  private placed: number[] = [];
+  private placedBase: number[] = [];
+  /** per registry index: weight / cumulated weight / group membership for the current group */
+  private gw: number[] = [];
+  private gcum: number[] = [];
   private g: Group = EMPTY_GROUP;
   private last = -1;
   private readonly nodeCache = new WeakMap<LbServer, { base: number; keys: Uint32Array }>();
@@ -274,41 +296,104 @@ class ChashRing {
     return c.keys;
   }
 
+  private indexOf(s: LbServer): number {
+    let i = this.regIdx.get(s);
+    if (i === undefined) {
+      i = this.reg.length;
+      this.reg.push(s);
+      this.regIdx.set(s, i);
+      this.placed.push(0);
+      this.placedBase.push(s.hashKey);
+      this.gw.push(0);
+      this.gcum.push(0);
+    }
+    return i;
+  }
+
+  /**
+   * Places the group's servers on the ring: each one owns as many points as
+   * its scaled weight. Only the servers whose point count (or hashKey)
+   * changed are re-placed, the rest of the ring is kept and merged.
+   */
   build(g: Group): void {
     this.g = g;
-    const count = g.total;
-    const packed = new Float64Array(count);
-    let k = 0;
+    const want = new Map<number, number>();
+    for (let i = 0; i < this.gw.length; i++) { this.gw[i] = 0; this.gcum[i] = 0; }
     for (let i = 0; i < g.list.length; i++) {
-      const n = g.w[i]!;
-      const nk = this.nodeKeys(g.list[i]!, n);
-      for (let j = 0; j < n; j++) packed[k++] = nk[j]! * OWNER_BITS + i;
+      const s = g.list[i]!;
+      const r = this.indexOf(s);
+      want.set(r, g.w[i]!);
+      this.gw[r] = g.w[i]!;
+      this.gcum[r] = g.cum[i]!;
     }
-    packed.sort();
-    const keys = new Uint32Array(count);
-    const owners = new Int32Array(count);
-    for (let x = 0; x < count; x++) {
-      const p = packed[x]!;
-      const o = p % OWNER_BITS;
-      owners[x] = o;
-      keys[x] = (p - o) / OWNER_BITS;
+    const changed: number[] = [];
+    const isChanged = new Uint8Array(this.reg.length);
+    for (let r = 0; r < this.reg.length; r++) {
+      const n = want.get(r) ?? 0;
+      if (this.placed[r] !== n || (n > 0 && this.placedBase[r] !== this.reg[r]!.hashKey)) {
+        changed.push(r);
+        isChanged[r] = 1;
+      }
+    }
+    if (changed.length === 0) return;
+
+    // points of unchanged servers, already sorted
+    const oldKeys = this.keys;
+    const oldOwners = this.owners;
+    let kept = 0;
+    for (let x = 0; x < oldKeys.length; x++) if (!isChanged[oldOwners[x]!]) kept++;
+    // points of changed servers, sorted
+    let addCount = 0;
+    for (const r of changed) addCount += want.get(r) ?? 0;
+    const packed = new Float64Array(addCount);
+    let k = 0;
+    for (const r of changed) {
+      const n = want.get(r) ?? 0;
+      const s = this.reg[r]!;
+      if (n > 0) {
+        const nk = this.nodeKeys(s, n);
+        for (let j = 0; j < n; j++) packed[k++] = nk[j]! * OWNER_BITS + r;
+      }
+      this.placed[r] = n;
+      this.placedBase[r] = s.hashKey;
+    }
+    const addKeys = new Uint32Array(addCount);
+    const addOwners = new Int32Array(addCount);
+    sortPacked(packed, addKeys, addOwners);
+
+    // merge both sorted sequences
+    const total = kept + addCount;
+    const keys = new Uint32Array(total);
+    const owners = new Int32Array(total);
+    let a = 0;
+    let b = 0;
+    let o = 0;
+    while (o < total) {
+      while (a < oldKeys.length && isChanged[oldOwners[a]!]) a++;
+      let takeOld: boolean;
+      if (a >= oldKeys.length) takeOld = false;
+      else if (b >= addCount) takeOld = true;
+      else takeOld = oldKeys[a]! < addKeys[b]! || (oldKeys[a] === addKeys[b] && oldOwners[a]! < addOwners[b]!);
+      if (takeOld) { keys[o] = oldKeys[a]!; owners[o] = oldOwners[a]!; a++; }
+      else { keys[o] = addKeys[b]!; owners[o] = addOwners[b]!; b++; }
+      o++;
     }
     this.keys = keys;
     this.owners = owners;
-    if (this.last >= count) this.last = -1;
+    if (this.last >= total) this.last = -1;
   }
 
-  /** Bounded-load check (hash-balance-factor) for group member `o`. */
-  private eligible(o: number, served: number): boolean {
+  /** Bounded-load check (hash-balance-factor) for the server of registry index `r`. */
+  private eligible(r: number, served: number): boolean {
     const total = this.g.total;
     const totSlots = Math.floor(((served + 1) * this.factor + 99) / 100);
     const perWeight = Math.floor(totSlots / total);
     const rem = totSlots % total;
-    const w = this.g.w[o]!;
-    const cum = this.g.cum[o]!;
+    const w = this.gw[r]!;
+    const cum = this.gcum[r]!;
     let slots = w * perWeight + Math.floor(((cum + w) * rem) / total) - Math.floor((cum * rem) / total);
     if (slots === 0) slots = 1;
-    return this.g.list[o]!.cur < slots;
+    return this.reg[r]!.cur < slots;
   }
 
   /** Server for hash `h`; skips `avoid` and, with a balance factor, overloaded servers. */
@@ -331,37 +416,36 @@ class ChashRing {
     const dp = (h - keys[prev]!) >>> 0;
     const dn = (keys[next]! - h) >>> 0;
     let idx = dp <= dn ? prev : next;
-    if (avoid === null && !this.factor) return list[this.owners[idx]!]!;
+    if (avoid === null && !this.factor) return this.reg[this.owners[idx]!]!;
 
     let served = 0;
     if (this.factor) for (const s of this.all) served += s.cur;
-    const verdict = new Int8Array(list.length); // 0 unknown, 1 ok, 2 rejected
+    const verdict = new Int8Array(this.reg.length); // 0 unknown, 1 ok, 2 rejected
     const first = idx;
     for (let steps = 0; steps < n; steps++) {
-      const o = this.owners[idx]!;
-      let v = verdict[o]!;
+      const r = this.owners[idx]!;
+      let v = verdict[r]!;
       if (v === 0) {
-        v = list[o] !== avoid && (!this.factor || this.eligible(o, served)) ? 1 : 2;
-        verdict[o] = v;
+        v = this.reg[r] !== avoid && (!this.factor || this.eligible(r, served)) ? 1 : 2;
+        verdict[r] = v;
       }
-      if (v === 1) return list[o]!;
+      if (v === 1) return this.reg[r]!;
       if (++idx === n) idx = 0;
     }
-    return list[this.owners[first]!]!;
+    return this.reg[this.owners[first]!]!;
   }
 
   /** Round robin along the ring (fallback when the hashing input is missing). */
   next(avoid: LbServer | null): LbServer | null {
     const n = this.keys.length;
     if (n === 0) return null;
-    const { list } = this.g;
     let node = this.last;
     let avoided: LbServer | null = null;
     let avoidedNode = -1;
     for (let steps = 0; steps < n; steps++) {
       node = node + 1 >= n ? 0 : node + 1;
       this.last = node;
-      const s = list[this.owners[node]!]!;
+      const s = this.reg[this.owners[node]!]!;
       if (!s.isFull()) {
         if (s !== avoid) return s;
         if (!avoided) { avoided = s; avoidedNode = node; }

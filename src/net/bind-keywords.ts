@@ -3,6 +3,7 @@ import { registerBind, type ParseCtx } from '../registry/registry.js';
 import type { BindConfig } from '../config/model.js';
 import { parseUint } from '../util/units.js';
 import { execFileSync } from 'node:child_process';
+import { sockoptAvailable } from './sockopt.js';
 
 function uintArg(name: string, v: string | undefined, ctx: ParseCtx, min = 0): number | undefined {
   const n = parseUint(v);
@@ -63,3 +64,39 @@ registerBind(
     },
   },
 );
+
+// Options needing setsockopt() calls Node.js lacks: only with the native addon (src/net/sockopt.ts).
+// Without it they stay unregistered and the parser reports them as not supported yet.
+/** IFNAMSIZ on Linux, terminating NUL included. */
+const IFNAMSIZ = 16;
+
+if (sockoptAvailable) {
+  registerBind(
+    { name: 'defer-accept', args: 0, parse(_a, b) { b.deferAccept = true; } },
+    { name: 'tfo', args: 0, parse(_a, b) { b.tfo = true; } },
+    {
+      name: 'interface', args: 1,
+      parse(a, b, ctx) {
+        const name = a[1] ?? '';
+        if (name === '' || name.length >= IFNAMSIZ || /[\s/]/.test(name)) {
+          ctx.alert(`'interface' : expects a network interface name of at most ${IFNAMSIZ - 1} characters (got '${name}')`);
+          return;
+        }
+        b.interface = name;
+      },
+    },
+    {
+      name: 'mss', args: 1,
+      parse(a, b, ctx) {
+        const v = a[1] ?? '';
+        const n = /^[+-]?\d{1,6}$/.test(v) ? Number(v) : NaN;
+        if (!Number.isInteger(n) || n < -65535 || n > 65535) {
+          ctx.alert(`'mss' : expects an MSS value between -65535 and 65535, optionally signed (got '${v}')`);
+          return;
+        }
+        // BindConfig has no 'mss' field yet: stored beside the others, read back with bindMss().
+        (b as BindConfig & { mss?: number }).mss = n;
+      },
+    },
+  );
+}

@@ -74,8 +74,8 @@ export class Server implements LbServer {
   computeHashKey(): number {
     switch (this.cfg.hashKey) {
       case 'id': return this.puid;
-      case 'addr': return hashText(this.host);
-      case 'addr-port': return hashText(`${this.host}:${this.port}`);
+      case 'addr': return hashText(this.host) >>> 12;
+      case 'addr-port': return hashText(`${this.host}:${this.port}`) >>> 12;
     }
   }
 

@@ -205,3 +205,83 @@ export function cliCommand(target: string | number, cmd: string, timeoutMs = 500
     s.on('close', () => { clearTimeout(t); resolve(got); });
   });
 }
+
+// ------------------------------------------------------------------------------------------------
+// Helpers added for the integration suites (tcp-forwarding, limits, proxy-protocol, signals,
+// check-mode). Everything below is additive.
+
+/** A connected client that records what it receives and how its connection ends. */
+export interface Client {
+  sock: net.Socket;
+  received(): Buffer;
+  text(): string;
+  /** true once the peer's FIN arrived */
+  gotEnd(): boolean;
+  isClosed(): boolean;
+  /** resolves when the socket is fully closed (never rejects) */
+  closed: Promise<void>;
+  waitText(s: string, timeoutMs?: number): Promise<void>;
+  waitBytes(n: number, timeoutMs?: number): Promise<void>;
+  waitEnd(timeoutMs?: number): Promise<void>;
+  waitClosed(timeoutMs?: number): Promise<void>;
+}
+
+/** Connects to a TCP port (or a unix socket path) with half-close allowed; resolves once connected. */
+export function openClient(target: number | { path: string }, opts: { host?: string; timeoutMs?: number; localAddress?: string } = {}): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const sock = typeof target === 'number'
+      ? net.connect({ port: target, host: opts.host ?? '127.0.0.1', allowHalfOpen: true, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) })
+      : net.connect({ path: target.path, allowHalfOpen: true });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let ended = false;
+    let isClosed = false;
+    let closedResolve!: () => void;
+    const closed = new Promise<void>((r) => { closedResolve = r; });
+    sock.on('data', (d: Buffer) => { chunks.push(d); size += d.length; });
+    sock.on('end', () => { ended = true; });
+    sock.on('close', () => { isClosed = true; closedResolve(); });
+    const received = (): Buffer => (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    const c: Client = {
+      sock,
+      received,
+      text: () => received().toString('latin1'),
+      gotEnd: () => ended,
+      isClosed: () => isClosed,
+      closed,
+      waitText: (s, ms = 5000) => waitFor(() => received().toString('latin1').includes(s), ms, `client to receive '${s}' (got '${received().toString('latin1').slice(0, 200)}')`),
+      waitBytes: (n, ms = 5000) => waitFor(() => size >= n, ms, `client to receive ${n} bytes (got ${size})`),
+      waitEnd: (ms = 5000) => waitFor(() => ended || isClosed, ms, 'client to receive EOF'),
+      waitClosed: (ms = 5000) => waitFor(() => isClosed, ms, 'client connection to close'),
+    };
+    const t = setTimeout(() => { sock.destroy(); reject(new Error(`openClient: connect timeout to ${JSON.stringify(target)}`)); }, opts.timeoutMs ?? 3000);
+    sock.once('connect', () => { clearTimeout(t); sock.removeListener('error', onErr); sock.on('error', () => {}); resolve(c); });
+    const onErr = (e: Error): void => { clearTimeout(t); reject(e); };
+    sock.once('error', onErr);
+  });
+}
+
+/** Writes `cfgText` to a fresh temp dir and starts haproxy-ts on it; resolves when `waitPorts` accept. */
+export async function startProxyWithConfig(cfgText: string, waitPorts: number[], opts: { args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Proc & { dir: string; cfg: string }> {
+  const dir = tempDir();
+  const cfg = writeConfig(dir, cfgText);
+  const p = await startProxy(BIN, ['-f', cfg, ...(opts.args ?? [])], waitPorts, { env: opts.env, timeoutMs: opts.timeoutMs });
+  return Object.assign(p, { dir, cfg });
+}
+
+/** True while a process with this pid exists. */
+export function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/** Closes a set of clients/servers/processes, ignoring errors (for finally blocks). */
+export async function closeAll(items: Array<{ sock?: net.Socket; close?: () => Promise<void>; stop?: (s?: NodeJS.Signals) => Promise<unknown> } | undefined>): Promise<void> {
+  for (const it of items) {
+    if (!it) continue;
+    try {
+      if (it.sock) it.sock.destroy();
+      else if (it.stop) await it.stop('SIGKILL');
+      else if (it.close) await it.close();
+    } catch { /* ignore */ }
+  }
+}

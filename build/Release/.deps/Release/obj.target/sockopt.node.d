@@ -1,0 +1,1 @@
+cmd_Release/obj.target/sockopt.node := g++ -o Release/obj.target/sockopt.node -shared -pthread -rdynamic -m64  -Wl,-soname=sockopt.node -Wl,--start-group Release/obj.target/sockopt/native/sockopt.o -Wl,--end-group 

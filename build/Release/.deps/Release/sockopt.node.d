@@ -1,0 +1,1 @@
+cmd_Release/sockopt.node := ln -f "Release/obj.target/sockopt.node" "Release/sockopt.node" 2>/dev/null || (rm -rf "Release/sockopt.node" && cp -af "Release/obj.target/sockopt.node" "Release/sockopt.node")

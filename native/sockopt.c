@@ -1,0 +1,237 @@
+/*
+ * sockopt.node: a minimal Node-API addon giving haproxy-ts access to setsockopt(2) and
+ * getsockopt(2) on file descriptors that Node.js already owns (listening sockets created
+ * by net.Server, accepted sockets). Node has no public API for these socket options.
+ *
+ * Exports:
+ *   setIntOpt(fd, level, optname, value)   -> undefined   (int option)
+ *   setStrOpt(fd, level, optname, string)  -> undefined   (string option, e.g. SO_BINDTODEVICE)
+ *   getIntOpt(fd, level, optname)          -> number      (int option)
+ *   getStrOpt(fd, level, optname)          -> string      (string option, e.g. SO_BINDTODEVICE)
+ *   SOL_SOCKET, IPPROTO_TCP, IPPROTO_IP, ... (numbers; absent when the platform lacks them)
+ *
+ * Failures throw a JS Error whose message carries strerror(errno), with `code` set to the
+ * errno name (e.g. "EPERM") when known and `errno` set to the number.
+ *
+ * Plain C against node_api.h only: no node-addon-api dependency.
+ */
+#ifndef NAPI_VERSION
+#define NAPI_VERSION 8
+#endif
+#include <node_api.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+/* Returns NULL after throwing if a Node-API call failed (an exception is then pending). */
+#define NAPI_OK(env, call)                                                   \
+  do {                                                                       \
+    if ((call) != napi_ok) {                                                 \
+      bool pending_ = false;                                                 \
+      napi_is_exception_pending((env), &pending_);                           \
+      if (!pending_) napi_throw_error((env), NULL, "Node-API call failed");  \
+      return NULL;                                                           \
+    }                                                                        \
+  } while (0)
+
+static const char *errno_name(int e) {
+  switch (e) {
+    case EPERM: return "EPERM";
+    case EACCES: return "EACCES";
+    case EBADF: return "EBADF";
+    case EFAULT: return "EFAULT";
+    case EINVAL: return "EINVAL";
+    case ENOTSOCK: return "ENOTSOCK";
+    case ENOPROTOOPT: return "ENOPROTOOPT";
+    case ENODEV: return "ENODEV";
+    case ENOMEM: return "ENOMEM";
+    case ENOBUFS: return "ENOBUFS";
+    case EOPNOTSUPP: return "EOPNOTSUPP";
+    case EADDRINUSE: return "EADDRINUSE";
+    default: return NULL;
+  }
+}
+
+/* Throws Error("<what>: <strerror> (fd=<fd>, level=<l>, optname=<o>)") with code/errno. */
+static void throw_errno(napi_env env, const char *what, int err, int fd, int level, int optname) {
+  char msg[256];
+  napi_value jmsg, jerr, jcode, jerrno;
+  const char *name = errno_name(err);
+
+  snprintf(msg, sizeof(msg), "%s: %s (fd=%d, level=%d, optname=%d)", what, strerror(err), fd, level, optname);
+  if (napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &jmsg) != napi_ok ||
+      napi_create_error(env, NULL, jmsg, &jerr) != napi_ok) {
+    napi_throw_error(env, name, msg);
+    return;
+  }
+  if (name && napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &jcode) == napi_ok)
+    napi_set_named_property(env, jerr, "code", jcode);
+  if (napi_create_int32(env, err, &jerrno) == napi_ok)
+    napi_set_named_property(env, jerr, "errno", jerrno);
+  napi_throw(env, jerr);
+}
+
+/* Reads argument i as an int32, throwing a TypeError naming it when it is not a number. */
+static int get_int_arg(napi_env env, napi_value *argv, size_t argc, size_t i, const char *name, int *out) {
+  napi_valuetype t;
+  char msg[96];
+
+  if (i >= argc || napi_typeof(env, argv[i], &t) != napi_ok || t != napi_number) {
+    snprintf(msg, sizeof(msg), "argument '%s' must be a number", name);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  if (napi_get_value_int32(env, argv[i], out) != napi_ok) {
+    napi_throw_type_error(env, NULL, "invalid number");
+    return 0;
+  }
+  return 1;
+}
+
+static int get_common_args(napi_env env, const char *what, napi_value *argv, size_t argc, int *fd, int *level, int *optname) {
+  if (!get_int_arg(env, argv, argc, 0, "fd", fd)) return 0;
+  if (!get_int_arg(env, argv, argc, 1, "level", level)) return 0;
+  if (!get_int_arg(env, argv, argc, 2, "optname", optname)) return 0;
+  if (*fd < 0) {
+    throw_errno(env, what, EBADF, *fd, *level, *optname);
+    return 0;
+  }
+  return 1;
+}
+
+static napi_value set_int_opt(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  int fd, level, optname, value;
+
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (!get_common_args(env, "setsockopt", argv, argc, &fd, &level, &optname)) return NULL;
+  if (!get_int_arg(env, argv, argc, 3, "value", &value)) return NULL;
+  if (setsockopt(fd, level, optname, &value, (socklen_t)sizeof(value)) != 0) {
+    throw_errno(env, "setsockopt", errno, fd, level, optname);
+    return NULL;
+  }
+  return NULL; /* undefined */
+}
+
+static napi_value set_str_opt(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_valuetype t;
+  int fd, level, optname;
+  char buf[256];
+  size_t len = 0;
+
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (!get_common_args(env, "setsockopt", argv, argc, &fd, &level, &optname)) return NULL;
+  if (argc < 4 || napi_typeof(env, argv[3], &t) != napi_ok || t != napi_string) {
+    napi_throw_type_error(env, NULL, "argument 'value' must be a string");
+    return NULL;
+  }
+  /* first query the length so that an over-long string is rejected rather than truncated */
+  NAPI_OK(env, napi_get_value_string_utf8(env, argv[3], NULL, 0, &len));
+  if (len >= sizeof(buf)) {
+    napi_throw_range_error(env, NULL, "string option value too long");
+    return NULL;
+  }
+  NAPI_OK(env, napi_get_value_string_utf8(env, argv[3], buf, sizeof(buf), &len));
+  if (setsockopt(fd, level, optname, buf, (socklen_t)len) != 0) {
+    throw_errno(env, "setsockopt", errno, fd, level, optname);
+    return NULL;
+  }
+  return NULL;
+}
+
+static napi_value get_int_opt(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], result;
+  int fd, level, optname, value = 0;
+  socklen_t vlen = (socklen_t)sizeof(value);
+
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (!get_common_args(env, "getsockopt", argv, argc, &fd, &level, &optname)) return NULL;
+  if (getsockopt(fd, level, optname, &value, &vlen) != 0) {
+    throw_errno(env, "getsockopt", errno, fd, level, optname);
+    return NULL;
+  }
+  NAPI_OK(env, napi_create_int32(env, value, &result));
+  return result;
+}
+
+static napi_value get_str_opt(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], result;
+  int fd, level, optname;
+  char buf[256];
+  socklen_t vlen = (socklen_t)sizeof(buf);
+
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (!get_common_args(env, "getsockopt", argv, argc, &fd, &level, &optname)) return NULL;
+  memset(buf, 0, sizeof(buf));
+  if (getsockopt(fd, level, optname, buf, &vlen) != 0) {
+    throw_errno(env, "getsockopt", errno, fd, level, optname);
+    return NULL;
+  }
+  if (vlen >= sizeof(buf)) vlen = sizeof(buf) - 1;
+  buf[vlen] = '\0';
+  /* the kernel may or may not count the terminating NUL: stop at the first one */
+  NAPI_OK(env, napi_create_string_utf8(env, buf, strlen(buf), &result));
+  return result;
+}
+
+static int export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
+  napi_value fn;
+  return napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == napi_ok &&
+         napi_set_named_property(env, exports, name, fn) == napi_ok;
+}
+
+static int export_int(napi_env env, napi_value exports, const char *name, int v) {
+  napi_value n;
+  return napi_create_int32(env, v, &n) == napi_ok &&
+         napi_set_named_property(env, exports, name, n) == napi_ok;
+}
+
+#define EXPORT_CONST(c) do { if (!export_int(env, exports, #c, (c))) return NULL; } while (0)
+
+static napi_value init(napi_env env, napi_value exports) {
+  if (!export_fn(env, exports, "setIntOpt", set_int_opt) ||
+      !export_fn(env, exports, "setStrOpt", set_str_opt) ||
+      !export_fn(env, exports, "getIntOpt", get_int_opt) ||
+      !export_fn(env, exports, "getStrOpt", get_str_opt))
+    return NULL;
+
+  EXPORT_CONST(SOL_SOCKET);
+  EXPORT_CONST(IPPROTO_TCP);
+  EXPORT_CONST(IPPROTO_IP);
+  EXPORT_CONST(IPPROTO_IPV6);
+#ifdef TCP_DEFER_ACCEPT
+  EXPORT_CONST(TCP_DEFER_ACCEPT);
+#endif
+#ifdef TCP_FASTOPEN
+  EXPORT_CONST(TCP_FASTOPEN);
+#endif
+#ifdef TCP_MAXSEG
+  EXPORT_CONST(TCP_MAXSEG);
+#endif
+#ifdef SO_BINDTODEVICE
+  EXPORT_CONST(SO_BINDTODEVICE);
+#endif
+#ifdef IP_FREEBIND
+  EXPORT_CONST(IP_FREEBIND);
+#endif
+#ifdef IP_TRANSPARENT
+  EXPORT_CONST(IP_TRANSPARENT);
+#endif
+#ifdef IPV6_TRANSPARENT
+  EXPORT_CONST(IPV6_TRANSPARENT);
+#endif
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,171 @@
+// Socket options Node.js does not expose (TCP_DEFER_ACCEPT, TCP_FASTOPEN, SO_BINDTODEVICE,
+// TCP_MAXSEG), set through the small native addon built from native/sockopt.c by node-gyp
+// (binding.gyp at the repository root; `npm install` builds it into build/Release/).
+// When the addon is missing (not built, not Linux, or HAPROXY_TS_NO_SOCKOPT=1 in the
+// environment), `sockoptAvailable` is false and the bind keywords needing it stay unregistered.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import fs from 'node:fs';
+import path from 'node:path';
+import type net from 'node:net';
+
+/** The addon's interface (native/sockopt.c). Constants are absent when the platform lacks them. */
+export interface SockoptAddon {
+  setIntOpt(fd: number, level: number, optname: number, value: number): void;
+  setStrOpt(fd: number, level: number, optname: number, value: string): void;
+  getIntOpt(fd: number, level: number, optname: number): number;
+  getStrOpt(fd: number, level: number, optname: number): string;
+  SOL_SOCKET: number;
+  IPPROTO_TCP: number;
+  IPPROTO_IP: number;
+  IPPROTO_IPV6: number;
+  TCP_DEFER_ACCEPT?: number;
+  TCP_FASTOPEN?: number;
+  TCP_MAXSEG?: number;
+  SO_BINDTODEVICE?: number;
+  IP_FREEBIND?: number;
+  IP_TRANSPARENT?: number;
+  IPV6_TRANSPARENT?: number;
+}
+
+/** Candidate locations of the addon: this file is dist/src/net/sockopt.js once compiled
+ * (repository root three levels up), or src/net/sockopt.ts when run from sources. */
+function candidates(): string[] {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const rel = path.join('build', 'Release', 'sockopt.node');
+  return [path.resolve(here, '..', '..', '..', rel), path.resolve(here, '..', '..', rel)];
+}
+
+function load(): { addon?: SockoptAddon; error?: string } {
+  if (process.env['HAPROXY_TS_NO_SOCKOPT'] === '1') return { error: 'disabled by HAPROXY_TS_NO_SOCKOPT=1' };
+  const require = createRequire(import.meta.url);
+  let lastErr = 'build/Release/sockopt.node not found (run `npm install` to build it)';
+  for (const file of candidates()) {
+    if (!fs.existsSync(file)) continue;
+    try {
+      const m = require(file) as SockoptAddon;
+      if (typeof m.setIntOpt === 'function' && typeof m.getIntOpt === 'function') return { addon: m };
+      lastErr = `${file}: not the expected addon`;
+    } catch (e) {
+      lastErr = `${file}: ${(e as Error).message}`;
+    }
+  }
+  return { error: lastErr };
+}
+
+const loaded = load();
+
+/** The raw addon, for tests and callers needing another option; undefined when unavailable. */
+export const sockopt: SockoptAddon | undefined = loaded.addon;
+/** Why the addon could not be loaded (for diagnostics), undefined when it was. */
+export const sockoptLoadError: string | undefined = loaded.error;
+/** True when the addon is loaded and the platform has the options used by the bind keywords. */
+export const sockoptAvailable: boolean = sockopt !== undefined &&
+  sockopt.TCP_DEFER_ACCEPT !== undefined && sockopt.TCP_FASTOPEN !== undefined &&
+  sockopt.TCP_MAXSEG !== undefined && sockopt.SO_BINDTODEVICE !== undefined;
+
+export interface ListenerSockOptions {
+  /** TCP_DEFER_ACCEPT: wake the listener only once data arrived (up to about one second). */
+  deferAccept?: boolean;
+  /** TCP_FASTOPEN on the listener. */
+  tfo?: boolean;
+  /** TFO queue length: the listener's backlog (HAProxy uses the backlog, else maxconn). */
+  backlog?: number;
+  /** SO_BINDTODEVICE: accept only packets that came through this interface. */
+  iface?: string;
+  /** TCP_MAXSEG: > 0 sets the MSS advertised to clients; < 0 is applied per accepted
+   * connection by applyClientSocketOptions(); 0 or undefined leaves the default. */
+  mss?: number;
+}
+
+/** TCP_DEFER_ACCEPT value in seconds: "defer accept by up to one second". */
+export const DEFER_ACCEPT_SECONDS = 1;
+/** TFO queue length when the caller gives no backlog (the default listen backlog). */
+export const DEFAULT_TFO_QUEUE = 1024;
+
+/** The file descriptor behind a listening net.Server or a net.Socket, or -1. */
+export function handleFd(h: net.Server | net.Socket): number {
+  const handle = (h as unknown as { _handle?: { fd?: unknown } | null })._handle;
+  const fd = handle?.fd;
+  return typeof fd === 'number' && Number.isInteger(fd) && fd >= 0 ? fd : -1;
+}
+
+function isInetServer(server: net.Server): boolean {
+  const a = server.address();
+  return a !== null && typeof a === 'object' && (a.family === 'IPv4' || a.family === 'IPv6');
+}
+
+function why(e: unknown): string {
+  const m = (e as Error).message ?? String(e);
+  // "setsockopt: Operation not permitted (fd=..)" -> "Operation not permitted"
+  const r = /^[gs]etsockopt: (.*?) \(fd=/.exec(m);
+  return r ? r[1]! : m;
+}
+
+/**
+ * Applies the `bind` line socket options to a net.Server once it listens. Like HAProxy, a
+ * failure does not stop the listener: each one is returned as a warning message (e.g.
+ * "cannot enable DEFER_ACCEPT (Operation not permitted)"). Only TCPv4/TCPv6 listeners are
+ * concerned; on other sockets (unix, abns) the options are ignored, as documented.
+ *
+ * Note: the options are set after bind()+listen() because Node does both at once. For
+ * SO_BINDTODEVICE this still filters incoming connections (checked on Linux), but two
+ * listeners on the same address and port with different interfaces cannot both bind.
+ */
+export function applyListenerOptions(server: net.Server, o: ListenerSockOptions): string[] {
+  const warnings: string[] = [];
+  const wants = o.deferAccept || o.tfo || (o.iface !== undefined && o.iface !== '') || (o.mss !== undefined && o.mss > 0);
+  if (!wants || !isInetServer(server)) return warnings;
+  const m = sockopt;
+  if (!m) return [`cannot set socket options (${sockoptLoadError ?? 'addon unavailable'})`];
+  const fd = handleFd(server);
+  if (fd < 0) return ['cannot set socket options (no file descriptor for the listener)'];
+
+  const attempt = (what: string, fn: () => void): void => {
+    try { fn(); } catch (e) { warnings.push(`${what} (${why(e)})`); }
+  };
+  if (o.iface !== undefined && o.iface !== '') {
+    const iface = o.iface;
+    attempt('cannot bind listener to device', () => m.setStrOpt(fd, m.SOL_SOCKET, m.SO_BINDTODEVICE!, iface));
+  }
+  if (o.mss !== undefined && o.mss > 0) {
+    const mss = o.mss;
+    attempt('cannot set MSS', () => m.setIntOpt(fd, m.IPPROTO_TCP, m.TCP_MAXSEG!, mss));
+  }
+  if (o.deferAccept) {
+    attempt('cannot enable DEFER_ACCEPT', () => m.setIntOpt(fd, m.IPPROTO_TCP, m.TCP_DEFER_ACCEPT!, DEFER_ACCEPT_SECONDS));
+  }
+  if (o.tfo) {
+    const qlen = o.backlog !== undefined && o.backlog > 0 ? o.backlog : DEFAULT_TFO_QUEUE;
+    attempt('cannot enable TCP_FASTOPEN', () => m.setIntOpt(fd, m.IPPROTO_TCP, m.TCP_FASTOPEN!, qlen));
+  }
+  return warnings;
+}
+
+/**
+ * Per accepted connection options. A negative `mss` reduces the connection's current MSS
+ * by that amount ("mss -N" on the bind line). Best effort and silent, like HAProxy: note
+ * that recent Linux kernels ignore TCP_MAXSEG changes once the handshake is done, so this
+ * often has no visible effect. Returns true when something was applied.
+ */
+export function applyClientSocketOptions(sock: net.Socket, o: { mss?: number }): boolean {
+  const m = sockopt;
+  if (!m || m.TCP_MAXSEG === undefined || o.mss === undefined || o.mss >= 0) return false;
+  const fd = handleFd(sock);
+  if (fd < 0) return false;
+  try {
+    const cur = m.getIntOpt(fd, m.IPPROTO_TCP, m.TCP_MAXSEG);
+    const next = cur + o.mss;
+    if (next <= 0) return false;
+    m.setIntOpt(fd, m.IPPROTO_TCP, m.TCP_MAXSEG, next);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The MSS value stored by the `mss` bind keyword (BindConfig has no field for it yet). */
+export function bindMss(b: object): number | undefined {
+  const v = (b as { mss?: unknown }).mss;
+  return typeof v === 'number' ? v : undefined;
+}
