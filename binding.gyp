@@ -3,7 +3,7 @@
     {
       "target_name": "sockopt",
       "sources": ["native/sockopt.c"],
-      "cflags": ["-Wall", "-Wextra", "-O2"],
+      "cflags": ["-Wall", "-Wextra"],
       "defines": ["NAPI_VERSION=8"]
     }
   ]

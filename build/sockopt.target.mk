@@ -27,7 +27,6 @@ CFLAGS_Debug := \
 	-Wno-unused-parameter \
 	-Wall \
 	-Wextra \
-	-O2 \
 	-m64 \
 	-g \
 	-O0
@@ -73,7 +72,6 @@ CFLAGS_Release := \
 	-Wno-unused-parameter \
 	-Wall \
 	-Wextra \
-	-O2 \
 	-m64 \
 	-O3 \
 	-fno-omit-frame-pointer

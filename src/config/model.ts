@@ -64,6 +64,8 @@ export interface BindConfig {
   deferAccept: boolean;
   tfo: boolean;
   interface?: string;
+  /** TCP_MAXSEG for the listener (negative: lowered per accepted connection) */
+  mss?: number;
   mode?: number;              // unix socket permissions
   uid?: number;
   gid?: number;

@@ -94,8 +94,7 @@ if (sockoptAvailable) {
           ctx.alert(`'mss' : expects an MSS value between -65535 and 65535, optionally signed (got '${v}')`);
           return;
         }
-        // BindConfig has no 'mss' field yet: stored beside the others, read back with bindMss().
-        (b as BindConfig & { mss?: number }).mss = n;
+        b.mss = n;
       },
     },
   );

@@ -8,6 +8,7 @@ import { Counters } from './counters.js';
 import { listenOn, describeAddress } from '../net/listener.js';
 import { TcpStream } from '../stream/tcp-stream.js';
 import { logAlert, logWarning, logNotice } from '../cli/messages.js';
+import { applyListenerOptions, applyClientSocketOptions } from '../net/sockopt.js';
 
 /** Sockets accepted but over a connection limit wait here, unread, like in a listen backlog. */
 const MAX_HELD_PER_LISTENER = 10_000;
@@ -116,6 +117,10 @@ export class Runtime {
       v6only: l.cfg.v6only,
       mode: l.cfg.mode, uid: l.cfg.uid, gid: l.cfg.gid,
     });
+    for (const w of applyListenerOptions(srv, {
+      deferAccept: l.cfg.deferAccept, tfo: l.cfg.tfo, iface: l.cfg.interface, mss: l.cfg.mss,
+      backlog: l.cfg.backlog || l.proxy.cfg.backlog || l.proxy.maxconn || undefined,
+    })) logWarning(`Starting ${l.proxy.cfg.kind === 'listen' ? 'proxy' : 'frontend'} ${l.proxy.name}: ${w} [${describeAddress(l.cfg.address)}]`);
     srv.on('error', (e) => logAlert(`listener ${l.proxy.name}/${l.name}: ${e.message}`));
     l.server = srv;
     l.state = 'ready';
@@ -137,6 +142,7 @@ export class Runtime {
 
   accept(l: BindListener, sock: net.Socket): void {
     sock.on('error', () => { /* handled by the stream once it starts */ });
+    if (l.cfg.mss !== undefined && l.cfg.mss < 0) applyClientSocketOptions(sock, { mss: l.cfg.mss });
     if (this.stopping && l.state !== 'ready') { sock.destroy(); return; }
     if (!this.canAccept(l) || l.held.length) {
       if (l.held.length >= MAX_HELD_PER_LISTENER) { sock.destroy(); l.counters.deniedConn++; return; }

@@ -313,8 +313,6 @@ export class TcpStream implements PendingConn {
   }
 
   private buildProxyHeader(s: Server, sock: net.Socket): Buffer {
-    const info = this.proxyInfo;
-    const local = info !== undefined && info.command === 'LOCAL';
     const v6 = net.isIPv6(this.src) || net.isIPv6(this.dst);
     const known = this.src !== '' && this.dst !== '' && (net.isIP(this.src) !== 0);
     const family = !known ? 'UNKNOWN' : v6 ? 'TCP6' : 'TCP4';
@@ -324,7 +322,8 @@ export class TcpStream implements PendingConn {
     if (s.sendProxy === 1) {
       return buildProxyV1(family === 'UNKNOWN' ? { family } : { family, srcAddr: src, dstAddr: dst, srcPort: this.srcPort, dstPort: this.dstPort });
     }
-    const cmd = local && !this.rt.global.pp2NeverSendLocal ? 'LOCAL' : 'PROXY';
+    // as make_proxy_line_v2(): a received LOCAL header keeps the real addresses, sent as PROXY; LOCAL is for non-inet addresses
+    const cmd = family === 'UNKNOWN' ? 'LOCAL' : 'PROXY';
     void sock;
     return buildProxyV2(
       family === 'UNKNOWN' ? { command: cmd, family } : { command: cmd, family, srcAddr: src, dstAddr: dst, srcPort: this.srcPort, dstPort: this.dstPort },
