@@ -260,6 +260,7 @@ async function run(o: Options, config: import('../config/model.js').Config): Pro
   process.on('SIGINT', () => rt.hardStop());
   process.on('SIGTTOU', () => rt.pauseListeners());
   process.on('SIGTTIN', () => { void rt.resumeListeners(); });
+  setInterval(() => { /* keeps the process alive while every listener is paused (SIGTTOU); exit is explicit */ }, 1 << 30);
   process.on('SIGHUP', () => { /* log rotation hook: nothing to reopen yet */ });
   process.on('uncaughtException', (e) => rt.internalError(e));
   process.on('unhandledRejection', (e) => rt.internalError(e));

@@ -97,6 +97,8 @@ export interface ServerConfig extends ServerOptions {
   name: string;
   addressText: string;
   address: ParsedAddress;
+  /** the id was given in the configuration (not assigned automatically) */
+  idForced?: boolean;
   /** resolved IP when the address was a host name resolved at start-up */
   resolved?: string;
 }
@@ -134,6 +136,8 @@ export interface ProxyConfig {
   name: string;
   where: Where;
   id?: number;
+  /** the id was given in the configuration (not assigned automatically) */
+  idForced?: boolean;
   mode: 'tcp' | 'http';
   modeWhere?: Where;
   disabled: boolean;

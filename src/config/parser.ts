@@ -333,6 +333,10 @@ function postParse(config: Config, ctx0: ParseCtx): void {
   const backends = new Map<string, ProxyConfig>();
   for (const px of config.proxies) if (px.kind !== 'frontend') backends.set(px.name, px);
   // proxy ids: automatic ones fill the holes after explicit ones
+  for (const p of config.proxies) {
+    p.idForced = p.id !== undefined;
+    for (const s of p.servers) s.idForced = s.id !== undefined;
+  }
   assignIds(config.proxies.map((p) => p), (p) => p.id, (p, id) => { p.id = id; }, (p, other) =>
     at(p.where).alert(`Parsing [${p.where.file}:${p.where.line}]: ${p.kind} '${p.name}' has the same ID (${p.id}) as ${other.kind} '${other.name}' declared at ${other.where.file}:${other.where.line}.`));
   for (const px of config.proxies) {

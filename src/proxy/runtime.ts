@@ -250,10 +250,13 @@ export class Runtime {
     void this.runStopHooks().then(() => this.finalExit());
   }
 
-  private async runStopHooks(): Promise<void> {
-    const hooks = this.stopHooks;
-    this.stopHooks = [];
-    for (const h of hooks) { try { await h(); } catch { /* ignore */ } }
+  private stopHooksRun: Promise<void> | undefined;
+  /** Runs the stop hooks once; later calls wait for the same run. */
+  private runStopHooks(): Promise<void> {
+    this.stopHooksRun ??= (async () => {
+      for (const h of this.stopHooks) { try { await h(); } catch { /* ignore */ } }
+    })();
+    return this.stopHooksRun;
   }
 
   private exited = false;

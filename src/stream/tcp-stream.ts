@@ -233,7 +233,7 @@ export class TcpStream implements PendingConn {
     }));
   }
 
-  private connectFailed(_why: string): void {
+  private connectFailed(why: string): void {
     if (this.closed) return;
     this.clearTimer();
     const be = this.be!;
@@ -267,7 +267,7 @@ export class TcpStream implements PendingConn {
       return;
     }
     // turn-around timer before retrying the same server
-    const wait = Math.min(be.cfg.timeouts.connect ?? 1000, 1000);
+    const wait = why === 'timeout' ? 0 : Math.min(be.cfg.timeouts.connect ?? 1000, 1000); // HAProxy: no turn-around after a connect timeout
     this.setTimer(wait, () => this.connect());
   }
 
@@ -352,22 +352,21 @@ export class TcpStream implements PendingConn {
   private onCliEnd(): void {
     this.cliEnded = true;
     if (this.srv && !this.srvShut) { this.srvShut = true; this.srv.end(); }
-    this.applyFinTimeouts();
-    if (this.srvEnded) this.finish();
+    if (this.srvEnded) { this.finish(); return; }
+    // The client is done sending: nothing more is expected from it, and the server side's
+    // timeout rules (server-fin once we shut our side towards it, if set).
+    this.cli.setTimeout(0);
+    const sf = this.be?.cfg.timeouts.serverFin;
+    if (sf && this.srv) this.srv.setTimeout(sf);
   }
 
   private onSrvEnd(): void {
     this.srvEnded = true;
     if (!this.cliShut) { this.cliShut = true; this.cli.end(); }
-    this.applyFinTimeouts();
-    if (this.cliEnded) this.finish();
-  }
-
-  private applyFinTimeouts(): void {
+    if (this.cliEnded) { this.finish(); return; }
+    // We shut our side towards the client: waiting for it to finish uses client-fin if set.
     const cf = this.fe.cfg.timeouts.clientFin;
-    const sf = this.be?.cfg.timeouts.serverFin;
     if (cf) this.cli.setTimeout(cf);
-    if (sf && this.srv) this.srv.setTimeout(sf);
   }
 
   private onCliTimeout(): void {

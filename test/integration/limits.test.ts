@@ -3,6 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   freePorts, startTestServer, openClient, startProxyWithConfig, closeAll, sleep, waitFor,
   type Client, type Proc,
@@ -49,6 +50,40 @@ async function startTrackServer(): Promise<TrackServer> {
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
   ts.port = (srv.address() as net.AddressInfo).port;
   return ts;
+}
+
+
+/**
+ * A loopback listener whose accept queue is full, so that a new connect() never completes (the
+ * kernel drops the SYN): listen(0) without ever accepting, with the queue pre-filled. Node always
+ * accepts, hence a tiny python3 helper; returns undefined when python3 is not available.
+ */
+const HAS_PYTHON = spawnSync('python3', ['-c', 'pass']).status === 0;
+async function startBlackholeListener(): Promise<{ port: number; close(): void } | undefined> {
+  if (!HAS_PYTHON) return undefined;
+  const script = [
+    'import socket, sys',
+    's = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)',
+    'port = s.getsockname()[1]',
+    'fill = []',
+    'for i in range(3):',
+    '    c = socket.socket(); c.setblocking(False)',
+    '    try: c.connect(("127.0.0.1", port))',
+    '    except BlockingIOError: pass',
+    '    fill.append(c)',
+    'print(port, flush=True)',
+    'sys.stdin.read()',
+  ].join('\n');
+  const child: ChildProcess = spawn('python3', ['-c', script], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('python helper did not start')); }, 5000);
+    child.stdout!.on('data', (d) => { out += d; if (out.includes('\n')) { clearTimeout(t); resolve(Number(out.trim())); } });
+    child.once('exit', () => { clearTimeout(t); reject(new Error('python helper exited')); });
+  });
+  // let the filling connections reach the accept queue
+  await sleep(100);
+  return { port, close: () => { child.stdin!.end(); child.kill('SIGKILL'); } };
 }
 
 const base = (extra = ''): string => `
@@ -348,6 +383,174 @@ listen l
       assert.ok(dt >= 900 && dt < 2500, `closed after ${dt}ms of inactivity, expected ~1200ms`);
     } finally {
       await closeAll([c, proxy, echo]);
+    }
+  });
+  it('timeout connect 300ms (server that never completes the handshake), retries 0: the client is closed after ~300ms', { ...T, skip: HAS_PYTHON ? false : 'python3 not available' }, async () => {
+    const hole = await startBlackholeListener();
+    const [fp] = await freePorts(1);
+    let proxy: Proc | undefined;
+    let c: Client | undefined;
+    try {
+      proxy = await startProxyWithConfig(`${base()}
+listen l
+  bind 127.0.0.1:${fp}
+  timeout connect 300ms
+  retries 0
+  server s 127.0.0.1:${hole!.port}
+`, [fp!]);
+      await sleep(100);
+      const t0 = Date.now();
+      c = await openClient(fp!);
+      c.sock.write('x');
+      await c.waitEnd(4000);
+      const dt = Date.now() - t0;
+      assert.ok(dt >= 250 && dt < 1500, `closed after ${dt}ms, expected ~300ms`);
+      assert.equal(c.received().length, 0);
+    } finally {
+      await closeAll([c, proxy]);
+      hole?.close();
+    }
+  });
+
+  it('timeout connect with retries 2: three connection attempts back to back before giving up', { ...T, skip: HAS_PYTHON ? false : 'python3 not available' }, async () => {
+    const hole = await startBlackholeListener();
+    const [fp] = await freePorts(1);
+    let proxy: Proc | undefined;
+    let c: Client | undefined;
+    try {
+      proxy = await startProxyWithConfig(`${base()}
+listen l
+  bind 127.0.0.1:${fp}
+  timeout connect 250ms
+  retries 2
+  server s 127.0.0.1:${hole!.port}
+`, [fp!]);
+      await sleep(100);
+      const t0 = Date.now();
+      c = await openClient(fp!);
+      c.sock.write('x');
+      await c.waitEnd(5000);
+      const dt = Date.now() - t0;
+      // HAProxy 2.6 measures ~760ms: no turn-around delay after a connect *timeout*
+      assert.ok(dt >= 700 && dt < 1150, `closed after ${dt}ms, expected 3 x 250ms without turn-around delays`);
+    } finally {
+      await closeAll([c, proxy]);
+      hole?.close();
+    }
+  });
+
+  it('without timeout queue, timeout connect bounds the time spent in the queue', T, async () => {
+    const srv = await startTrackServer();
+    const [fp] = await freePorts(1);
+    let proxy: Proc | undefined;
+    const clients: Client[] = [];
+    try {
+      proxy = await startProxyWithConfig(`${base()}
+listen q
+  bind 127.0.0.1:${fp}
+  timeout connect 300ms
+  server s 127.0.0.1:${srv.port} maxconn 1
+`, [fp!]);
+      const a = await openClient(fp!); clients.push(a);
+      a.sock.write('A');
+      await a.waitText('A:ok');
+      const t0 = Date.now();
+      const b = await openClient(fp!); clients.push(b);
+      b.sock.write('B');
+      await b.waitEnd(3000);
+      const dt = Date.now() - t0;
+      assert.ok(dt >= 250 && dt < 1500, `queued client closed after ${dt}ms, expected ~300ms`);
+      assert.deepEqual(srv.order, ['A']);
+    } finally {
+      await closeAll([...clients, proxy, srv]);
+    }
+  });
+  it('connection refused with retries 2: a turn-around delay of min(1s, timeout connect) between attempts', T, async () => {
+    const [fp, dead] = await freePorts(2);
+    let proxy: Proc | undefined;
+    let c: Client | undefined;
+    try {
+      proxy = await startProxyWithConfig(`${base()}
+listen l
+  bind 127.0.0.1:${fp}
+  timeout connect 250ms
+  retries 2
+  server s 127.0.0.1:${dead}
+`, [fp!]);
+      await sleep(100);
+      const t0 = Date.now();
+      c = await openClient(fp!);
+      c.sock.write('x');
+      await c.waitEnd(5000);
+      const dt = Date.now() - t0;
+      // HAProxy 2.6 measures ~510ms: two 250ms turn-around delays
+      assert.ok(dt >= 450 && dt < 1100, `closed after ${dt}ms, expected ~500ms`);
+    } finally {
+      await closeAll([c, proxy]);
+    }
+  });
+  it('a queued client that gives up is removed from the queue: the next one is served instead', T, async () => {
+    const srv = await startTrackServer();
+    const [fp] = await freePorts(1);
+    let proxy: Proc | undefined;
+    const clients: Client[] = [];
+    try {
+      proxy = await startProxyWithConfig(`${base()}
+listen q
+  bind 127.0.0.1:${fp}
+  timeout queue 5s
+  server s 127.0.0.1:${srv.port} maxconn 1
+`, [fp!]);
+      const a = await openClient(fp!); clients.push(a);
+      a.sock.write('A');
+      await a.waitText('A:ok');
+      const b = await openClient(fp!); clients.push(b);
+      b.sock.write('B');
+      await sleep(100);
+      const c = await openClient(fp!); clients.push(c);
+      c.sock.write('C');
+      await sleep(100);
+      b.sock.destroy(); // B leaves the queue
+      await sleep(100);
+      a.sock.end();
+      await c.waitText('C:ok');
+      assert.deepEqual(srv.order, ['A', 'C']);
+      assert.equal(srv.maxActive, 1);
+    } finally {
+      await closeAll([...clients, proxy, srv]);
+    }
+  });
+
+  it('server maxqueue 1: with the slot and the queue taken, a further client is closed at once', T, async () => {
+    const srv = await startTrackServer();
+    const [fp] = await freePorts(1);
+    let proxy: Proc | undefined;
+    const clients: Client[] = [];
+    try {
+      proxy = await startProxyWithConfig(`${base()}
+listen q
+  bind 127.0.0.1:${fp}
+  timeout queue 5s
+  server s 127.0.0.1:${srv.port} maxconn 1 maxqueue 1
+`, [fp!]);
+      const a = await openClient(fp!); clients.push(a);
+      a.sock.write('A');
+      await a.waitText('A:ok');
+      const b = await openClient(fp!); clients.push(b);
+      b.sock.write('B');
+      await sleep(100);
+      const t0 = Date.now();
+      const c = await openClient(fp!); clients.push(c);
+      c.sock.write('C');
+      await c.waitEnd(3000);
+      assert.ok(Date.now() - t0 < 1000, 'rejected without waiting for the queue timeout');
+      assert.equal(c.received().length, 0);
+      assert.equal(b.isClosed() || b.gotEnd(), false, 'B is still queued');
+      a.sock.end();
+      await b.waitText('B:ok');
+      assert.deepEqual(srv.order, ['A', 'B']);
+    } finally {
+      await closeAll([...clients, proxy, srv]);
     }
   });
 });

@@ -107,6 +107,8 @@ listen plain_v2
     assert.equal(got.toString(), 'hello world');
   });
 
+  // HAProxy 2.6 resets such a connection; proxy-protocol.txt recommends tolerating partial headers,
+  // which haproxy-ts does
   it('accept-proxy: a header split over several segments is reassembled', T, async () => {
     const { got } = await exchange(pAccept, [Buffer.from('PROXY TCP4 192.0'), Buffer.from('.2.10 198.51.100.20 45678 8080\r'), Buffer.from('\npayload')]);
     assert.equal(got.toString(), 'payload');
@@ -214,10 +216,15 @@ listen plain_v2
     }
   });
 
+  // every one of these is also rejected by HAProxy 2.6 (which resets the connection)
+  const badV2 = Buffer.concat([PP_V2_SIGNATURE, Buffer.from([0x31, 0x11, 0x00, 0x0c, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0, 2]), Buffer.from('zz')]);
   for (const [label, bad] of [
     ['plain data', 'GET / HTTP/1.0\r\n\r\n'],
-    ['bad v1 address', 'PROXY TCP4 999.0.0.1 192.0.2.2 1 2\r\nzzz'],
+    ['unknown v1 protocol', 'PROXY TCP5 192.0.2.1 192.0.2.2 1 2\r\nzzz'],
+    ['v1 line ending in LF only', 'PROXY TCP4 192.0.2.1 192.0.2.2 1 2\nzzz'],
+    ['v1 line missing fields', 'PROXY TCP4 192.0.2.1\r\nzzz'],
     ['v1 line without CRLF over 107 bytes', `PROXY TCP4 ${'1'.repeat(120)}`],
+    ['v2 signature with version 3', badV2],
   ] as const) {
     it(`invalid header (${label}): the connection is closed and no server connection is made`, T, async () => {
       const before = cap.conns.length;

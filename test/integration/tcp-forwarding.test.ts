@@ -21,8 +21,8 @@ defaults
   timeout server 10s
 `;
 
-/** A server that waits for the client's FIN, then answers with what it got and closes. */
-async function startReplyAfterEndServer(): Promise<{ port: number; close(): Promise<void> }> {
+/** A server that waits for the client's FIN, then answers (after `delayMs`) with what it got and closes. */
+async function startReplyAfterEndServer(delayMs = 50): Promise<{ port: number; close(): Promise<void> }> {
   const socks = new Set<net.Socket>();
   const srv = net.createServer({ allowHalfOpen: true }, (s) => {
     socks.add(s);
@@ -30,7 +30,7 @@ async function startReplyAfterEndServer(): Promise<{ port: number; close(): Prom
     s.on('error', () => {});
     let n = 0;
     s.on('data', (d: Buffer) => { n += d.length; });
-    s.on('end', () => { setTimeout(() => s.end(`got ${n} bytes after your FIN\n`), 50); });
+    s.on('end', () => { setTimeout(() => s.end(`got ${n} bytes after your FIN\n`), delayMs); });
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
   const port = (srv.address() as net.AddressInfo).port;
@@ -72,6 +72,29 @@ listen hc
 `, [fp!]);
       const reply = await tcpExchange(fp!, 'hello', { halfClose: true, timeoutMs: 5000 });
       assert.equal(reply, 'got 5 bytes after your FIN\n');
+    } finally {
+      await closeAll([proxy, srv]);
+    }
+  });
+
+  it('half-close: once the client has sent its FIN, timeout client no longer cuts a slow server reply', T, async () => {
+    // HAProxy 2.6 delivers the reply here: the client is done sending, only "timeout server" applies
+    const srv = await startReplyAfterEndServer(800);
+    const [fp] = await freePorts(1);
+    let proxy: Proc | undefined;
+    try {
+      proxy = await startProxyWithConfig(`
+defaults
+  mode tcp
+  timeout connect 500ms
+  timeout client 300ms
+  timeout server 5s
+listen hc_slow
+  bind 127.0.0.1:${fp}
+  server s 127.0.0.1:${srv.port}
+`, [fp!]);
+      const reply = await tcpExchange(fp!, 'slow', { halfClose: true, timeoutMs: 5000 });
+      assert.equal(reply, 'got 4 bytes after your FIN\n');
     } finally {
       await closeAll([proxy, srv]);
     }

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// Experiment, not part of haproxy-ts: minimal one-server TCP relays, each using another way of
+// moving bytes in Node.js, to measure what the data pump of src/stream/tcp-stream.ts could gain.
+// bench/run.mjs runs them as targets `pump-<variant>` (BENCH_TARGETS=...,pump-streams,...).
+//
+//   node bench/pump-variants.mjs <variant> <listen-port> <server-port>
+//
+// Variants:
+//   streams     what tcp-stream.ts does once connected: 'data' → write(), pause on a full
+//               socket, resume on 'drain'; setTimeout() on both sockets; per-chunk counters
+//   notimeout   the same without socket.setTimeout() (one idle timer per stream, checked lazily)
+//   onread      server side read with net.connect({ onread }) into one reused buffer per stream
+//               (no Readable machinery, no allocation per read); client side as `notimeout`
+import net from 'node:net';
+
+const [variant = 'streams', lport, sport] = process.argv.slice(2);
+if (!lport || !sport || !['streams', 'notimeout', 'onread'].includes(variant)) {
+  process.stderr.write('usage: pump-variants.mjs streams|notimeout|onread <listen-port> <server-port>\n');
+  process.exit(1);
+}
+const IDLE_MS = 30_000;
+const counters = { bytesIn: 0, bytesOut: 0, sessions: 0 };
+
+/** One coarse idle timer per stream: activity only stores a timestamp. */
+function idleWatch(onIdle) {
+  let last = Date.now();
+  let timer = setTimeout(check, IDLE_MS);
+  function check() {
+    const left = last + IDLE_MS - Date.now();
+    if (left <= 0) onIdle();
+    else timer = setTimeout(check, left);
+  }
+  return { touch() { last = Date.now(); }, stop() { clearTimeout(timer); } };
+}
+
+function relay(cli) {
+  counters.sessions++;
+  cli.setNoDelay(true);
+  let srv;
+  const pending = [];
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    watch?.stop();
+    cli.destroy();
+    srv?.destroy();
+  };
+  const watch = variant === 'streams' ? undefined : idleWatch(close);
+  const touch = watch ? watch.touch : () => {};
+  if (variant === 'streams') {
+    cli.setTimeout(IDLE_MS);
+    cli.on('timeout', close);
+  }
+  const early = (d) => pending.push(d);
+  cli.on('data', early);
+  cli.on('error', close);
+  cli.on('close', close);
+
+  const opts = { host: '127.0.0.1', port: Number(sport), allowHalfOpen: true, noDelay: true };
+  if (variant === 'onread') {
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    opts.onread = {
+      buffer: buf,
+      callback(n, b) {
+        counters.bytesOut += n;
+        touch();
+        const ok = cli.write(b.subarray(0, n));
+        // the write went straight to the kernel unless something is queued: only then is the
+        // buffer still referenced, and reading must wait for the queue to drain
+        if (!ok || cli.writableLength > 0) {
+          cli.once('drain', () => srv.resume());
+          return false;
+        }
+        return true;
+      },
+    };
+  }
+  srv = net.connect(opts);
+  srv.on('error', close);
+  srv.on('close', close);
+  srv.once('connect', () => {
+    if (closed) return;
+    cli.removeListener('data', early);
+    for (const d of pending) srv.write(d);
+    pending.length = 0;
+    if (variant === 'streams') {
+      srv.setTimeout(IDLE_MS);
+      srv.on('timeout', close);
+    }
+    cli.on('data', (chunk) => {
+      counters.bytesIn += chunk.length;
+      touch();
+      if (!srv.write(chunk)) cli.pause();
+    });
+    srv.on('drain', () => cli.resume());
+    if (variant !== 'onread') {
+      srv.on('data', (chunk) => {
+        counters.bytesOut += chunk.length;
+        touch();
+        if (!cli.write(chunk)) srv.pause();
+      });
+      cli.on('drain', () => srv.resume());
+    }
+    cli.on('end', () => srv.end());
+    srv.on('end', () => cli.end());
+  });
+}
+
+const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false }, relay);
+server.listen(Number(lport), '127.0.0.1');
+const bye = () => { server.close(); process.exit(0); };
+process.on('SIGTERM', bye);
+process.on('SIGINT', bye);
