@@ -19,6 +19,8 @@
 #define NAPI_VERSION 8
 #endif
 #include <node_api.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -64,7 +66,10 @@ static void throw_errno(napi_env env, const char *what, int err, int fd, int lev
   napi_value jmsg, jerr, jcode, jerrno;
   const char *name = errno_name(err);
 
-  snprintf(msg, sizeof(msg), "%s: %s (fd=%d, level=%d, optname=%d)", what, strerror(err), fd, level, optname);
+  if (fd < 0 && level == 0 && optname == 0)
+    snprintf(msg, sizeof(msg), "%s: %s", what, strerror(err));
+  else
+    snprintf(msg, sizeof(msg), "%s: %s (fd=%d, level=%d, optname=%d)", what, strerror(err), fd, level, optname);
   if (napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &jmsg) != napi_ok ||
       napi_create_error(env, NULL, jmsg, &jerr) != napi_ok) {
     napi_throw_error(env, name, msg);
@@ -185,6 +190,57 @@ static napi_value get_str_opt(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* setNofileLimit(n): sets RLIMIT_NOFILE's soft limit to n, raising the hard limit too when n
+ * exceeds it (which needs privileges). Used by the global "ulimit-n" keyword. */
+static napi_value set_nofile_limit(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int n;
+  struct rlimit rl;
+
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (!get_int_arg(env, argv, argc, 0, "limit", &n)) return NULL;
+  if (n <= 0) { napi_throw_range_error(env, NULL, "limit must be positive"); return NULL; }
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) { throw_errno(env, "getrlimit", errno, -1, 0, 0); return NULL; }
+  rl.rlim_cur = (rlim_t)n;
+  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < (rlim_t)n) rl.rlim_max = (rlim_t)n;
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0) { throw_errno(env, "setrlimit", errno, -1, 0, 0); return NULL; }
+  return NULL;
+}
+
+/* getNofileLimit(): [soft, hard] of RLIMIT_NOFILE (-1 for unlimited). */
+static napi_value get_nofile_limit(napi_env env, napi_callback_info info) {
+  napi_value arr, v;
+  struct rlimit rl;
+  (void)info;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) { throw_errno(env, "getrlimit", errno, -1, 0, 0); return NULL; }
+  NAPI_OK(env, napi_create_array_with_length(env, 2, &arr));
+  NAPI_OK(env, napi_create_double(env, rl.rlim_cur == RLIM_INFINITY ? -1.0 : (double)rl.rlim_cur, &v));
+  NAPI_OK(env, napi_set_element(env, arr, 0, v));
+  NAPI_OK(env, napi_create_double(env, rl.rlim_max == RLIM_INFINITY ? -1.0 : (double)rl.rlim_max, &v));
+  NAPI_OK(env, napi_set_element(env, arr, 1, v));
+  return arr;
+}
+
+/* chrootTo(path): chroot(path) then chdir("/"), for the global "chroot" keyword. */
+static napi_value chroot_to(napi_env env, napi_callback_info info) {
+  size_t argc = 1, len = 0;
+  napi_value argv[1];
+  napi_valuetype t;
+  char buf[4096];
+
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_string) {
+    napi_throw_type_error(env, NULL, "argument 'path' must be a string");
+    return NULL;
+  }
+  NAPI_OK(env, napi_get_value_string_utf8(env, argv[0], NULL, 0, &len));
+  if (len >= sizeof(buf)) { napi_throw_range_error(env, NULL, "path too long"); return NULL; }
+  NAPI_OK(env, napi_get_value_string_utf8(env, argv[0], buf, sizeof(buf), &len));
+  if (chroot(buf) != 0 || chdir("/") != 0) { throw_errno(env, "chroot", errno, -1, 0, 0); return NULL; }
+  return NULL;
+}
+
 static int export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   return napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == napi_ok &&
@@ -203,7 +259,10 @@ static napi_value init(napi_env env, napi_value exports) {
   if (!export_fn(env, exports, "setIntOpt", set_int_opt) ||
       !export_fn(env, exports, "setStrOpt", set_str_opt) ||
       !export_fn(env, exports, "getIntOpt", get_int_opt) ||
-      !export_fn(env, exports, "getStrOpt", get_str_opt))
+      !export_fn(env, exports, "getStrOpt", get_str_opt) ||
+      !export_fn(env, exports, "setNofileLimit", set_nofile_limit) ||
+      !export_fn(env, exports, "getNofileLimit", get_nofile_limit) ||
+      !export_fn(env, exports, "chrootTo", chroot_to))
     return NULL;
 
   EXPORT_CONST(SOL_SOCKET);

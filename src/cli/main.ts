@@ -12,6 +12,7 @@ import { listConfigFiles } from '../config/reader.js';
 import { evalConditionText, CondError, type CondContext } from '../config/cond.js';
 import { dumpKeywords } from '../registry/registry.js';
 import { Runtime } from '../proxy/runtime.js';
+import { sockopt } from '../net/sockopt.js';
 import { startStatsSockets } from '../ops/cli.js';
 import { HAPROXY_VERSION, hasFeature, ENABLED_OPTIONS, versionText, versionVerbose } from './version.js';
 import { logAlert, logNotice, logWarning, setQuiet, formatMessage } from './messages.js';
@@ -220,6 +221,11 @@ function signalPids(pids: number[], sig: NodeJS.Signals): void {
 }
 
 async function run(o: Options, config: import('../config/model.js').Config): Promise<void> {
+  if (config.global.ulimitN && sockopt) {
+    try { sockopt.setNofileLimit(config.global.ulimitN); } catch (e) {
+      logWarning(`[haproxy-ts.main()] Cannot raise FD limit to ${config.global.ulimitN}: ${(e as Error).message}`);
+    }
+  }
   const rt = new Runtime(config, { maxconnOverride: o.maxconn, debug: o.debug });
   const oldPids = [...o.softStopPids, ...o.hardStopPids];
   try {
@@ -251,6 +257,12 @@ async function run(o: Options, config: import('../config/model.js').Config): Pro
   if (pidfile && !isDaemonChild) {
     try { fs.writeFileSync(pidfile, `${process.pid}\n`); } catch (e) {
       logAlert(`[haproxy-ts.main()] Cannot create pidfile ${pidfile}: ${(e as Error).message}`);
+      process.exit(1);
+    }
+  }
+  if (config.global.chroot && sockopt) {
+    try { sockopt.chrootTo(config.global.chroot); } catch (e) {
+      logAlert(`[haproxy-ts.main()] Cannot chroot(${config.global.chroot}): ${(e as Error).message}`);
       process.exit(1);
     }
   }

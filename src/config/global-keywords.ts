@@ -5,6 +5,7 @@ import type { GlobalConfig } from './model.js';
 import { parseSize, parseTime, parseUint } from '../util/units.js';
 import { userInfo } from 'node:os';
 import { execFileSync } from 'node:child_process';
+import { sockoptAvailable } from '../net/sockopt.js';
 
 function needArgs(args: string[], n: number, ctx: ParseCtx, what = 'an argument'): boolean {
   if (args.length < n + 1) { ctx.alert(`'${args[0]}' expects ${what}.`); return false; }
@@ -62,15 +63,6 @@ registerGlobal(
       if (n === undefined || n < 1 || n > 4096) { ctx.alert(`'nbthread' expects an integer argument between 1 and 4096 (got '${args[1]}').`); return; }
       g.nbthread = n;
       if (n > 1) ctx.warn(`'nbthread ${n}': haproxy-ts runs one worker process for now (multi-process support comes with the process-model work); continuing with a single event loop.`);
-    },
-  },
-  {
-    name: 'ulimit-n',
-    parse(args, g, ctx) {
-      if (!needArgs(args, 1, ctx, 'an integer argument')) return;
-      const n = parseUint(args[1]);
-      if (n === undefined) { ctx.alert(`'ulimit-n' expects an integer argument (got '${args[1]}').`); return; }
-      g.ulimitN = n;
     },
   },
   {
@@ -184,6 +176,29 @@ registerGlobal(
     },
   },
 );
+
+// ulimit-n and chroot need system calls Node.js does not expose: they are registered only when
+// the native addon (native/sockopt.c) is built; otherwise they are rejected as not supported.
+if (sockoptAvailable) {
+  registerGlobal(
+    {
+      name: 'ulimit-n',
+      parse(args, g, ctx) {
+        if (!needArgs(args, 1, ctx, 'an integer argument')) return;
+        const n = parseUint(args[1]);
+        if (n === undefined || n < 1) { ctx.alert(`'ulimit-n' expects a positive integer argument (got '${args[1]}').`); return; }
+        g.ulimitN = n;
+      },
+    },
+    {
+      name: 'chroot',
+      parse(args, g, ctx) {
+        if (!needArgs(args, 1, ctx, 'a directory as an argument')) return;
+        g.chroot = args[1];
+      },
+    },
+  );
+}
 
 uintKw('tune.http.maxhdr', (g, n) => { g.tune.httpMaxhdr = n; }, 1);
 

@@ -15,6 +15,11 @@ export interface SockoptAddon {
   setStrOpt(fd: number, level: number, optname: number, value: string): void;
   getIntOpt(fd: number, level: number, optname: number): number;
   getStrOpt(fd: number, level: number, optname: number): string;
+  /** RLIMIT_NOFILE: set the soft limit (raising the hard one if needed), read [soft, hard] (-1: unlimited) */
+  setNofileLimit(n: number): void;
+  getNofileLimit(): [number, number];
+  /** chroot(path) then chdir("/") */
+  chrootTo(path: string): void;
   SOL_SOCKET: number;
   IPPROTO_TCP: number;
   IPPROTO_IP: number;
