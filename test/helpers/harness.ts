@@ -265,7 +265,14 @@ export function openClient(target: number | { path: string }, opts: { host?: str
 export async function startProxyWithConfig(cfgText: string, waitPorts: number[], opts: { args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Proc & { dir: string; cfg: string }> {
   const dir = tempDir();
   const cfg = writeConfig(dir, cfgText);
-  const p = await startProxy(BIN, ['-f', cfg, ...(opts.args ?? [])], waitPorts, { env: opts.env, timeoutMs: opts.timeoutMs });
+  let p: Proc;
+  try {
+    p = await startProxy(BIN, ['-f', cfg, ...(opts.args ?? [])], waitPorts, { env: opts.env, timeoutMs: opts.timeoutMs });
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  void p.exited.then(() => fs.rmSync(dir, { recursive: true, force: true }));
   return Object.assign(p, { dir, cfg });
 }
 

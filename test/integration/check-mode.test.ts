@@ -1,12 +1,21 @@
 // The command line without traffic: -c check mode and its diagnostics, -f <dir>, -cc, -v, -dK,
 // -q, -dW, environment expansion.
-import { describe, it } from 'node:test';
+import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
   BIN, freePorts, tempDir, writeConfig, runCmd, startProxy, tcpExchange, startTestServer, closeAll, type Proc,
 } from '../helpers/harness.js';
+
+/** Temp dirs made by this file, removed at the end. */
+const dirs: string[] = [];
+function trackedDir(prefix?: string): string {
+  const d = tempDir(prefix);
+  dirs.push(d);
+  return d;
+}
+after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
 
 const T = { timeout: 15_000 };
 
@@ -42,7 +51,7 @@ const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Runs `-c` on `text`; returns the result and the config path. */
 async function check(text: string, extraArgs: string[] = [], env?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string; file: string }> {
-  const dir = tempDir('hts-check-');
+  const dir = trackedDir('hts-check-');
   const file = writeConfig(dir, text);
   const r = await runCmd(BIN, [...extraArgs, '-c', '-f', file], { timeoutMs: 10_000, env });
   return { ...r, file };
@@ -204,7 +213,7 @@ listen notimeouts
   });
 
   it('-f <dir> loads *.cfg files in lexical order, ignoring other and hidden files', T, async () => {
-    const dir = tempDir('hts-cfgdir-');
+    const dir = trackedDir('hts-cfgdir-');
     // "10-…" sorts before "9-…" lexically: the named defaults must be known when the listen uses it
     writeConfig(dir, `defaults base
   mode tcp
@@ -237,7 +246,7 @@ frontend fe from base
   });
 
   it('several -f options are loaded in order', T, async () => {
-    const dir = tempDir('hts-multi-');
+    const dir = trackedDir('hts-multi-');
     const a = writeConfig(dir, `${HEAD}\nbackend be\n  server s1 127.0.0.1:18081\n`, 'a.conf');
     const b = writeConfig(dir, `frontend fe\n  bind 127.0.0.1:18080\n  default_backend be\n`, 'b.conf');
     const r = await runCmd(BIN, ['-c', '-f', a, '-f', b], { timeoutMs: 10_000 });
@@ -281,7 +290,7 @@ frontend fe from base
   it('${VAR} from the environment is expanded in a bind line (check and run)', T, async () => {
     const back = await startTestServer('env-back');
     const [fp] = await freePorts(1);
-    const dir = tempDir('hts-env-');
+    const dir = trackedDir('hts-env-');
     const text = `${HEAD}
 listen l
   bind "\${HTS_TEST_ADDR}:\${HTS_TEST_PORT}"

@@ -1,6 +1,6 @@
 // Process control: SIGUSR1 soft stop, SIGTERM hard stop, SIGTTOU/SIGTTIN pause/resume, -p pidfile,
 // -D daemon mode, -sf/-st handover to a new process.
-import { describe, it } from 'node:test';
+import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import fs from 'node:fs';
@@ -9,6 +9,15 @@ import {
   BIN, freePorts, tempDir, writeConfig, startProxy, startTestServer, openClient, tcpExchange, runCmd,
   canConnect, waitFor, sleep, pidAlive, closeAll, type Proc, type Client,
 } from '../helpers/harness.js';
+
+/** Temp dirs made by this file, removed at the end. */
+const dirs: string[] = [];
+function trackedDir(prefix?: string): string {
+  const d = tempDir(prefix);
+  dirs.push(d);
+  return d;
+}
+after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
 
 const T = { timeout: 20_000 };
 
@@ -44,7 +53,7 @@ describe('signals and process management', () => {
   it('SIGUSR1: stops listening, lets the established session finish, then exits 0', T, async () => {
     const echo = await startTestServer('e', { mode: 'echo' });
     const [fp] = await freePorts(1);
-    const dir = tempDir();
+    const dir = trackedDir();
     let proxy: Proc | undefined;
     let c: Client | undefined;
     try {
@@ -73,7 +82,7 @@ describe('signals and process management', () => {
   it('SIGUSR1 with no active session exits 0 promptly', T, async () => {
     const echo = await startTestServer('e', { mode: 'echo' });
     const [fp] = await freePorts(1);
-    const dir = tempDir();
+    const dir = trackedDir();
     let proxy: Proc | undefined;
     try {
       proxy = await startProxy(BIN, ['-f', writeConfig(dir, cfgText(fp!, echo.port))], [fp!]);
@@ -89,7 +98,7 @@ describe('signals and process management', () => {
   it('SIGTERM exits promptly even with an active session, which gets closed', T, async () => {
     const echo = await startTestServer('e', { mode: 'echo' });
     const [fp] = await freePorts(1);
-    const dir = tempDir();
+    const dir = trackedDir();
     let proxy: Proc | undefined;
     let c: Client | undefined;
     try {
@@ -113,7 +122,7 @@ describe('signals and process management', () => {
   it('SIGTTOU releases the port (another process can bind it), SIGTTIN listens again', T, async () => {
     const s = await startTestServer('back');
     const [fp] = await freePorts(1);
-    const dir = tempDir();
+    const dir = trackedDir();
     let proxy: Proc | undefined;
     try {
       proxy = await startProxy(BIN, ['-f', writeConfig(dir, cfgText(fp!, s.port))], [fp!]);
@@ -133,7 +142,7 @@ describe('signals and process management', () => {
   it('-p <pidfile> writes the pid of the running process', T, async () => {
     const s = await startTestServer('back');
     const [fp] = await freePorts(1);
-    const dir = tempDir();
+    const dir = trackedDir();
     const pidfile = path.join(dir, 'haproxy.pid');
     let proxy: Proc | undefined;
     try {
@@ -148,7 +157,7 @@ describe('signals and process management', () => {
   it('global pidfile is honoured too', T, async () => {
     const s = await startTestServer('back');
     const [fp] = await freePorts(1);
-    const dir = tempDir();
+    const dir = trackedDir();
     const pidfile = path.join(dir, 'global.pid');
     let proxy: Proc | undefined;
     try {
@@ -163,7 +172,7 @@ describe('signals and process management', () => {
   it('-D -p <pidfile> daemonizes: the command returns 0 and the pid in the file serves traffic', T, async () => {
     const s = await startTestServer('daemon-back');
     const [fp] = await freePorts(1);
-    const dir = tempDir();
+    const dir = trackedDir();
     const pidfile = path.join(dir, 'd.pid');
     let pid = 0;
     try {
@@ -190,7 +199,7 @@ describe('signals and process management', () => {
   it('-D with a bad bind (port in use) fails with a non-zero status and no daemon left', T, async () => {
     const s = await startTestServer('x');
     const blocker = await startTestServer('blocker');
-    const dir = tempDir();
+    const dir = trackedDir();
     const pidfile = path.join(dir, 'd.pid');
     try {
       const r = await runCmd(BIN, ['-D', '-p', pidfile, '-f', writeConfig(dir, cfgText(blocker.port, s.port))], { timeoutMs: 10_000 });
@@ -206,7 +215,7 @@ describe('signals and process management', () => {
     const oldBack = await startTestServer('old', { mode: 'echo' });
     const newBack = await startTestServer('new');
     const [fp] = await freePorts(1);
-    const dir = tempDir();
+    const dir = trackedDir();
     let oldP: Proc | undefined;
     let newP: Proc | undefined;
     let c: Client | undefined;
@@ -238,7 +247,7 @@ describe('signals and process management', () => {
     const oldBack = await startTestServer('old', { mode: 'echo' });
     const newBack = await startTestServer('new');
     const [fp] = await freePorts(1);
-    const dir = tempDir();
+    const dir = trackedDir();
     let oldP: Proc | undefined;
     let newP: Proc | undefined;
     let c: Client | undefined;
