@@ -16,12 +16,13 @@
 //   BENCH_ROUNDS     run every target this many times, alternating; report the median (default 1)
 //   BENCH_TESTS      comma-separated subset of small,big (default both)
 //   BENCH_PROFILE    1: run haproxy-ts under `node --cpu-prof` (profiles in bench/results/prof/)
+//   BENCH_OUT        result file name, relative to bench/results/ (default latest.json)
 //   HAPROXY_BIN      haproxy binary (default /usr/sbin/haproxy or the first one found)
 //   HAPROXY_TS_BIN   haproxy-ts launcher (default bin/haproxy-ts of this repository)
 //
 // Writes bench/results/latest.json. Every process started here is killed at the end, also on
 // failure or Ctrl-C.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import net from 'node:net';
@@ -275,9 +276,10 @@ listen bench
 }
 
 function toolVersion(cmd, args) {
-  try { return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 }).toString().split('\n')[0].trim(); } catch (e) {
-    return (e.stderr?.toString() || '').split('\n')[0].trim() || 'unknown';
-  }
+  // nginx -v prints on stderr, wrk --version exits with 1: take the first line of either
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+  const text = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
+  return text.split('\n')[0]?.trim() || 'unknown';
 }
 
 async function measure(name, port, proc) {
@@ -301,7 +303,8 @@ async function measure(name, port, proc) {
       r.proxyCpuPercent = Math.round(((cpu1 - cpu0) / wall) * 1000) / 10;
       if (r.requests) r.proxyCpuMicrosPerRequest = Math.round(((cpu1 - cpu0) * 1e6) / r.requests * 10) / 10;
     }
-    if (io0 && io1 && r.requests) {
+    // (only counts read()/write(): HAProxy's recv()/send() do not show there)
+    if (io0 && io1 && r.requests && io1.syscr > io0.syscr) {
       // the proxy reads and writes every byte once in each direction
       r.proxyReadSyscallsPerRequest = Math.round(((io1.syscr - io0.syscr) / r.requests) * 100) / 100;
       r.proxyWriteSyscallsPerRequest = Math.round(((io1.syscw - io0.syscw) / r.requests) * 100) / 100;
@@ -415,7 +418,7 @@ async function main() {
     ratios,
   };
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = path.join(RESULTS_DIR, 'latest.json');
+  const file = path.resolve(RESULTS_DIR, process.env.BENCH_OUT || 'latest.json');
   fs.writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
 
   // table

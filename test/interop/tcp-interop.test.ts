@@ -6,6 +6,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import fs from 'node:fs';
 import {
   BIN, haproxyPath, freePorts, tempDir, writeConfig, runCmd, startProxy, startTestServer, tcpExchange,
   waitFor, type TestServer, type Proc,
@@ -37,6 +38,7 @@ async function withProxy<T>(impl: Impl, cfgText: string, fePort: number, fn: (p:
     return await fn(proc);
   } finally {
     await proc.stop('SIGTERM', 2000);
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -141,6 +143,8 @@ test('interop: balance leastconn, 12 connections kept open: weighted fill', { sk
     for (const impl of IMPLS) {
       const [fePort] = await freePorts(1);
       await withProxy(impl, lbConfig(fePort!, servers, 'leastconn'), fePort!, async () => {
+        // startProxy's readiness probe is relayed to a server too: let it end first
+        await waitFor(() => servers.every((s) => s.open === 0), 3000, 'servers idle');
         const socks: net.Socket[] = [];
         try {
           const names: string[] = [];
@@ -182,6 +186,7 @@ test('interop: balance first with maxconn: sequential and concurrent fill order'
       const [fePort] = await freePorts(1);
       await withProxy(impl, lbConfig(fePort!, servers, 'first', 'maxconn 2'), fePort!, async () => {
         seqs[impl.name] = await sequence(fePort!, 20);
+        await waitFor(() => servers.every((s) => s.open === 0), 3000, 'servers idle');
         // 5 connections kept open: the first server takes 2, the second 2, the third 1
         const socks: net.Socket[] = [];
         try {
@@ -315,7 +320,11 @@ const LISTEN = `listen l
   server s1 127.0.0.1:8001
 `;
 
-/** [name, config text, expected exit code, extra args] */
+/**
+ * [name, config text, expected exit code, extra args]. Only keywords both HAProxy 2.6 and
+ * haproxy-ts know. Left out on purpose: `maxconn <not a number>` in global, which 2.6 accepts
+ * (atol) and 3.x rejects ("cannot parse 'maxconn' value"), as haproxy-ts does.
+ */
 const CORPUS: [string, string, 0 | 1, string[]?][] = [
   ['valid listen', LISTEN, 0],
   ['unknown keyword', `listen l\n  bind 127.0.0.1:8000\n  frobnicate 1\n  server s1 127.0.0.1:8001\n`, 1],
@@ -357,8 +366,12 @@ test('interop: -c verdicts agree over a corpus of configurations', { skip: SKIP,
     }
   };
   // a few at a time (2 processes each): node start-up dominates
-  for (let i = 0; i < CORPUS.length; i += 3) {
-    await Promise.all(CORPUS.slice(i, i + 3).map((c, j) => one(c, i + j)));
+  try {
+    for (let i = 0; i < CORPUS.length; i += 3) {
+      await Promise.all(CORPUS.slice(i, i + 3).map((c, j) => one(c, i + j)));
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
   assert.deepEqual(disagreements, []);
 });
@@ -366,9 +379,13 @@ test('interop: -c verdicts agree over a corpus of configurations', { skip: SKIP,
 test('interop: balance uri in tcp mode warns on both', { skip: SKIP, timeout: 15_000 }, async () => {
   const dir = tempDir('hts-interop-warn-');
   const cfg = writeConfig(dir, CHECK_HEADER + `listen l\n  bind 127.0.0.1:8000\n  balance uri\n  server s1 127.0.0.1:8001\n`);
-  for (const impl of IMPLS) {
-    const r = await runCmd(impl.bin, ['-c', '-f', cfg], { timeoutMs: 10_000 });
-    assert.equal(r.code, 0, `${impl.name}: ${r.stderr}`);
-    assert.match(r.stderr, /\[WARNING\].*Layer 7 hash not possible/, `${impl.name}: ${r.stderr}`);
+  try {
+    for (const impl of IMPLS) {
+      const r = await runCmd(impl.bin, ['-c', '-f', cfg], { timeoutMs: 10_000 });
+      assert.equal(r.code, 0, `${impl.name}: ${r.stderr}`);
+      assert.match(r.stderr, /\[WARNING\].*Layer 7 hash not possible/, `${impl.name}: ${r.stderr}`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
