@@ -11,11 +11,13 @@
 //   notimeout   the same without socket.setTimeout() (one idle timer per stream, checked lazily)
 //   onread      server side read with net.connect({ onread }) into one reused buffer per stream
 //               (no Readable machinery, no allocation per read); client side as `notimeout`
+//   onread2     both sides read with `onread`: the accepted socket's handle is moved into a new
+//               net.Socket created with `onread` (Node has no `onread` option for servers)
 import net from 'node:net';
 
 const [variant = 'streams', lport, sport] = process.argv.slice(2);
-if (!lport || !sport || !['streams', 'notimeout', 'onread'].includes(variant)) {
-  process.stderr.write('usage: pump-variants.mjs streams|notimeout|onread <listen-port> <server-port>\n');
+if (!lport || !sport || !['streams', 'notimeout', 'onread', 'onread2'].includes(variant)) {
+  process.stderr.write('usage: pump-variants.mjs streams|notimeout|onread|onread2 <listen-port> <server-port>\n');
   process.exit(1);
 }
 const IDLE_MS = 30_000;
@@ -107,7 +109,72 @@ function relay(cli) {
   });
 }
 
-const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false }, relay);
+/** Both directions through `onread` buffers; backpressure pauses the reading side. */
+function relay2(accepted, server) {
+  const handle = accepted._handle;
+  accepted._handle = null;
+  counters.sessions++;
+  let closed = false;
+  let srv;
+  const pending = [];
+  const watch = idleWatch(() => close());
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    watch.stop();
+    cli.destroy();
+    srv?.destroy();
+  };
+  const cbuf = Buffer.allocUnsafe(64 * 1024);
+  const sbuf = Buffer.allocUnsafe(64 * 1024);
+  let connected = false;
+  const cli = new net.Socket({
+    handle, allowHalfOpen: true,
+    onread: {
+      buffer: cbuf,
+      callback(n, b) {
+        counters.bytesIn += n;
+        watch.touch();
+        if (!connected) { pending.push(Buffer.from(b.subarray(0, n))); return true; }
+        const ok = srv.write(b.subarray(0, n));
+        if (!ok || srv.writableLength > 0) { srv.once('drain', () => cli.resume()); return false; }
+        return true;
+      },
+    },
+  });
+  cli.server = server; // the orphaned accepted socket never closes: let this one do the bookkeeping
+  cli.setNoDelay(true);
+  cli.on('error', close);
+  cli.on('close', close);
+  srv = net.connect({
+    host: '127.0.0.1', port: Number(sport), allowHalfOpen: true, noDelay: true,
+    onread: {
+      buffer: sbuf,
+      callback(n, b) {
+        counters.bytesOut += n;
+        watch.touch();
+        const ok = cli.write(b.subarray(0, n));
+        if (!ok || cli.writableLength > 0) { cli.once('drain', () => srv.resume()); return false; }
+        return true;
+      },
+    },
+  });
+  srv.on('error', close);
+  srv.on('close', close);
+  srv.once('connect', () => {
+    if (closed) return;
+    connected = true;
+    for (const d of pending) srv.write(d);
+    pending.length = 0;
+    cli.on('end', () => srv.end());
+    srv.on('end', () => cli.end());
+  });
+  cli.resume();
+}
+
+const server = variant === 'onread2'
+  ? net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (s) => relay2(s, server))
+  : net.createServer({ allowHalfOpen: true, pauseOnConnect: false }, relay);
 server.listen(Number(lport), '127.0.0.1');
 const bye = () => { server.close(); process.exit(0); };
 process.on('SIGTERM', bye);

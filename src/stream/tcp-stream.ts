@@ -7,6 +7,7 @@ import type { Server, PendingConn } from '../proxy/server.js';
 import { parseProxyHeader, buildProxyV1, buildProxyV2, type ProxyInfo } from '../net/proxy-protocol.js';
 import { plainAddress } from '../net/address.js';
 import { sourceKey, rdpCookieKey } from '../lb/config.js';
+import { ReadBuffer, adoptAccepted } from '../net/read-buffers.js';
 
 /** Termination state letters (configuration.txt 8.5): who ended it, and in which phase. */
 export type TermCause = '-' | 'C' | 'S' | 'P' | 'I' | 'R' | 'K' | 'c' | 's' | 'D' | 'L';
@@ -19,7 +20,7 @@ export class TcpStream implements PendingConn {
   readonly listener: BindListener;
   readonly fe: Proxy;
   be: Proxy | undefined;
-  readonly cli: net.Socket;
+  cli: net.Socket;
   srv: net.Socket | undefined;
   server: Server | undefined;
   /** client and original destination addresses (possibly from a PROXY header) */
@@ -46,11 +47,24 @@ export class TcpStream implements PendingConn {
   bytesOut = 0;
   /** server connection established */
   private connected = false;
+  /** What client bytes are for: the PROXY header, waiting for a server, or relaying. */
+  private cliMode: 'proxy' | 'pending' | 'relay' = 'pending';
+  /** the PROXY header read so far */
+  private proxyBuf: Buffer | undefined;
+  /** Both directions read into buffers the stream owns (net/read-buffers.ts). */
+  private readonly cbuf = new ReadBuffer();
+  private readonly sbuf = new ReadBuffer();
 
-  constructor(rt: Runtime, listener: BindListener, cli: net.Socket) {
+  constructor(rt: Runtime, listener: BindListener, accepted: net.Socket) {
     this.rt = rt;
     this.listener = listener;
     this.fe = listener.proxy;
+    const adopted = adoptAccepted(accepted, { buffer: this.cbuf.next, callback: this.onCliRead }, true);
+    const cli = adopted ?? accepted;
+    if (!adopted) {
+      // fallback: the same handler, fed by 'data' events
+      cli.on('data', (chunk: Buffer) => { if (!this.onCliRead(chunk.length, chunk)) cli.pause(); });
+    }
     this.cli = cli;
     this.src = plainAddress(cli.remoteAddress);
     this.srcPort = cli.remotePort ?? 0;
@@ -66,7 +80,8 @@ export class TcpStream implements PendingConn {
     if (fe.cfg.options.clitcpka) cli.setKeepAlive(true);
     cli.setNoDelay(true);
     const tmo = fe.cfg.timeouts.client;
-    if (tmo) { cli.setTimeout(tmo); cli.on('timeout', () => this.guard(() => this.onCliTimeout())); }
+    if (tmo) cli.setTimeout(tmo);
+    cli.on('timeout', () => this.guard(() => this.onCliTimeout()));
     if (this.listener.cfg.acceptProxy) {
       this.readProxyHeader();
     } else {
@@ -84,38 +99,67 @@ export class TcpStream implements PendingConn {
 
   // ---------------------------------------------------------------- PROXY header on accept
   private readProxyHeader(): void {
-    let buf: Buffer = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => this.guard(() => {
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-      const r = parseProxyHeader(buf);
-      if (r.status === 'incomplete') return;
-      this.cli.removeListener('data', onData);
-      this.cli.removeListener('end', onEnd);
-      if (r.status === 'error') {
-        this.fe.feCounters.failedReq++;
-        this.listener.counters.failedReq++;
-        this.rt.debug(`${this.fe.name}: invalid PROXY header from ${this.src}:${this.srcPort}: ${r.reason}`);
-        this.terminate('P', 'R');
-        return;
-      }
-      this.proxyInfo = r.info;
-      if (r.info.command === 'PROXY' && (r.info.family === 'TCP4' || r.info.family === 'TCP6')) {
-        this.src = plainAddress(r.info.srcAddr); this.srcPort = r.info.srcPort ?? 0;
-        this.dst = plainAddress(r.info.dstAddr); this.dstPort = r.info.dstPort ?? 0;
-      }
-      this.cli.pause();
-      if (buf.length > r.length) this.pushPending(buf.subarray(r.length));
-      this.startStream();
-    });
-    const onEnd = (): void => this.guard(() => {
-      this.fe.feCounters.failedReq++;
-      this.listener.counters.failedReq++;
-      this.terminate('C', 'R');
-    });
-    this.cli.on('data', onData);
-    this.cli.once('end', onEnd);
+    this.cliMode = 'proxy';
+    this.cli.once('end', this.onCliEndInHeader);
     this.cli.resume();
   }
+
+  private readonly onCliEndInHeader = (): void => this.guard(() => {
+    if (this.cliMode !== 'proxy') return;
+    this.fe.feCounters.failedReq++;
+    this.listener.counters.failedReq++;
+    this.terminate('C', 'R');
+  });
+
+  /** Client bytes while the PROXY header is expected. */
+  private onProxyBytes(chunk: Buffer): void {
+    const buf = this.proxyBuf ? Buffer.concat([this.proxyBuf, chunk]) : Buffer.from(chunk);
+    const r = parseProxyHeader(buf);
+    if (r.status === 'incomplete') { this.proxyBuf = buf; return; }
+    this.proxyBuf = undefined;
+    this.cli.removeListener('end', this.onCliEndInHeader);
+    if (r.status === 'error') {
+      this.fe.feCounters.failedReq++;
+      this.listener.counters.failedReq++;
+      this.rt.debug(`${this.fe.name}: invalid PROXY header from ${this.src}:${this.srcPort}: ${r.reason}`);
+      this.terminate('P', 'R');
+      return;
+    }
+    this.proxyInfo = r.info;
+    if (r.info.command === 'PROXY' && (r.info.family === 'TCP4' || r.info.family === 'TCP6')) {
+      this.src = plainAddress(r.info.srcAddr); this.srcPort = r.info.srcPort ?? 0;
+      this.dst = plainAddress(r.info.dstAddr); this.dstPort = r.info.dstPort ?? 0;
+    }
+    this.cliMode = 'pending';
+    if (buf.length > r.length) this.pushPending(buf.subarray(r.length));
+    this.startStream();
+  }
+
+  /**
+   * Every byte from the client arrives here, in cbuf (valid only during the call). Returning
+   * false pauses reading from the client.
+   */
+  private readonly onCliRead = (n: number, buf: Uint8Array): boolean => {
+    if (this.closed) return false;
+    const chunk = (buf as Buffer).subarray(0, n);
+    if (this.cliMode === 'relay') {
+      this.countIn(n);
+      const srv = this.srv!;
+      const ok = srv.write(chunk);
+      if (!ok || srv.writableLength > 0) { this.cbuf.busy = true; return false; }
+      this.cbuf.grow(n);
+      return true;
+    }
+    try {
+      if (this.cliMode === 'proxy') this.onProxyBytes(chunk);
+      else this.pushPending(Buffer.from(chunk));
+    } catch (e) {
+      this.rt.internalError(e);
+      this.terminate('I', this.phase);
+      return false;
+    }
+    return !this.closed && this.pendingBytes < MAX_PENDING_BYTES;
+  };
 
   // ---------------------------------------------------------------- backend and server choice
   private startStream(): void {
@@ -127,22 +171,16 @@ export class TcpStream implements PendingConn {
     this.be = be;
     be.counters.enter();
     this.retriesLeft = be.cfg.retries;
-    // read what the client sends while we look for a server, within bounds
-    this.cli.on('data', this.onCliDataPending);
+    // read what the client sends while we look for a server, within bounds (onCliRead)
     this.cli.on('end', this.onCliEndEarly);
-    this.cli.resume();
+    if (this.pendingBytes < MAX_PENDING_BYTES) this.cli.resume();
     this.phase = 'Q';
     this.assign(null);
   }
 
-  private onCliDataPending = (chunk: Buffer): void => {
-    this.pushPending(chunk);
-  };
-
   private pushPending(chunk: Buffer): void {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= MAX_PENDING_BYTES) this.cli.pause();
   }
 
   private onCliEndEarly = (): void => this.guard(() => {
@@ -215,10 +253,11 @@ export class TcpStream implements PendingConn {
       else if (s.portOffset === '-') port = this.dstPort - s.port;
     }
     const src = s.source ?? be.cfg.source;
+    const onread = { buffer: this.sbuf.next, callback: this.onSrvRead };
     const opts: net.NetConnectOpts = s.isUnix
-      ? { path: host, allowHalfOpen: true }
+      ? { path: host, allowHalfOpen: true, onread }
       : {
-          host, port, allowHalfOpen: true, noDelay: true,
+          host, port, allowHalfOpen: true, noDelay: true, onread,
           ...(src ? { localAddress: src.address.host || undefined, localPort: src.address.port || undefined } : {}),
         };
     const sock = net.connect(opts);
@@ -280,7 +319,6 @@ export class TcpStream implements PendingConn {
     const s = this.server!;
     if (s.sendProxy) sock.write(this.buildProxyHeader(s, sock));
     // flush what the client sent meanwhile
-    this.cli.removeListener('data', this.onCliDataPending);
     this.cli.removeListener('end', this.onCliEndEarly);
     for (const b of this.pending) { this.countIn(b.length); sock.write(b); }
     this.pending = [];
@@ -293,24 +331,44 @@ export class TcpStream implements PendingConn {
     sock.setTimeout(st ?? 0);
     sock.on('timeout', () => this.guard(() => this.onSrvTimeout()));
     sock.on('close', () => this.guard(() => this.onSrvClose()));
-    // client → server
-    this.cli.on('data', (chunk: Buffer) => {
-      this.countIn(chunk.length);
-      if (!sock.write(chunk)) this.cli.pause();
-    });
-    sock.on('drain', () => this.cli.resume());
-    // server → client
-    sock.on('data', (chunk: Buffer) => {
-      this.countOut(chunk.length);
-      if (!this.cli.write(chunk)) sock.pause();
-    });
-    this.cli.on('drain', () => sock.resume());
+    // client → server: see onCliRead
+    this.cliMode = 'relay';
+    sock.on('drain', this.onSrvDrain);
+    // server → client: see onSrvRead
+    this.cli.on('drain', this.onCliDrain);
     this.cli.on('end', () => this.guard(() => this.onCliEnd()));
     sock.on('end', () => this.guard(() => this.onSrvEnd()));
     if (this.cliEnded) this.onCliEnd();
     else this.cli.resume();
     sock.resume();
   }
+
+  /** Bytes from the server, in sbuf (valid only during the call). Returning false pauses the server socket. */
+  private readonly onSrvRead = (n: number, buf: Uint8Array): boolean => {
+    if (this.closed) return false;
+    this.countOut(n);
+    const cli = this.cli;
+    const ok = cli.write((buf as Buffer).subarray(0, n));
+    if (!ok || cli.writableLength > 0) {
+      // the write is queued and still points into sbuf: no more reads into it until it drains
+      this.sbuf.busy = true;
+      return false;
+    }
+    this.sbuf.grow(n);
+    return true;
+  };
+
+  private readonly onCliDrain = (): void => {
+    if (!this.sbuf.busy) return;
+    this.sbuf.busy = false;
+    this.srv?.resume();
+  };
+
+  private readonly onSrvDrain = (): void => {
+    if (!this.cbuf.busy) return;
+    this.cbuf.busy = false;
+    if (!this.cliEnded) this.cli.resume();
+  };
 
   private buildProxyHeader(s: Server, sock: net.Socket): Buffer {
     const v6 = net.isIPv6(this.src) || net.isIPv6(this.dst);
@@ -458,6 +516,9 @@ export class TcpStream implements PendingConn {
       this.server = undefined;
       this.be.release(s);
     }
+    // a buffer a queued write still points into is left to the garbage collector
+    this.sbuf.release(cli.writableLength === 0);
+    this.cbuf.release(!this.srv || this.srv.writableLength === 0);
     if (this.be) this.be.counters.leave();
     this.rt.sessionEnded(this);
   }

@@ -60,6 +60,59 @@ listen big
     }
   });
 
+  it('slow readers on both sides: 4 parallel streams of 6 MiB stay intact under backpressure', { timeout: 40_000 }, async () => {
+    // The echo server pipes with backpressure and the clients read in bursts, so the proxy's
+    // writes queue in both directions (read buffers held by queued writes, then reused).
+    const socks = new Set<net.Socket>();
+    const echo = net.createServer({ allowHalfOpen: true }, (s) => {
+      socks.add(s);
+      s.on('error', () => {});
+      s.on('close', () => socks.delete(s));
+      s.pipe(s);
+    });
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
+    const ep = (echo.address() as net.AddressInfo).port;
+    const [fp] = await freePorts(1);
+    let proxy: Proc | undefined;
+    try {
+      proxy = await startProxyWithConfig(`${DEFAULTS}
+listen big
+  bind 127.0.0.1:${fp}
+  server e 127.0.0.1:${ep}
+`, [fp!]);
+      const one = (): Promise<void> => new Promise((resolve, reject) => {
+        const payload = crypto.randomBytes(6 << 20);
+        const c = net.connect({ port: fp!, host: '127.0.0.1', allowHalfOpen: true });
+        const chunks: Buffer[] = [];
+        let n = 0;
+        const t = setTimeout(() => { c.destroy(); reject(new Error(`stalled after ${n} bytes`)); }, 35_000);
+        c.on('error', (e) => { clearTimeout(t); reject(e); });
+        c.on('data', (d: Buffer) => {
+          chunks.push(d);
+          n += d.length;
+          // a slow reader: stop for a moment every ~256 KiB
+          if ((n >> 18) !== ((n - d.length) >> 18)) { c.pause(); setTimeout(() => c.resume(), 5); }
+        });
+        c.on('end', () => {
+          clearTimeout(t);
+          const got = Buffer.concat(chunks);
+          try {
+            assert.equal(got.length, payload.length);
+            assert.ok(got.equals(payload), 'echoed bytes differ from those sent');
+            resolve();
+          } catch (e) { reject(e); }
+          c.end();
+        });
+        c.on('connect', () => { c.end(payload); });
+      });
+      await Promise.all([one(), one(), one(), one()]);
+    } finally {
+      await closeAll([proxy]);
+      for (const s of socks) s.destroy();
+      await new Promise<void>((r) => echo.close(() => r()));
+    }
+  });
+
   it('half-close: the client ends its side and still receives the reply sent afterwards', T, async () => {
     const srv = await startReplyAfterEndServer();
     const [fp] = await freePorts(1);

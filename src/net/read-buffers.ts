@@ -1,0 +1,82 @@
+// Reading sockets into buffers the stream owns, instead of a fresh allocation per read.
+//
+// Node's default read path allocates a buffer for every read() and hands it to the Readable
+// machinery; on a proxy that relays every byte this is most of the user-space cost and, on bulk
+// transfers, a source of page faults when the garbage collector frees the buffers in batches
+// (docs/PERFORMANCE.md). `onread` (net.connect) reads into a buffer we supply and calls us with
+// the byte count; returning false pauses reading until resume().
+//
+// Outgoing connections take `onread` directly. Node has no such option for accepted sockets, so
+// `adoptAccepted` moves the accepted socket's handle into a new net.Socket created with `onread`.
+// This uses the documented `handle` constructor option plus the socket's `_handle` property; if a
+// future Node lacks the property the original socket is returned and the caller falls back to
+// 'data' events.
+import net from 'node:net';
+
+export const SMALL_BUF = 16 * 1024;
+export const LARGE_BUF = 64 * 1024;
+const POOL_MAX = 256;
+const smallPool: Buffer[] = [];
+const largePool: Buffer[] = [];
+
+export function takeBuf(size: number): Buffer {
+  const pool = size === SMALL_BUF ? smallPool : largePool;
+  return pool.pop() ?? Buffer.allocUnsafeSlow(size);
+}
+
+/** Gives a buffer back; only when nothing (a queued write) can still point into it. */
+export function giveBuf(b: Buffer): void {
+  const pool = b.length === SMALL_BUF ? smallPool : largePool;
+  if (pool.length < POOL_MAX) pool.push(b);
+}
+
+/**
+ * One direction's read buffer: starts small, becomes large the first time a read fills it (bulk
+ * transfer: fewer read() calls), goes back to the pool at the end. `busy` is set while a write
+ * that was queued (not taken by the kernel at once) still points into it.
+ */
+export class ReadBuffer {
+  buf: Buffer | undefined;
+  busy = false;
+
+  /** for onread.buffer: called before each read */
+  readonly next = (): Buffer => {
+    if (!this.buf) this.buf = takeBuf(SMALL_BUF);
+    return this.buf;
+  };
+
+  /** after a read of n bytes that the caller is done with */
+  grow(n: number): void {
+    const b = this.buf;
+    if (b && n === b.length && b.length === SMALL_BUF) {
+      giveBuf(b);
+      this.buf = takeBuf(LARGE_BUF);
+    }
+  }
+
+  release(safe: boolean): void {
+    if (this.buf && !this.busy && safe) giveBuf(this.buf);
+    this.buf = undefined;
+  }
+}
+
+export type OnRead = { buffer: () => Buffer; callback: (n: number, buf: Uint8Array) => boolean };
+
+interface HandleOwner { _handle?: unknown; server?: unknown }
+
+/**
+ * Re-creates an accepted socket (from a server created with pauseOnConnect) around the same
+ * handle, with `onread`. The returned socket starts reading at once. Returns undefined when the
+ * handle cannot be taken over; the original socket is then left untouched.
+ */
+export function adoptAccepted(sock: net.Socket, onread: OnRead, allowHalfOpen: boolean): net.Socket | undefined {
+  const old = sock as unknown as HandleOwner;
+  const handle = old._handle;
+  if (!handle || typeof handle !== 'object' || sock.destroyed) return undefined;
+  old._handle = null;
+  const s = new net.Socket({ handle, allowHalfOpen, onread } as unknown as net.SocketConstructorOpts);
+  // the orphaned socket never closes: the new one does the server's connection bookkeeping
+  (s as unknown as HandleOwner).server = old.server;
+  old.server = null;
+  return s;
+}
