@@ -53,6 +53,11 @@ export class TcpStream implements PendingConn {
   private proxyBuf: Buffer | undefined;
   /** Both directions read into buffers the stream owns (net/read-buffers.ts). */
   private readonly cbuf = new ReadBuffer();
+  /** last traffic in either direction (ms), and the idle timeouts of each side (0: none) */
+  private lastAct = 0;
+  private cliTmo = 0;
+  private srvTmo = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
   private readonly sbuf = new ReadBuffer();
 
   constructor(rt: Runtime, listener: BindListener, accepted: net.Socket) {
@@ -80,8 +85,7 @@ export class TcpStream implements PendingConn {
     if (fe.cfg.options.clitcpka) cli.setKeepAlive(true);
     cli.setNoDelay(true);
     const tmo = fe.cfg.timeouts.client;
-    if (tmo) cli.setTimeout(tmo);
-    cli.on('timeout', () => this.guard(() => this.onCliTimeout()));
+    this.setIdleTimeouts(tmo ?? 0, 0);
     if (this.listener.cfg.acceptProxy) {
       this.readProxyHeader();
     } else {
@@ -141,6 +145,7 @@ export class TcpStream implements PendingConn {
    */
   private readonly onCliRead = (n: number, buf: Uint8Array): boolean => {
     if (this.closed) return false;
+    this.lastAct = Date.now();
     const chunk = (buf as Buffer).subarray(0, n);
     if (this.cliMode === 'relay') {
       this.countIn(n);
@@ -327,9 +332,8 @@ export class TcpStream implements PendingConn {
     const tun = be.cfg.timeouts.tunnel;
     const ct = tun ?? this.fe.cfg.timeouts.client;
     const st = tun ?? be.cfg.timeouts.server;
-    this.cli.setTimeout(ct ?? 0);
-    sock.setTimeout(st ?? 0);
-    sock.on('timeout', () => this.guard(() => this.onSrvTimeout()));
+    this.lastAct = Date.now();
+    this.setIdleTimeouts(ct ?? 0, st ?? 0);
     sock.on('close', () => this.guard(() => this.onSrvClose()));
     // client → server: see onCliRead
     this.cliMode = 'relay';
@@ -346,6 +350,7 @@ export class TcpStream implements PendingConn {
   /** Bytes from the server, in sbuf (valid only during the call). Returning false pauses the server socket. */
   private readonly onSrvRead = (n: number, buf: Uint8Array): boolean => {
     if (this.closed) return false;
+    this.lastAct = Date.now();
     this.countOut(n);
     const cli = this.cli;
     const ok = cli.write((buf as Buffer).subarray(0, n));
@@ -413,9 +418,8 @@ export class TcpStream implements PendingConn {
     if (this.srvEnded) { this.finish(); return; }
     // The client is done sending: nothing more is expected from it, and the server side's
     // timeout rules (server-fin once we shut our side towards it, if set).
-    this.cli.setTimeout(0);
     const sf = this.be?.cfg.timeouts.serverFin;
-    if (sf && this.srv) this.srv.setTimeout(sf);
+    this.setIdleTimeouts(0, sf && this.srv ? sf : this.srvTmo);
   }
 
   private onSrvEnd(): void {
@@ -424,7 +428,7 @@ export class TcpStream implements PendingConn {
     if (this.cliEnded) { this.finish(); return; }
     // We shut our side towards the client: waiting for it to finish uses client-fin if set.
     const cf = this.fe.cfg.timeouts.clientFin;
-    if (cf) this.cli.setTimeout(cf);
+    if (cf) this.setIdleTimeouts(cf, this.srvTmo);
   }
 
   private onCliTimeout(): void {
@@ -479,6 +483,38 @@ export class TcpStream implements PendingConn {
     if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
   }
 
+  // Idle timeouts (client/server/tunnel/client-fin/server-fin). Instead of a timer per socket
+  // refreshed on every read and write, traffic in either direction only stores a timestamp
+  // (every byte read on one side is written to the other, so it is activity on both), and one
+  // timer per stream is re-armed lazily when it fires early. When both sides are idle past
+  // their timeouts the client side is reported first, as HAProxy checks it first.
+  private setIdleTimeouts(cli: number, srv: number): void {
+    this.cliTmo = cli;
+    this.srvTmo = srv;
+    if (this.idleTimer) { clearTimeout(this.idleTimer); this.idleTimer = undefined; }
+    if (!this.lastAct) this.lastAct = Date.now();
+    this.armIdle();
+  }
+
+  private armIdle(): void {
+    const c = this.cliTmo, s = this.srvTmo;
+    if (!c && !s || this.closed) return;
+    const tmo = !c ? s : !s ? c : Math.min(c, s);
+    const left = Math.max(0, this.lastAct + tmo - Date.now());
+    this.idleTimer = setTimeout(this.onIdleTimer, left);
+  }
+
+  private readonly onIdleTimer = (): void => this.guard(() => {
+    this.idleTimer = undefined;
+    if (this.closed) return;
+    const idle = Date.now() - this.lastAct;
+    // a timeout that does not end the stream (client idle while waiting for a server, where the
+    // queue and connect timers rule) fires once, as a socket timeout would
+    if (this.cliTmo && idle >= this.cliTmo) { this.onCliTimeout(); if (this.closed) return; this.cliTmo = 0; }
+    if (this.srvTmo && idle >= this.srvTmo) { this.onSrvTimeout(); if (this.closed) return; this.srvTmo = 0; }
+    this.armIdle();
+  });
+
   /** Both directions ended normally: close once the data is flushed. */
   private finish(): void {
     if (this.closed) return;
@@ -493,6 +529,7 @@ export class TcpStream implements PendingConn {
     this.termCause = cause;
     this.termPhase = phase;
     this.clearTimer();
+    if (this.idleTimer) { clearTimeout(this.idleTimer); this.idleTimer = undefined; }
     if (!this.dequeued && this.be) this.be.unqueue(this, this.queuedOn);
     const linger0 = this.fe.cfg.options.nolinger || (this.be?.cfg.options.nolinger ?? false);
     const cli = this.cli;
@@ -506,7 +543,6 @@ export class TcpStream implements PendingConn {
     }
     if (this.srv) {
       const srv = this.srv;
-      srv.removeAllListeners('timeout');
       if (cause === '-') srv.destroySoon();
       else if (this.be?.cfg.options.nolinger && !srv.destroyed && srv.readyState === 'open') srv.resetAndDestroy();
       else srv.destroy();

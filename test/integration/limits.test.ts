@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
-  freePorts, startTestServer, openClient, startProxyWithConfig, closeAll, sleep, waitFor,
+  freePorts, cliCommand, startTestServer, openClient, startProxyWithConfig, closeAll, sleep, waitFor,
   type Client, type Proc,
 } from '../helpers/harness.js';
 
@@ -328,6 +328,101 @@ listen l
       assert.ok(dt >= 200 && dt < 1500, `closed after ${dt}ms, expected ~300ms`);
     } finally {
       await closeAll([c, proxy, echo]);
+    }
+  });
+
+  it('traffic keeps a session alive past timeout client/server; idleness then ends it', T, async () => {
+    const echo = await startTestServer('e', { mode: 'echo' });
+    const [fp] = await freePorts(1);
+    let proxy: Proc | undefined;
+    let c: Client | undefined;
+    try {
+      proxy = await startProxyWithConfig(`${base()}
+listen l
+  bind 127.0.0.1:${fp}
+  timeout client 300ms
+  timeout server 300ms
+  server s 127.0.0.1:${echo.port}
+`, [fp!]);
+      c = await openClient(fp!);
+      for (let i = 0; i < 10; i++) { // 1.2 s of traffic, 4x the timeouts
+        c.sock.write(`m${i};`);
+        await c.waitText(`m${i};`);
+        await sleep(120);
+      }
+      assert.equal(c.isClosed(), false, 'a session with traffic every 120ms must not time out');
+      const t0 = Date.now();
+      await c.waitEnd(3000);
+      const dt = Date.now() - t0;
+      assert.ok(dt >= 150 && dt < 1500, `closed after ${dt}ms of inactivity, expected ~300ms`);
+    } finally {
+      await closeAll([c, proxy, echo]);
+    }
+  });
+
+  it('timeout client-fin: once the server has closed, a client that keeps its side open is cut after it', T, async () => {
+    const srv = await startTestServer('bye', { mode: 'name-close' });
+    const [fp, sp] = await freePorts(2);
+    let proxy: Proc | undefined;
+    let c: Client | undefined;
+    const conns = async (): Promise<number> => {
+      const m = /^CurrConns: (\d+)$/m.exec(await cliCommand(sp!, 'show info'));
+      return Number(m?.[1] ?? -1);
+    };
+    try {
+      proxy = await startProxyWithConfig(`${base().replace('global\n', `global\n  stats socket ipv4@127.0.0.1:${sp}\n`)}
+listen l
+  bind 127.0.0.1:${fp}
+  timeout client 10s
+  timeout client-fin 300ms
+  server s 127.0.0.1:${srv.port}
+`, [fp!, sp!]);
+      c = await openClient(fp!);
+      c.sock.write('hello');
+      await c.waitText('bye');
+      await c.waitEnd(2000); // the proxy relays the server's FIN; the client keeps its side open
+      const t0 = Date.now();
+      assert.equal(await conns(), 1, 'the half-closed session is still there');
+      await waitFor(async () => (await conns()) === 0, 4000, 'session ended by timeout client-fin');
+      const dt = Date.now() - t0;
+      assert.ok(dt >= 100 && dt < 2000, `session ended ${dt}ms after the FIN, expected ~300ms (timeout client is 10s)`);
+      assert.equal(c.isClosed(), false, 'the client never closed its side');
+    } finally {
+      await closeAll([c, proxy, srv]);
+    }
+  });
+
+  it('timeout server-fin: once the client has closed its side, a server that keeps its side open is cut after it', T, async () => {
+    const hold = await startTestServer('h', { mode: 'hold' });
+    const [fp, sp] = await freePorts(2);
+    let proxy: Proc | undefined;
+    let c: Client | undefined;
+    const conns = async (): Promise<number> => {
+      const m = /^CurrConns: (\d+)$/m.exec(await cliCommand(sp!, 'show info'));
+      return Number(m?.[1] ?? -1);
+    };
+    try {
+      proxy = await startProxyWithConfig(`${base().replace('global\n', `global\n  stats socket ipv4@127.0.0.1:${sp}\n`)}
+listen l
+  bind 127.0.0.1:${fp}
+  timeout server 10s
+  timeout server-fin 300ms
+  server s 127.0.0.1:${hold.port}
+`, [fp!, sp!]);
+      // the start-up probe's session ends the same way: let it go first
+      await waitFor(async () => (await conns()) === 0, 3000, 'probe session gone');
+      c = await openClient(fp!);
+      c.sock.write('x');
+      await waitFor(() => hold.firstBytes.some((b) => b.toString() === 'x'), 2000, 'server got the data');
+      c.sock.end(); // relayed to the server, which keeps its side open and says nothing
+      const t0 = Date.now();
+      await sleep(50);
+      assert.equal(await conns(), 1, 'the half-closed session is still there');
+      await waitFor(async () => (await conns()) === 0, 4000, 'session ended by timeout server-fin');
+      const dt = Date.now() - t0;
+      assert.ok(dt >= 100 && dt < 2000, `session ended ${dt}ms after the client's FIN, expected ~300ms (timeout server is 10s)`);
+    } finally {
+      await closeAll([c, proxy, hold]);
     }
   });
 
