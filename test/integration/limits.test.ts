@@ -97,6 +97,15 @@ defaults
   timeout server 10s
 `;
 
+/** base() with a stats socket on 127.0.0.1:<port>. */
+const baseWithStats = (port: number): string => base().replace('global\n', `global\n  stats socket ipv4@127.0.0.1:${port}\n`);
+
+/** CurrConns from `show info` on the stats socket at 127.0.0.1:<port>. */
+async function currConns(port: number): Promise<number> {
+  const m = /^CurrConns: (\d+)$/m.exec(await cliCommand(port, 'show info'));
+  return Number(m?.[1] ?? -1);
+}
+
 /** Asserts that `c` receives nothing during `ms`. */
 async function assertSilent(c: Client, ms: number, what: string): Promise<void> {
   await sleep(ms);
@@ -365,12 +374,9 @@ listen l
     const [fp, sp] = await freePorts(2);
     let proxy: Proc | undefined;
     let c: Client | undefined;
-    const conns = async (): Promise<number> => {
-      const m = /^CurrConns: (\d+)$/m.exec(await cliCommand(sp!, 'show info'));
-      return Number(m?.[1] ?? -1);
-    };
+    const conns = (): Promise<number> => currConns(sp!);
     try {
-      proxy = await startProxyWithConfig(`${base().replace('global\n', `global\n  stats socket ipv4@127.0.0.1:${sp}\n`)}
+      proxy = await startProxyWithConfig(`${baseWithStats(sp!)}
 listen l
   bind 127.0.0.1:${fp}
   timeout client 10s
@@ -397,12 +403,9 @@ listen l
     const [fp, sp] = await freePorts(2);
     let proxy: Proc | undefined;
     let c: Client | undefined;
-    const conns = async (): Promise<number> => {
-      const m = /^CurrConns: (\d+)$/m.exec(await cliCommand(sp!, 'show info'));
-      return Number(m?.[1] ?? -1);
-    };
+    const conns = (): Promise<number> => currConns(sp!);
     try {
-      proxy = await startProxyWithConfig(`${base().replace('global\n', `global\n  stats socket ipv4@127.0.0.1:${sp}\n`)}
+      proxy = await startProxyWithConfig(`${baseWithStats(sp!)}
 listen l
   bind 127.0.0.1:${fp}
   timeout server 10s
