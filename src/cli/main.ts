@@ -4,6 +4,8 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import '../config/global-keywords.js';
 import '../proxy/keywords.js';
+import '../http/keywords.js';
+import '../http/errors.js';
 import '../proxy/server-keywords.js';
 import '../net/bind-keywords.js';
 import '../ops/cli.js';

@@ -3,6 +3,7 @@
 // section it inherits from, then its own lines apply on top (configuration.txt 4).
 import type { ParsedAddress } from '../net/address.js';
 import type { BalanceConfig, HashTypeConfig } from '../lb/config.js';
+import type { ErrorReplies } from '../http/errors.js';
 
 export interface Where { file: string; line: number }
 
@@ -117,6 +118,37 @@ export interface Timeouts {
   tunnel?: number;
   clientFin?: number;
   serverFin?: number;
+  httpRequest?: number;
+  httpKeepAlive?: number;
+}
+
+/** HTTP-mode settings of a proxy (src/http/keywords.ts owns the keywords). */
+export interface HttpOptions {
+  /** option http-keep-alive (default) / http-server-close / httpclose */
+  connMode: 'keep-alive' | 'server-close' | 'close';
+  /** option forwardfor [except <net>] [header <name>] [if-none] */
+  forwardfor?: { header: string; ifNone: boolean; except?: { addr: string; prefix: number; v6: boolean } };
+  /** option originalto [except <net>] [header <name>] */
+  originalto?: { header: string; except?: { addr: string; prefix: number; v6: boolean } };
+  /** option http-ignore-probes */
+  ignoreProbes: boolean;
+  /** option accept-unsafe-violations-in-http-request / -response */
+  acceptUnsafeReq: boolean;
+  acceptUnsafeResp: boolean;
+  /** option http-drop-request-trailers / http-drop-response-trailers */
+  dropReqTrailers: boolean;
+  dropRespTrailers: boolean;
+  /** http-reuse never|safe|aggressive|always */
+  reuse: 'never' | 'safe' | 'aggressive' | 'always';
+  /** monitor-uri <uri> */
+  monitorUri?: string;
+}
+
+export function newHttpOptions(): HttpOptions {
+  return {
+    connMode: 'keep-alive', ignoreProbes: false, acceptUnsafeReq: false, acceptUnsafeResp: false,
+    dropReqTrailers: false, dropRespTrailers: false, reuse: 'safe',
+  };
 }
 
 export interface ProxyOptions {
@@ -156,9 +188,12 @@ export interface ProxyConfig {
   retries: number;
   timeouts: Timeouts;
   options: ProxyOptions;
+  http: HttpOptions;
   source?: SourceConfig;
   /** The named defaults section this one was built from, if any (for `from`). */
   from?: string;
+  /** errorfile, errorloc*, errorfiles, http-error (src/http/errors.ts) */
+  errors?: ErrorReplies;
 }
 
 export interface Config {
@@ -208,6 +243,7 @@ export function newProxyConfig(kind: ProxyKind, name: string, where: Where): Pro
     retries: 3,
     timeouts: {},
     options: { abortonclose: false, allbackups: false, clitcpka: false, srvtcpka: false, nolinger: false, redispatch: false, redispatchInterval: -1 },
+    http: newHttpOptions(),
   };
 }
 
@@ -235,5 +271,7 @@ export function inheritFromDefaults(kind: ProxyKind, name: string, where: Where,
   }
   px.timeouts = { ...def.timeouts };
   px.options = { ...def.options };
+  if (def.errors) px.errors = { directives: [...def.errors.directives], replies: new Map() };
+  px.http = structuredClone(def.http);
   return px;
 }

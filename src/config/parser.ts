@@ -1,7 +1,8 @@
 // Section dispatcher: turns the reader's logical lines into a Config, then runs the post-parse
 // checks. Keywords are looked up in the registries filled by the feature modules.
 import {
-  globalKeywords, proxyKeywords, bindKeywords, serverKeywords, type ParseCtx,
+  globalKeywords, proxyKeywords, bindKeywords, serverKeywords, sectionKeywords, postParseChecks,
+  type ParseCtx, type SectionKeyword,
 } from '../registry/registry.js';
 import {
   newGlobalConfig, inheritFromDefaults, type Config, type ProxyConfig, type ProxyKind, type Where,
@@ -12,6 +13,7 @@ import type { CondContext } from './cond.js';
 import { parseAddress, splitAddressList } from '../net/address.js';
 import { suggest, parseUint } from '../util/units.js';
 import { applyOption } from '../proxy/keywords.js';
+import { checkHttpOnTcp } from '../http/keywords.js';
 import {
   KNOWN_GLOBAL_KEYWORDS, KNOWN_PROXY_KEYWORDS, KNOWN_SERVER_KEYWORDS, KNOWN_BIND_KEYWORDS,
 } from './known-keywords.js';
@@ -35,7 +37,9 @@ const UNSUPPORTED_SECTIONS = new Set([
 ]);
 
 interface State {
-  section: 'none' | 'global' | 'proxy' | 'skip';
+  section: 'none' | 'global' | 'proxy' | 'skip' | 'other';
+  /** the registered section being parsed when section is 'other' */
+  other?: SectionKeyword;
   proxy?: ProxyConfig;
   lastDefaults?: ProxyConfig;
 }
@@ -72,6 +76,12 @@ export function parseConfigFiles(files: string[], cond: CondContext): ParseResul
       startProxy(kw as ProxyKind, w, config, st, ctx, anonDefaultsSeen);
       continue;
     }
+    const sk = sectionKeywords.get(kw);
+    if (sk) {
+      st.section = sk.start(w, ctx, config) ? 'other' : 'skip';
+      st.other = sk; st.proxy = undefined;
+      continue;
+    }
     if (UNSUPPORTED_SECTIONS.has(kw)) {
       ctx.alert(`'${kw}' section is not supported yet by haproxy-ts.`);
       st.section = 'skip'; st.proxy = undefined;
@@ -83,6 +93,9 @@ export function parseConfigFiles(files: string[], cond: CondContext): ParseResul
         break;
       case 'skip':
         break;
+      case 'other':
+        st.other!.line(w, ctx, config);
+        break;
       case 'global':
         parseGlobalLine(w, config, ctx);
         break;
@@ -91,7 +104,16 @@ export function parseConfigFiles(files: string[], cond: CondContext): ParseResul
         break;
     }
   }
-  if (!fatal) postParse(config, ctx);
+  if (!fatal) {
+    postParse(config, ctx);
+    // registered checks report without a config line: their messages name the place themselves
+    const post: ParseCtx = {
+      where: { file: '', line: 0 },
+      alert(msg) { fatal = true; diags.push({ level: 'ALERT', msg }); },
+      warn(msg) { diags.push({ level: 'WARNING', msg }); },
+    };
+    for (const check of postParseChecks) check(config, post);
+  }
   return { config, diags, fatal };
 }
 
@@ -349,6 +371,7 @@ function postParse(config: Config, ctx0: ParseCtx): void {
       }
       if (px.binds.length === 0) c.warn(`${px.kind} '${px.name}' has no 'bind' directive. Please declare it as a backend if this was intended.`);
     }
+    checkHttpOnTcp(px, (m) => c.warn(m));
     if (px.kind !== 'frontend') {
       if (px.balance && px.mode !== 'http' && ['uri', 'url_param', 'hdr'].includes(px.balance.algo)) {
         c.warn(`Layer 7 hash not possible for ${px.kind} '${px.name}' (needs 'mode http'). Falling back to round robin.`);

@@ -7,6 +7,7 @@
 // messages (severity prefixes, one trailing LF) and the `session`. cliRuntime() gives the
 // Runtime to code that only has the registry's CliContext type.
 import '../proxy/keywords.js';
+import '../http/keywords.js';
 import '../proxy/server-keywords.js';
 import '../net/bind-keywords.js';
 import './cli-config.js';

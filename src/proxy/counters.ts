@@ -18,6 +18,10 @@ export class Counters {
   queueMax = 0;       // qmax
   sessRate = new RateCounter();
   lastSess = 0;       // ms timestamp of last session
+  reqTotal = 0;       // req_tot: HTTP requests
+  failedResp = 0;     // eresp: invalid or missing responses
+  /** hrsp_1xx..hrsp_5xx at indexes 1..5, hrsp_other at 0 */
+  hrsp = [0, 0, 0, 0, 0, 0];
 
   enter(): void {
     this.cur++;
@@ -36,6 +40,7 @@ export class Counters {
     if (!all) return;
     this.cumConns = 0; this.bytesIn = 0; this.bytesOut = 0; this.deniedConn = 0; this.failedReq = 0;
     this.failedConns = 0; this.retries = 0; this.redispatches = 0; this.lbTotal = 0; this.cliAborts = 0; this.srvAborts = 0;
+    this.reqTotal = 0; this.failedResp = 0; this.hrsp = [0, 0, 0, 0, 0, 0];
   }
 }
 

@@ -49,8 +49,8 @@ registerProxy(
     parse(args, px, ctx) {
       const m = args[1];
       if (args.length !== 2) { ctx.alert(`'mode' expects one argument among 'tcp', 'http', 'log', 'spop'.`); return; }
-      if (m === 'tcp') { px.mode = 'tcp'; px.modeWhere = ctx.where; return; }
-      if (m === 'http' || m === 'log' || m === 'spop' || m === 'health') {
+      if (m === 'tcp' || m === 'http') { px.mode = m; px.modeWhere = ctx.where; return; }
+      if (m === 'log' || m === 'spop' || m === 'health') {
         ctx.alert(`'mode ${m}' is not supported yet by haproxy-ts.`);
         return;
       }

@@ -7,6 +7,10 @@ import { Proxy } from './proxy.js';
 import { Counters } from './counters.js';
 import { listenOn, describeAddress } from '../net/listener.js';
 import { TcpStream } from '../stream/tcp-stream.js';
+import { HttpStream } from '../stream/http-stream.js';
+
+/** A client connection being served, whatever its mode. */
+export type Session = TcpStream | HttpStream;
 import { logAlert, logWarning, logNotice } from '../cli/messages.js';
 import { applyListenerOptions, applyClientSocketOptions } from '../net/sockopt.js';
 
@@ -41,7 +45,7 @@ export class Runtime {
   readonly global: GlobalConfig;
   readonly proxies: Proxy[] = [];
   readonly listeners: BindListener[] = [];
-  readonly streams = new Set<TcpStream>();
+  readonly streams = new Set<Session>();
   readonly startedAt = Date.now();
   curConns = 0;
   cumConns = 0;
@@ -164,12 +168,12 @@ export class Runtime {
     l.cur++;
     l.counters.enter();
     l.proxy.feCounters.enter();
-    const st = new TcpStream(this, l, sock);
+    const st = l.proxy.mode === 'http' ? new HttpStream(this, l, sock) : new TcpStream(this, l, sock);
     this.streams.add(st);
     st.start();
   }
 
-  sessionEnded(st: TcpStream): void {
+  sessionEnded(st: Session): void {
     if (!this.streams.delete(st)) return;
     this.curConns--;
     st.listener.cur--;

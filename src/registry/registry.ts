@@ -1,6 +1,6 @@
 // Typed keyword registries. Each feature module registers the keywords it owns when it is
 // imported; nothing is registered unless it works. `-dK` prints from these tables.
-import type { GlobalConfig, ProxyConfig, ProxyKind, Where, BindConfig, ServerOptions } from '../config/model.js';
+import type { Config, GlobalConfig, ProxyConfig, ProxyKind, Where, BindConfig, ServerOptions } from '../config/model.js';
 
 export interface ParseCtx {
   where: Where;
@@ -76,6 +76,22 @@ export const BE: Caps = { d: true, f: false, b: true };
 export const FE_NODEF: Caps = { d: false, f: true, b: false };
 export const BE_NODEF: Caps = { d: false, f: false, b: true };
 export const NODEF: Caps = { d: false, f: true, b: true };
+
+/** A top-level section other than global and the proxies (e.g. http-errors). */
+export interface SectionKeyword {
+  name: string;
+  /** the section's header line; false: the section's lines are skipped */
+  start(args: string[], ctx: ParseCtx, config: Config): boolean;
+  /** one line inside the section */
+  line(args: string[], ctx: ParseCtx, config: Config): void;
+}
+export const sectionKeywords = new Map<string, SectionKeyword>();
+export function registerSection(...kws: SectionKeyword[]): void { for (const k of kws) sectionKeywords.set(k.name, k); }
+
+/** Checks run after parsing when no alert was raised (HAProxy's check_config_validity hooks). */
+export type PostParseCheck = (config: Config, ctx: ParseCtx) => void;
+export const postParseChecks: PostParseCheck[] = [];
+export function registerPostParse(...checks: PostParseCheck[]): void { postParseChecks.push(...checks); }
 
 export function kindAccepts(kind: ProxyKind, caps: Caps): boolean {
   switch (kind) {

@@ -4,7 +4,8 @@ import net from 'node:net';
 import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { Server, PendingConn } from '../proxy/server.js';
-import { parseProxyHeader, buildProxyV1, buildProxyV2, type ProxyInfo } from '../net/proxy-protocol.js';
+import { parseProxyHeader, type ProxyInfo } from '../net/proxy-protocol.js';
+import { serverConnectOptions, buildProxyHeader, shouldRedispatch } from './server-connect.js';
 import { plainAddress } from '../net/address.js';
 import { sourceKey, rdpCookieKey } from '../lb/config.js';
 import { ReadBuffer, adoptAccepted } from '../net/read-buffers.js';
@@ -249,22 +250,7 @@ export class TcpStream implements PendingConn {
     const s = this.server!;
     this.phase = 'C';
     this.attempt++;
-    let host = s.host;
-    let port = s.port;
-    if (!s.isUnix) {
-      if (host === '' || host === '0.0.0.0' || host === '::') host = this.dst;
-      if (!s.cfg.address.hasPort) port = this.dstPort;
-      else if (s.portOffset === '+') port = this.dstPort + s.port;
-      else if (s.portOffset === '-') port = this.dstPort - s.port;
-    }
-    const src = s.source ?? be.cfg.source;
-    const onread = { buffer: this.sbuf.next, callback: this.onSrvRead };
-    const opts: net.NetConnectOpts = s.isUnix
-      ? { path: host, allowHalfOpen: true, onread }
-      : {
-          host, port, allowHalfOpen: true, noDelay: true, onread,
-          ...(src ? { localAddress: src.address.host || undefined, localPort: src.address.port || undefined } : {}),
-        };
+    const opts = serverConnectOptions(be, s, this, { buffer: this.sbuf.next, callback: this.onSrvRead });
     const sock = net.connect(opts);
     this.srv = sock;
     if (be.cfg.options.srvtcpka || s.cfg.tcpka) sock.setKeepAlive(true);
@@ -299,10 +285,7 @@ export class TcpStream implements PendingConn {
     this.retriesLeft--;
     s.counters.retries++;
     be.counters.retries++;
-    const o = be.cfg.options;
-    const iv = o.redispatchInterval;
-    const redispatch = o.redispatch && (iv > 0 ? retryNo % iv === 0 : retryNo === be.cfg.retries + 1 + iv);
-    if (redispatch && be.usableServers() > 1) {
+    if (shouldRedispatch(be, retryNo) && be.usableServers() > 1) {
       be.release(s);
       this.server = undefined;
       s.counters.redispatches++;
@@ -322,7 +305,7 @@ export class TcpStream implements PendingConn {
     this.phase = 'D';
     const be = this.be!;
     const s = this.server!;
-    if (s.sendProxy) sock.write(this.buildProxyHeader(s, sock));
+    if (s.sendProxy) sock.write(buildProxyHeader(s, this));
     // flush what the client sent meanwhile
     this.cli.removeListener('end', this.onCliEndEarly);
     for (const b of this.pending) { this.countIn(b.length); sock.write(b); }
@@ -374,26 +357,6 @@ export class TcpStream implements PendingConn {
     this.cbuf.busy = false;
     if (!this.cliEnded) this.cli.resume();
   };
-
-  private buildProxyHeader(s: Server, sock: net.Socket): Buffer {
-    const v6 = net.isIPv6(this.src) || net.isIPv6(this.dst);
-    const known = this.src !== '' && this.dst !== '' && (net.isIP(this.src) !== 0);
-    const family = !known ? 'UNKNOWN' : v6 ? 'TCP6' : 'TCP4';
-    const toV6 = (a: string): string => (net.isIPv4(a) ? `::ffff:${a}` : a);
-    const src = family === 'TCP6' ? toV6(this.src) : this.src;
-    const dst = family === 'TCP6' ? toV6(this.dst) : this.dst;
-    if (s.sendProxy === 1) {
-      return buildProxyV1(family === 'UNKNOWN' ? { family } : { family, srcAddr: src, dstAddr: dst, srcPort: this.srcPort, dstPort: this.dstPort });
-    }
-    // as make_proxy_line_v2(): a received LOCAL header keeps the real addresses, sent as PROXY; LOCAL is for non-inet addresses
-    const cmd = family === 'UNKNOWN' ? 'LOCAL' : 'PROXY';
-    void sock;
-    return buildProxyV2(
-      family === 'UNKNOWN' ? { command: cmd, family } : { command: cmd, family, srcAddr: src, dstAddr: dst, srcPort: this.srcPort, dstPort: this.dstPort },
-      [],
-      { crc32c: s.ppOpts?.crc32c ?? false },
-    );
-  }
 
   private countIn(n: number): void {
     this.bytesIn += n;

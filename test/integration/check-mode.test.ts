@@ -176,14 +176,14 @@ backend be
     assert.equal(r.code, 0, r.stderr);
   });
 
-  it('mode http is reported as not supported yet', T, async () => {
+  it('mode log is reported as not supported yet', T, async () => {
     const text = `${HEAD}
 listen web
-  mode http
+  mode log
   bind 127.0.0.1:18080
   server s1 127.0.0.1:18081
 `;
-    await expectAlert(text, 'mode http', /'mode http'.*not supported yet/);
+    await expectAlert(text, 'mode log', /'mode log'.*not supported yet/);
   });
 
   it('http-request is reported as not supported yet', T, async () => {

@@ -1,0 +1,160 @@
+// HTTP-mode proxy keywords owned by the HTTP data plane: connection modes, forwardfor/originalto,
+// parser relaxations, trailers, reuse, monitor-uri and the HTTP timeouts.
+import net from 'node:net';
+import { registerOption, registerProxy, registerTimeout, ALL, FE, BE, type Caps, type ParseCtx } from '../registry/registry.js';
+import type { ProxyConfig, HttpOptions } from '../config/model.js';
+import { checkCap } from '../proxy/keywords.js';
+
+const DEF_FE: Caps = { d: true, f: true, b: false };
+/** "defaults, backend" only (e.g. option http-drop-request-trailers per the 4.1 matrix) */
+const DEF_BE_ONLY: Caps = { d: true, f: false, b: true };
+
+type Net = { addr: string; prefix: number; v6: boolean };
+
+/** `<addr>[/<prefix>|/<dotted mask>]`, IPv4 or IPv6; undefined when invalid. */
+export function parseNetwork(text: string): Net | undefined {
+  const slash = text.indexOf('/');
+  const addr = slash < 0 ? text : text.slice(0, slash);
+  const fam = net.isIP(addr);
+  if (!fam) return undefined;
+  const max = fam === 4 ? 32 : 128;
+  if (slash < 0) return { addr, prefix: max, v6: fam === 6 };
+  const m = text.slice(slash + 1);
+  if (/^\d+$/.test(m)) {
+    const p = Number(m);
+    return p <= max ? { addr, prefix: p, v6: fam === 6 } : undefined;
+  }
+  if (fam === 4 && net.isIPv4(m)) {
+    const bits = m.split('.').reduce((acc, o) => (acc << 8) | Number(o), 0) >>> 0;
+    const prefix = 32 - Math.log2(((~bits) >>> 0) + 1);
+    return Number.isInteger(prefix) ? { addr, prefix, v6: false } : undefined;
+  }
+  return undefined;
+}
+
+/** Whether `ip` (plain text, v4 or v6) is inside `n`. */
+export function inNetwork(ip: string, n: Net): boolean {
+  const bl = new net.BlockList();
+  bl.addSubnet(n.addr, n.prefix, n.v6 ? 'ipv6' : 'ipv4');
+  const fam = net.isIP(ip);
+  if (!fam) return false;
+  return bl.check(ip, fam === 6 ? 'ipv6' : 'ipv4');
+}
+
+function flag(name: string, caps: Caps, field: 'ignoreProbes' | 'acceptUnsafeReq' | 'acceptUnsafeResp' | 'dropReqTrailers' | 'dropRespTrailers'): void {
+  registerOption({
+    name, caps, negatable: true,
+    set(px, enabled, rest, ctx) {
+      if (rest.length) { ctx.alert(`'option ${name}' does not expect any argument.`); return; }
+      px.http[field] = enabled;
+    },
+  });
+}
+flag('http-ignore-probes', DEF_FE, 'ignoreProbes');
+flag('accept-unsafe-violations-in-http-request', DEF_FE, 'acceptUnsafeReq');
+flag('accept-unsafe-violations-in-http-response', BE, 'acceptUnsafeResp');
+flag('http-drop-request-trailers', DEF_BE_ONLY, 'dropReqTrailers');
+flag('http-drop-response-trailers', { d: true, f: true, b: false }, 'dropRespTrailers');
+
+function connMode(name: string, mode: HttpOptions['connMode']): void {
+  registerOption({
+    name, caps: ALL, negatable: true,
+    set(px, enabled, rest, ctx) {
+      if (rest.length) { ctx.alert(`'option ${name}' does not expect any argument.`); return; }
+      // the last one wins; `no option X` falls back to the default (keep-alive)
+      if (enabled) px.http.connMode = mode;
+      else if (px.http.connMode === mode) px.http.connMode = 'keep-alive';
+    },
+  });
+}
+connMode('http-keep-alive', 'keep-alive');
+connMode('http-server-close', 'server-close');
+connMode('httpclose', 'close');
+
+registerOption(
+  {
+    name: 'forwardfor', caps: ALL, negatable: false,
+    set(px, _enabled, rest, ctx) {
+      const ff: NonNullable<HttpOptions['forwardfor']> = { header: 'X-Forwarded-For', ifNone: false };
+      for (let i = 0; i < rest.length; i++) {
+        const w = rest[i]!;
+        if (w === 'except' && rest[i + 1] !== undefined) {
+          const n = parseNetwork(rest[++i]!);
+          if (!n) { ctx.alert(`'option forwardfor' : invalid network '${rest[i]}' after 'except'.`); return; }
+          ff.except = n;
+        } else if (w === 'header' && rest[i + 1] !== undefined) {
+          ff.header = rest[++i]!;
+        } else if (w === 'if-none') {
+          ff.ifNone = true;
+        } else {
+          ctx.alert(`'option forwardfor' only supports optional values: 'header', 'if-none' and 'except' (got '${w}').`);
+          return;
+        }
+      }
+      px.http.forwardfor = ff;
+    },
+  },
+  {
+    name: 'originalto', caps: ALL, negatable: false,
+    set(px, _enabled, rest, ctx) {
+      const ot: NonNullable<HttpOptions['originalto']> = { header: 'X-Original-To' };
+      for (let i = 0; i < rest.length; i++) {
+        const w = rest[i]!;
+        if (w === 'except' && rest[i + 1] !== undefined) {
+          const n = parseNetwork(rest[++i]!);
+          if (!n) { ctx.alert(`'option originalto' : invalid network '${rest[i]}' after 'except'.`); return; }
+          ot.except = n;
+        } else if (w === 'header' && rest[i + 1] !== undefined) {
+          ot.header = rest[++i]!;
+        } else {
+          ctx.alert(`'option originalto' only supports optional values: 'header' and 'except' (got '${w}').`);
+          return;
+        }
+      }
+      px.http.originalto = ot;
+    },
+  },
+);
+
+registerProxy(
+  {
+    name: 'http-reuse',
+    caps: BE,
+    parse(args, px, ctx) {
+      if (!checkCap(px, args[0]!, BE, ctx)) return;
+      const v = args[1];
+      if (args.length !== 2 || (v !== 'never' && v !== 'safe' && v !== 'aggressive' && v !== 'always')) {
+        ctx.alert(`'http-reuse' expects one of 'never', 'safe', 'aggressive', 'always'.`);
+        return;
+      }
+      px.http.reuse = v;
+    },
+  },
+  {
+    name: 'monitor-uri',
+    caps: FE,
+    parse(args, px, ctx) {
+      if (!checkCap(px, args[0]!, FE, ctx)) return;
+      if (args.length !== 2 || !args[1]) { ctx.alert(`'monitor-uri' expects an URI.`); return; }
+      px.http.monitorUri = args[1];
+    },
+  },
+);
+
+registerTimeout(
+  { name: 'http-request', caps: ALL, set(px, ms) { px.timeouts.httpRequest = ms; } },
+  { name: 'http-keep-alive', caps: ALL, set(px, ms) { px.timeouts.httpKeepAlive = ms; } },
+);
+
+/** Post-parse: HTTP-only settings on a TCP proxy are ignored by HAProxy with a warning. */
+export function checkHttpOnTcp(px: ProxyConfig, warn: (msg: string) => void): void {
+  if (px.mode === 'http' || px.kind === 'defaults') return;
+  const h = px.http;
+  const what: string[] = [];
+  if (h.forwardfor) what.push('option forwardfor');
+  if (h.originalto) what.push('option originalto');
+  if (h.monitorUri) what.push('monitor-uri');
+  for (const w of what) warn(`'${w}' ignored for ${px.kind} '${px.name}' as it requires HTTP mode.`);
+}
+
+export type { ParseCtx };

@@ -1,0 +1,961 @@
+// An HTTP/1.x client connection in `mode http`: requests are parsed one at a time (pipelined
+// ones wait their turn), each is a transaction with its own backend server choice, sent on a new
+// or reused server connection; responses are parsed and forwarded; bodies stream with
+// back-pressure both ways. Connection modes (keep-alive, server-close, close), the HTTP timeouts,
+// X-Forwarded-For / X-Original-To, monitor-uri and HAProxy's error replies live here.
+import net from 'node:net';
+import type { Runtime, BindListener } from '../proxy/runtime.js';
+import type { Proxy } from '../proxy/proxy.js';
+import type { Server, PendingConn } from '../proxy/server.js';
+import { ReadBuffer, adoptAccepted } from '../net/read-buffers.js';
+import { plainAddress } from '../net/address.js';
+import { parseProxyHeader } from '../net/proxy-protocol.js';
+import { sourceKey } from '../lb/config.js';
+import {
+  parseRequestHead, parseResponseHead, ChunkedDecoder, formatRequestHead, formatResponseHead,
+  encodeChunk, encodeLastChunk, type H1Options,
+} from '../http/h1.js';
+import { type HttpRequestHead, type HttpResponseHead, type BodyFraming, type HttpHeaders, minorVersion } from '../http/htx.js';
+import { errorReply } from '../http/reply.js';
+import { inNetwork } from '../http/keywords.js';
+import { SrvConn, takeIdle, type SrvConnOwner } from '../proxy/conn-pool.js';
+import { serverConnectOptions, buildProxyHeader, shouldRedispatch } from './server-connect.js';
+import type { TermCause, TermPhase } from './tcp-stream.js';
+
+/** Client bytes kept while a request is being processed (pipelined requests, early body). */
+const MAX_HELD_BYTES = 256 * 1024;
+
+type CliState = 'head' | 'body' | 'wait' | 'tunnel' | 'closing';
+type SrvState = 'none' | 'head' | 'body' | 'tunnel';
+
+interface Txn {
+  req: HttpRequestHead;
+  reqFraming: BodyFraming;
+  reqLeft: number;                 // body bytes left for a Content-Length request
+  reqChunked: ChunkedDecoder | undefined;
+  reqDone: boolean;                // request fully forwarded (or buffered for the server)
+  wantsClose: boolean;             // the client connection closes after this transaction
+  upgrade: boolean;
+  resp: HttpResponseHead | undefined;
+  respFraming: BodyFraming | undefined;
+  respLeft: number;
+  respChunked: ChunkedDecoder | undefined;
+  respDone: boolean;
+  respStarted: boolean;            // bytes of the response were sent to the client
+  startedAt: number;
+  retriesLeft: number;
+  attempt: number;
+}
+
+export class HttpStream implements PendingConn, SrvConnOwner {
+  readonly rt: Runtime;
+  readonly listener: BindListener;
+  readonly fe: Proxy;
+  be: Proxy | undefined;
+  cli: net.Socket;
+  server: Server | undefined;
+  src = ''; srcPort = 0; dst = ''; dstPort = 0;
+  dequeued = true;
+  queuedAt = 0;
+  termCause: TermCause = '-';
+  termPhase: TermPhase = '-';
+  bytesIn = 0;
+  bytesOut = 0;
+  readonly acceptedAt = Date.now();
+
+  private readonly cbuf = new ReadBuffer();
+  private cliState: CliState = 'head';
+  private srvState: SrvState = 'none';
+  /** client bytes not consumed yet (head being read, pipelined requests), copied out of cbuf */
+  private inBuf: Buffer | undefined;
+  /** server bytes of a response head being read */
+  private respBuf: Buffer | undefined;
+  /** request bytes (head + body) waiting for the server connection */
+  private outQueue: Buffer[] = [];
+  private outQueued = 0;
+  private txn: Txn | undefined;
+  private txnCount = 0;
+  private conn: SrvConn | undefined;
+  private closed = false;
+  private cliEnded = false;
+  private cliPaused = false;
+  private proxyHeaderPending: boolean;
+  private timer: NodeJS.Timeout | undefined;
+  private timerKind: 'req' | 'ka' | 'queue' | 'connect' | 'server' | 'client' | 'tunnel' | undefined;
+  private lastAct = Date.now();
+  private readonly h1opts: H1Options;
+  private readonly h1respOpts: H1Options;
+
+  constructor(rt: Runtime, listener: BindListener, accepted: net.Socket) {
+    this.rt = rt;
+    this.listener = listener;
+    this.fe = listener.proxy;
+    const adopted = adoptAccepted(accepted, { buffer: this.cbuf.next, callback: this.onCliRead }, true);
+    const cli = adopted ?? accepted;
+    if (!adopted) cli.on('data', (chunk: Buffer) => { if (!this.onCliRead(chunk.length, chunk)) cli.pause(); });
+    this.cli = cli;
+    this.src = plainAddress(cli.remoteAddress);
+    this.srcPort = cli.remotePort ?? 0;
+    this.dst = plainAddress(cli.localAddress);
+    this.dstPort = cli.localPort ?? 0;
+    this.proxyHeaderPending = !!listener.cfg.acceptProxy;
+    const t = rt.global.tune;
+    this.h1opts = { maxHeadBytes: t.bufsize - t.maxrewrite, maxHeaders: t.httpMaxhdr, acceptUnsafe: this.fe.cfg.http.acceptUnsafeReq };
+    this.h1respOpts = { maxHeadBytes: t.bufsize - t.maxrewrite, maxHeaders: t.httpMaxhdr, acceptUnsafe: false };
+  }
+
+  start(): void {
+    const cli = this.cli;
+    cli.on('error', () => this.guard(() => this.onCliGone(true)));
+    cli.on('close', () => this.guard(() => this.onCliGone(false)));
+    cli.on('end', () => this.guard(() => this.onCliEnd()));
+    cli.on('drain', this.onCliDrain);
+    if (this.fe.cfg.options.clitcpka) cli.setKeepAlive(true);
+    cli.setNoDelay(true);
+    this.armRequestTimer(true);
+  }
+
+  private guard(fn: () => void): void {
+    try { fn(); } catch (e) {
+      this.rt.internalError(e);
+      this.abort('I', this.phase());
+    }
+  }
+
+  private phase(): TermPhase {
+    if (this.cliState === 'head') return 'R';
+    if (!this.conn?.connected) return this.dequeued ? 'C' : 'Q';
+    return this.srvState === 'head' ? 'H' : 'D';
+  }
+
+  // ------------------------------------------------------------------ timers
+  private setTimer(kind: NonNullable<HttpStream['timerKind']>, ms: number | undefined): void {
+    this.clearTimer();
+    if (!ms) return;
+    this.timerKind = kind;
+    this.timer = setTimeout(this.onTimer, ms);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    this.timerKind = undefined;
+  }
+
+  /** Waiting for a request head: timeout http-request (first request) / http-keep-alive (later ones). */
+  private armRequestTimer(first: boolean): void {
+    const fe = this.fe.cfg.timeouts;
+    const ms = first ? (fe.httpRequest ?? fe.client) : (fe.httpKeepAlive ?? fe.httpRequest ?? fe.client);
+    this.setTimer(first ? 'req' : 'ka', ms);
+  }
+
+  /** Idle timers while data flows: client or server inactivity, or tunnel. */
+  private armIdleTimer(): void {
+    const be = this.be?.cfg.timeouts;
+    if (this.cliState === 'tunnel') { this.setTimer('tunnel', be?.tunnel ?? be?.server ?? this.fe.cfg.timeouts.client); return; }
+    if (!this.txn?.reqDone) this.setTimer('client', this.fe.cfg.timeouts.client);
+    else this.setTimer('server', be?.server);
+  }
+
+  private readonly onTimer = (): void => this.guard(() => {
+    const kind = this.timerKind;
+    this.timer = undefined;
+    this.timerKind = undefined;
+    if (this.closed) return;
+    switch (kind) {
+      case 'req':
+      case 'ka': {
+        // a connection that sent nothing is closed silently on keep-alive, and on the first
+        // request too with option http-ignore-probes
+        const nothing = !this.inBuf || this.inBuf.length === 0;
+        if (nothing && (kind === 'ka' || this.fe.cfg.http.ignoreProbes)) { this.abort('c', 'R', true); return; }
+        this.fe.feCounters.failedReq++;
+        this.listener.counters.failedReq++;
+        this.replyError(408, 'c', 'R');
+        return;
+      }
+      case 'queue':
+        this.be?.unqueue(this, undefined);
+        this.dequeued = true;
+        this.replyError(503, 's', 'Q');
+        return;
+      case 'connect':
+        this.connectFailed('timeout');
+        return;
+      case 'server':
+      case 'client':
+      case 'tunnel': {
+        const idle = Date.now() - this.lastAct;
+        const tmo = this.timerKind;
+        void tmo;
+        const ms = kind === 'server' ? this.be?.cfg.timeouts.server : kind === 'client' ? this.fe.cfg.timeouts.client : (this.be?.cfg.timeouts.tunnel ?? this.be?.cfg.timeouts.server ?? this.fe.cfg.timeouts.client);
+        if (ms && idle < ms) { this.setTimer(kind, ms - idle); return; }
+        if (kind === 'server') {
+          if (this.srvState === 'head' && !this.txn?.respStarted) { this.replyError(504, 's', 'H'); return; }
+          this.abort('s', 'D');
+          return;
+        }
+        if (kind === 'client' && this.cliState === 'body') { this.replyError(408, 'c', 'D'); return; }
+        this.abort('c', 'D');
+        return;
+      }
+      default:
+    }
+  });
+
+  // ------------------------------------------------------------------ client side
+  /** Every client byte arrives here, in cbuf (valid during the call). */
+  private readonly onCliRead = (n: number, buf: Uint8Array): boolean => {
+    if (this.closed) return false;
+    this.lastAct = Date.now();
+    this.countIn(n);
+    const chunk = (buf as Buffer).subarray(0, n);
+    try {
+      if (this.cliState === 'tunnel') return this.forwardToServer(chunk, true);
+      if (this.cliState === 'body' && !this.inBuf) {
+        const ok = this.feedRequestBody(chunk, true);
+        if (!ok) this.cbuf.busy = true;
+        return ok && !this.cliPaused;
+      }
+      // head, waiting, or body behind held bytes: keep a copy and process in order
+      this.inBuf = this.inBuf ? Buffer.concat([this.inBuf, chunk]) : Buffer.from(chunk);
+      this.processInput();
+      if (this.closed) return false;
+      if (this.inBuf && this.inBuf.length >= MAX_HELD_BYTES) { this.cliPaused = true; return false; }
+      return !this.cliPaused;
+    } catch (e) {
+      this.rt.internalError(e);
+      this.abort('I', this.phase());
+      return false;
+    }
+  };
+
+  /** Processes held client bytes as far as the current state allows. */
+  private processInput(): void {
+    while (!this.closed && this.inBuf && this.inBuf.length) {
+      if (this.proxyHeaderPending) {
+        const r = parseProxyHeader(this.inBuf);
+        if (r.status === 'incomplete') return;
+        if (r.status === 'error') {
+          this.fe.feCounters.failedReq++;
+          this.listener.counters.failedReq++;
+          this.abort('P', 'R', true);
+          return;
+        }
+        this.proxyHeaderPending = false;
+        if (r.info.command === 'PROXY' && (r.info.family === 'TCP4' || r.info.family === 'TCP6')) {
+          this.src = plainAddress(r.info.srcAddr); this.srcPort = r.info.srcPort ?? 0;
+          this.dst = plainAddress(r.info.dstAddr); this.dstPort = r.info.dstPort ?? 0;
+        }
+        this.inBuf = this.inBuf.subarray(r.length);
+        continue;
+      }
+      if (this.cliState === 'head') {
+        if (!this.startRequest()) return;
+        continue;
+      }
+      if (this.cliState === 'body') {
+        const held = this.inBuf;
+        this.inBuf = undefined;
+        const before = this.txn;
+        const consumed = this.feedRequestBodyCount(held);
+        if (this.closed) return;
+        if (consumed < held.length) this.inBuf = held.subarray(consumed);
+        if (this.txn === before && this.cliState === 'body') return; // needs more
+        continue;
+      }
+      if (this.cliState === 'tunnel') {
+        const held = this.inBuf;
+        this.inBuf = undefined;
+        this.forwardToServer(held, false);
+        return;
+      }
+      return; // 'wait' / 'closing': pipelined bytes stay until the current transaction ends
+    }
+  }
+
+  /** Parses a request head from inBuf; false when more bytes are needed or the stream ended. */
+  private startRequest(): boolean {
+    const buf = this.inBuf!;
+    const r = parseRequestHead(buf, this.h1opts);
+    if (r.state === 'incomplete') return false;
+    if (r.state === 'error') {
+      this.fe.feCounters.failedReq++;
+      this.listener.counters.failedReq++;
+      this.rt.debug(`${this.fe.name}: invalid request from ${this.src}:${this.srcPort} at offset ${r.offset}: ${r.reason}`);
+      this.replyError(r.status, 'P', 'R');
+      return false;
+    }
+    this.inBuf = buf.length > r.headLength ? buf.subarray(r.headLength) : undefined;
+    this.txnCount++;
+    const req = r.head;
+    const txn: Txn = {
+      req, reqFraming: r.framing,
+      reqLeft: r.framing.kind === 'length' ? r.framing.length : 0,
+      reqChunked: r.framing.kind === 'chunked' ? new ChunkedDecoder() : undefined,
+      reqDone: r.framing.kind === 'none' || (r.framing.kind === 'length' && r.framing.length === 0),
+      wantsClose: r.wantsClose || r.clAndTe,
+      upgrade: r.upgrade || req.method === 'CONNECT',
+      resp: undefined, respFraming: undefined, respLeft: 0, respChunked: undefined,
+      respDone: false, respStarted: false,
+      startedAt: Date.now(), retriesLeft: 0, attempt: 0,
+    };
+    this.txn = txn;
+    this.cliState = txn.reqDone ? 'wait' : 'body';
+    this.clearTimer();
+    this.fe.feCounters.reqTotal++;
+
+    // monitor-uri: answered here, never forwarded
+    const mu = this.fe.cfg.http.monitorUri;
+    if (mu && (mu.startsWith('/') ? pathOf(req.uri) === mu : req.uri === mu)) {
+      this.replyLocal(200, txn);
+      return !this.closed;
+    }
+    const be = this.fe.isBackend ? this.fe : this.fe.defaultBackend;
+    if (!be || be.stopped) { this.replyError(503, 'P', 'R'); return false; }
+    if (this.be !== be) {
+      if (this.be) this.be.counters.leave();
+      this.be = be;
+      be.counters.enter();
+    }
+    txn.retriesLeft = be.cfg.retries;
+    this.prepareRequest(req, be);
+    this.queueOut(formatRequestHead(req));
+    this.assign(null);
+    return !this.closed;
+  }
+
+  /** Header changes on the way to the server: X-Forwarded-For, X-Original-To, Connection. */
+  private prepareRequest(req: HttpRequestHead, be: Proxy): void {
+    const h = req.headers;
+    const feH = this.fe.cfg.http, beH = be.cfg.http;
+    const ff = beH.forwardfor ?? feH.forwardfor;
+    if (ff && (feH.forwardfor || beH.forwardfor)) {
+      const excluded = [feH.forwardfor?.except, beH.forwardfor?.except].some((n) => n && inNetwork(this.src, n));
+      // if-none only when every proxy that sets the option says so
+      const ifNone = (!feH.forwardfor || feH.forwardfor.ifNone) && (!beH.forwardfor || beH.forwardfor.ifNone);
+      const lname = ff.header.toLowerCase();
+      if (!excluded && net.isIP(this.src) && !(ifNone && h.has(lname))) h.add(ff.header, this.src);
+    }
+    const ot = beH.originalto ?? feH.originalto;
+    if (ot) {
+      const excluded = [feH.originalto?.except, beH.originalto?.except].some((n) => n && inNetwork(this.dst, n));
+      if (!excluded && net.isIP(this.dst)) h.add(ot.header, this.dst);
+    }
+    setConnection(h, req.version, this.serverSideCloses(be), this.txn!.upgrade);
+  }
+
+  /** Whether the server connection is to be closed after this transaction. */
+  private serverSideCloses(be: Proxy): boolean {
+    return connMode(this.fe, be) !== 'keep-alive';
+  }
+
+  /** Request body bytes from the client's buffer: returns false when the server side is full. */
+  private feedRequestBody(chunk: Buffer, fromCbuf: boolean): boolean {
+    const consumed = this.feedRequestBodyCount(chunk, fromCbuf);
+    if (consumed < chunk.length && !this.closed) {
+      // the rest belongs to the next request: hold a copy
+      const rest = chunk.subarray(consumed);
+      this.inBuf = this.inBuf ? Buffer.concat([this.inBuf, rest]) : Buffer.from(rest);
+      this.processInput();
+    }
+    return !this.outBusy();
+  }
+
+  /** Forwards body bytes of the current request from `chunk`; returns how many were consumed. */
+  private feedRequestBodyCount(chunk: Buffer, fromCbuf = false): number {
+    const txn = this.txn!;
+    let consumed = 0;
+    if (txn.reqFraming.kind === 'length') {
+      const take = Math.min(txn.reqLeft, chunk.length);
+      if (take) this.sendOut(chunk.subarray(0, take), fromCbuf);
+      txn.reqLeft -= take;
+      consumed = take;
+      if (txn.reqLeft === 0) this.requestBodyDone();
+    } else if (txn.reqChunked) {
+      const r = txn.reqChunked.push(chunk);
+      if (r.error) {
+        this.fe.feCounters.failedReq++;
+        this.listener.counters.failedReq++;
+        this.rt.debug(`${this.fe.name}: invalid chunked request body from ${this.src}:${this.srcPort}: ${r.error.reason}`);
+        if (this.txn?.respStarted) this.abort('P', 'D');
+        else this.replyError(400, 'P', 'D');
+        return chunk.length;
+      }
+      for (const d of r.data) for (const piece of encodeChunk(d)) this.sendOut(piece, fromCbuf);
+      consumed = r.consumed;
+      if (r.done) {
+        const trailers = this.be?.cfg.http.dropReqTrailers ? undefined : r.trailers;
+        this.sendOut(encodeLastChunk(trailers), false);
+        this.requestBodyDone();
+      }
+    }
+    return consumed;
+  }
+
+  private requestBodyDone(): void {
+    const txn = this.txn!;
+    txn.reqDone = true;
+    if (this.cliState === 'body') this.cliState = 'wait';
+    if (this.conn?.connected) this.armIdleTimer();
+    this.maybeFinishTxn();
+  }
+
+  /** Bytes for the server: written if connected, else queued (copied when they are views). */
+  private sendOut(b: Buffer, isView: boolean): void {
+    if (this.conn?.connected && this.outQueue.length === 0) {
+      this.conn.sock.write(b);
+      return;
+    }
+    this.queueOut(isView ? Buffer.from(b) : b);
+  }
+
+  private queueOut(b: Buffer): void {
+    this.outQueue.push(b);
+    this.outQueued += b.length;
+  }
+
+  /** The server side cannot take more now (queued data, or not connected with too much held). */
+  private outBusy(): boolean {
+    if (this.conn?.connected) return this.conn.sock.writableLength > 0;
+    return this.outQueued >= MAX_HELD_BYTES;
+  }
+
+  private forwardToServer(chunk: Buffer, fromCbuf: boolean): boolean {
+    const c = this.conn;
+    if (!c || !c.connected) { this.queueOut(Buffer.from(chunk)); return this.outQueued < MAX_HELD_BYTES; }
+    const ok = c.sock.write(chunk);
+    if (!ok || c.sock.writableLength > 0) { if (fromCbuf) this.cbuf.busy = true; return false; }
+    return true;
+  }
+
+  private readonly onCliDrain = (): void => {
+    const c = this.conn;
+    if (!c || !c.rbuf.busy) return;
+    c.rbuf.busy = false;
+    if (!c.sock.destroyed) c.sock.resume();
+  };
+
+  private onSrvDrainResume(): void {
+    if (this.cbuf.busy) {
+      this.cbuf.busy = false;
+      if (!this.cliEnded && !this.cliPaused) this.cli.resume();
+    }
+  }
+
+  private onCliEnd(): void {
+    this.cliEnded = true;
+    if (this.closed) return;
+    if (this.cliState === 'tunnel') {
+      if (this.conn && !this.conn.sock.destroyed) this.conn.sock.end();
+      if (this.conn?.ended) this.finishClose();
+      return;
+    }
+    if (this.cliState === 'head' && (!this.inBuf || this.inBuf.length === 0) && !this.txn) {
+      // client closed between requests
+      this.abort('C', 'R', true);
+      return;
+    }
+    if (this.cliState === 'head' || this.cliState === 'body') {
+      // truncated request
+      if (this.txn && this.cliState === 'body') { this.be && this.be.counters.cliAborts++; this.fe.feCounters.cliAborts++; }
+      this.abort('C', this.cliState === 'head' ? 'R' : 'D', this.cliState === 'head' && !this.txn);
+      return;
+    }
+    // 'wait': request complete; the response still goes back (no abortonclose handling of HTTP yet)
+    if (this.be?.cfg.options.abortonclose && !this.txn?.respStarted) { this.abort('C', this.phase()); }
+  }
+
+  private onCliGone(isError: boolean): void {
+    if (this.closed) return;
+    if (isError || !this.cliEnded || this.cliState !== 'closing') {
+      if (this.txn && !this.txn.respDone) { this.fe.feCounters.cliAborts++; if (this.be) this.be.counters.cliAborts++; }
+      this.abort('C', this.phase(), true);
+    }
+  }
+
+  // ------------------------------------------------------------------ server choice
+  private assign(avoid: Server | null): void {
+    const be = this.be!;
+    const r = be.assign({ src: this.src, key: be.cfg.balance?.algo === 'source' ? sourceKey(this.src) : null }, avoid, this);
+    switch (r.kind) {
+      case 'assigned':
+        this.server = r.server;
+        this.connect();
+        return;
+      case 'queued':
+        this.dequeued = false;
+        this.setTimer('queue', be.cfg.timeouts.queue ?? be.cfg.timeouts.connect);
+        return;
+      case 'none':
+        this.replyError(503, 'S', 'C');
+    }
+  }
+
+  grant(srv: Server): void {
+    this.guard(() => {
+      this.dequeued = true;
+      this.clearTimer();
+      if (this.closed) { this.be!.release(srv); return; }
+      this.server = srv;
+      this.connect();
+    });
+  }
+
+  private connect(): void {
+    const be = this.be!;
+    const s = this.server!;
+    const txn = this.txn!;
+    txn.attempt++;
+    // reuse: a connection of this stream to the same server, or an idle one from the pool
+    const mode = be.cfg.http.reuse;
+    if (this.conn && this.conn.server === s && this.conn.reusable) {
+      this.onSrvConnect(this.conn);
+      return;
+    }
+    this.dropConn();
+    if (mode !== 'never' && !s.sendProxy && (this.txnCount > 1 || mode === 'aggressive' || mode === 'always')) {
+      const idle = takeIdle(s, this);
+      if (idle) { this.conn = idle; this.onSrvConnect(idle); return; }
+    }
+    const c = new SrvConn(s, (onread) => serverConnectOptions(be, s, this, onread), this);
+    this.conn = c;
+    if (be.cfg.options.srvtcpka || s.cfg.tcpka) c.sock.setKeepAlive(true);
+    this.setTimer('connect', be.cfg.timeouts.connect);
+    if (s.sendProxy) c.sock.write(buildProxyHeader(s, this));
+  }
+
+  private connectFailed(why: string): void {
+    if (this.closed) return;
+    this.clearTimer();
+    const be = this.be!;
+    const s = this.server!;
+    const txn = this.txn!;
+    this.dropConn();
+    s.counters.failedConns++;
+    be.counters.failedConns++;
+    if (txn.retriesLeft <= 0) {
+      this.releaseServer();
+      this.replyError(503, 'S', 'C');
+      return;
+    }
+    const retryNo = be.cfg.retries - txn.retriesLeft + 1;
+    txn.retriesLeft--;
+    s.counters.retries++;
+    be.counters.retries++;
+    if (shouldRedispatch(be, retryNo) && be.usableServers() > 1) {
+      this.releaseServer();
+      s.counters.redispatches++;
+      be.counters.redispatches++;
+      this.assign(s);
+      return;
+    }
+    const wait = why === 'timeout' ? 0 : Math.min(be.cfg.timeouts.connect ?? 1000, 1000);
+    this.timerKind = undefined;
+    this.timer = setTimeout(() => this.guard(() => { if (!this.closed) this.connect(); }), wait);
+  }
+
+  // ------------------------------------------------------------------ server connection events
+  onSrvConnect(c: SrvConn): void {
+    this.guard(() => {
+      if (c !== this.conn || this.closed) return;
+      this.clearTimer();
+      c.uses++;
+      this.srvState = 'head';
+      this.respBuf = undefined;
+      // flush what was prepared while connecting
+      const q = this.outQueue;
+      this.outQueue = [];
+      this.outQueued = 0;
+      for (const b of q) c.sock.write(b);
+      // client reading paused on a full queue resumes now unless the socket queued it all
+      if (this.cbuf.busy && c.sock.writableLength === 0) this.onSrvDrainResume();
+      this.lastAct = Date.now();
+      this.armIdleTimer();
+      if (this.cliPaused && (!this.inBuf || this.inBuf.length < MAX_HELD_BYTES)) { this.cliPaused = false; this.cli.resume(); }
+      if (this.cliState === 'body' && this.inBuf) this.processInput();
+    });
+  }
+
+  onSrvData(c: SrvConn, n: number, buf: Buffer): boolean {
+    if (c !== this.conn || this.closed) return false;
+    this.lastAct = Date.now();
+    try {
+      const chunk = buf.subarray(0, n);
+      if (this.srvState === 'tunnel') return this.toClient(chunk, c, true);
+      if (this.srvState === 'body' && !this.respBuf) return this.feedResponseBody(chunk, c);
+      if (this.srvState === 'head' || this.respBuf) {
+        this.respBuf = this.respBuf ? Buffer.concat([this.respBuf, chunk]) : Buffer.from(chunk);
+        this.processResponse();
+        return !this.closed && !c.rbuf.busy;
+      }
+      // bytes from the server outside of a response: protocol error, drop the connection
+      this.dropConn();
+      return false;
+    } catch (e) {
+      this.rt.internalError(e);
+      this.abort('I', this.phase());
+      return false;
+    }
+  }
+
+  private processResponse(): void {
+    const c = this.conn!;
+    while (!this.closed && this.respBuf && this.respBuf.length && this.conn === c) {
+      if (this.srvState === 'head') {
+        const txn = this.txn!;
+        const r = parseResponseHead(this.respBuf, txn.req.method, this.h1respOpts);
+        if (r.state === 'incomplete') return;
+        if (r.state === 'error') {
+          this.be!.counters.failedResp++;
+          if (this.server) this.server.counters.failedResp++;
+          this.rt.debug(`${this.be!.name}/${this.server?.name}: invalid response at offset ${r.offset}: ${r.reason}`);
+          this.dropConn();
+          this.replyError(502, 'S', 'H');
+          return;
+        }
+        const rest = this.respBuf.length > r.headLength ? this.respBuf.subarray(r.headLength) : undefined;
+        this.respBuf = rest;
+        const resp = r.head;
+        if (resp.status >= 100 && resp.status < 200 && resp.status !== 101) {
+          // interim response (100-continue, 103): forwarded, the final one follows
+          this.writeClient(formatResponseHead(resp));
+          continue;
+        }
+        txn.resp = resp;
+        txn.respFraming = r.framing;
+        txn.respStarted = true;
+        countStatus(this.fe.feCounters, resp.status);
+        if (this.be) countStatus(this.be.counters, resp.status);
+        if (this.server) countStatus(this.server.counters, resp.status);
+        const upgraded = resp.status === 101 || (txn.req.method === 'CONNECT' && resp.status >= 200 && resp.status < 300);
+        // the server closing its side does not close the client's: only the client's wish, a
+        // close-delimited body, httpclose or a stopping process do
+        const cliCloses = !upgraded && (txn.wantsClose || r.framing.kind === 'close' || connMode(this.fe, this.be!) === 'close' || this.rt.stopping);
+        txn.wantsClose = cliCloses;
+        if (!upgraded) setConnection(resp.headers, txn.req.version, cliCloses, false, resp.version);
+        if (r.wantsClose || r.framing.kind === 'close' || r.clAndTe) c.uses = Infinity; // not reusable
+        this.writeClient(formatResponseHead(resp));
+        if (upgraded) {
+          this.srvState = 'tunnel';
+          this.cliState = 'tunnel';
+          txn.reqDone = true;
+          this.armIdleTimer();
+          const held = this.respBuf;
+          this.respBuf = undefined;
+          if (held) this.writeClient(held);
+          if (this.inBuf) this.processInput();
+          if (this.cliPaused) { this.cliPaused = false; this.cli.resume(); }
+          return;
+        }
+        this.srvState = 'body';
+        if (r.framing.kind === 'length') txn.respLeft = r.framing.length;
+        else if (r.framing.kind === 'chunked') txn.respChunked = new ChunkedDecoder();
+        if (r.framing.kind === 'none' || (r.framing.kind === 'length' && r.framing.length === 0)) { this.responseDone(); return; }
+        continue;
+      }
+      if (this.srvState === 'body') {
+        const held = this.respBuf;
+        this.respBuf = undefined;
+        this.feedResponseBodyCopy(held);
+        return;
+      }
+      return;
+    }
+  }
+
+  /** Response body bytes straight from the server's read buffer. */
+  private feedResponseBody(chunk: Buffer, c: SrvConn): boolean {
+    const txn = this.txn!;
+    const f = txn.respFraming!;
+    if (f.kind === 'length') {
+      const take = Math.min(txn.respLeft, chunk.length);
+      txn.respLeft -= take;
+      this.toClient(take === chunk.length ? chunk : chunk.subarray(0, take), c, true);
+      if (txn.respLeft === 0) {
+        if (take < chunk.length) c.uses = Infinity; // extra bytes after the body: unusable
+        this.responseDone();
+      }
+    } else if (f.kind === 'close') {
+      this.toClient(chunk, c, true);
+    } else if (txn.respChunked) {
+      const r = txn.respChunked.push(chunk);
+      if (r.error) {
+        this.be!.counters.failedResp++;
+        this.dropConn();
+        this.abort('S', 'D');
+        return false;
+      }
+      for (const d of r.data) for (const piece of encodeChunk(d)) this.toClient(piece, c, true);
+      if (r.done) {
+        const trailers = this.fe.cfg.http.dropRespTrailers ? undefined : r.trailers;
+        this.writeClient(encodeLastChunk(trailers));
+        if (r.consumed < chunk.length) c.uses = Infinity;
+        this.responseDone();
+      }
+    }
+    return !this.closed && !c.rbuf.busy;
+  }
+
+  /** Response body bytes that were held in a copy (after the head). */
+  private feedResponseBodyCopy(b: Buffer): void {
+    const c = this.conn!;
+    this.feedResponseBody(b, c);
+    // copies are not in rbuf: a queued write does not pin the read buffer
+    c.rbuf.busy = false;
+  }
+
+  /** Writes to the client; a view of the server's buffer pins it until 'drain'. */
+  private toClient(b: Buffer, c: SrvConn, fromRbuf: boolean): boolean {
+    this.countOut(b.length);
+    const ok = this.cli.write(b);
+    if (!ok || this.cli.writableLength > 0) { if (fromRbuf) c.rbuf.busy = true; return false; }
+    return true;
+  }
+
+  private writeClient(b: Buffer): void {
+    this.countOut(b.length);
+    this.cli.write(b);
+  }
+
+  private responseDone(): void {
+    const txn = this.txn!;
+    txn.respDone = true;
+    this.srvState = 'none';
+    this.maybeFinishTxn();
+  }
+
+  onSrvEnd(c: SrvConn): void {
+    this.guard(() => {
+      if (c !== this.conn || this.closed) return;
+      if (this.srvState === 'tunnel') {
+        if (!this.cli.destroyed) this.cli.end();
+        if (this.cliEnded) this.finishClose();
+        return;
+      }
+      const txn = this.txn;
+      if (this.srvState === 'body' && txn?.respFraming?.kind === 'close') {
+        this.dropConn();
+        this.responseDone();
+        return;
+      }
+      if (this.srvState === 'head' && txn && !txn.respStarted) {
+        // closed before a complete response: retried on a fresh connection when nothing of
+        // the response came and the connection was a reused one, else 502
+        const reused = c.uses > 1;
+        this.dropConn();
+        if (reused && !this.respBuf && txn.reqDone && this.outQueue.length === 0 && txn.reqFraming.kind === 'none') {
+          this.requeueRequest();
+          return;
+        }
+        this.be!.counters.failedResp++;
+        if (this.server) this.server.counters.failedResp++;
+        this.replyError(502, 'S', 'H');
+        return;
+      }
+      if (this.srvState === 'body') { this.dropConn(); this.abort('S', 'D'); return; }
+      this.dropConn();
+    });
+  }
+
+  onSrvClose(c: SrvConn): void {
+    this.guard(() => {
+      if (c !== this.conn || this.closed) return;
+      if (!c.connected) { this.connectFailed('closed'); return; }
+      this.onSrvEnd(c);
+      if (c === this.conn) this.dropConn();
+    });
+  }
+
+  onSrvError(c: SrvConn, e: Error): void {
+    this.guard(() => {
+      if (c !== this.conn || this.closed) return;
+      if (!c.connected) { this.connectFailed(e.message); return; }
+      if (this.srvState === 'head' && this.txn && !this.txn.respStarted) {
+        this.dropConn();
+        if (this.server) this.server.counters.srvAborts++;
+        this.replyError(502, 'S', 'H');
+        return;
+      }
+      if (this.be) this.be.counters.srvAborts++;
+      if (this.server) this.server.counters.srvAborts++;
+      this.dropConn();
+      this.abort('S', 'D');
+    });
+  }
+
+  onSrvDrain(c: SrvConn): void {
+    if (c !== this.conn) return;
+    this.onSrvDrainResume();
+  }
+
+  /** A reused connection was closed by the server before answering: send the request again. */
+  private requeueRequest(): void {
+    const txn = this.txn!;
+    this.queueOut(formatRequestHead(txn.req));
+    this.srvState = 'none';
+    this.connectNew();
+  }
+
+  private connectNew(): void {
+    const be = this.be!;
+    const s = this.server!;
+    const c = new SrvConn(s, (onread) => serverConnectOptions(be, s, this, onread), this);
+    this.conn = c;
+    this.setTimer('connect', be.cfg.timeouts.connect);
+    if (s.sendProxy) c.sock.write(buildProxyHeader(s, this));
+  }
+
+  /** Detaches and closes the current server connection. */
+  private dropConn(): void {
+    const c = this.conn;
+    if (!c) return;
+    this.conn = undefined;
+    c.destroy();
+  }
+
+  private releaseServer(): void {
+    const s = this.server;
+    if (s && this.be) { this.server = undefined; this.be.release(s); }
+  }
+
+  // ------------------------------------------------------------------ end of transaction
+  private maybeFinishTxn(): void {
+    const txn = this.txn;
+    if (!txn || !txn.reqDone || !txn.respDone || this.closed) return;
+    this.txn = undefined;
+    this.releaseServer();
+    const c = this.conn;
+    const keepSrv = c && c.uses !== Infinity && this.be && !this.serverSideCloses(this.be) && !txn.wantsClose && c.reusable;
+    if (c) {
+      this.conn = undefined;
+      if (keepSrv && this.be!.cfg.http.reuse !== 'never') c.release();
+      else if (keepSrv) { this.conn = c; c.owner = this; } // private to this client connection
+      else c.destroy();
+    }
+    if (txn.wantsClose || this.cliEnded) {
+      this.cliState = 'closing';
+      this.finishClose();
+      return;
+    }
+    this.cliState = 'head';
+    this.srvState = 'none';
+    this.armRequestTimer(false);
+    if (this.cliPaused) { this.cliPaused = false; this.cli.resume(); }
+    if (this.inBuf && this.inBuf.length) this.processInput();
+  }
+
+  // ------------------------------------------------------------------ replies and closing
+  private replyLocal(status: number, txn: Txn): void {
+    const body = errorReply(this.fe.cfg, status);
+    txn.respStarted = true;
+    countStatus(this.fe.feCounters, status);
+    if (body) this.writeClient(body);
+    this.cliState = 'closing';
+    this.finishClose();
+  }
+
+  /** Sends HAProxy's reply for `status` (unless the response already started) and closes. */
+  private replyError(status: number, cause: TermCause, phase: TermPhase): void {
+    if (this.closed) return;
+    const txn = this.txn;
+    if (!txn?.respStarted) {
+      const px = this.be && this.txn ? this.be.cfg : this.fe.cfg;
+      const reply = errorReply(px, status, this.fe.cfg);
+      countStatus(this.fe.feCounters, status);
+      if (reply) this.writeClient(reply);
+      if (txn) txn.respStarted = true;
+    }
+    this.termCause = cause;
+    this.termPhase = phase;
+    this.dropConn();
+    this.releaseServer();
+    this.cliState = 'closing';
+    this.finishClose(cause, phase);
+  }
+
+  /** Normal end: flush what was written to the client, then close. */
+  private finishClose(cause: TermCause = '-', phase: TermPhase = '-'): void {
+    if (this.closed) return;
+    this.cli.end();
+    this.terminate(cause, phase, false);
+  }
+
+  /** Abnormal end: close both sides now. */
+  private abort(cause: TermCause, phase: TermPhase, silent = false): void {
+    void silent;
+    this.terminate(cause, phase, true);
+  }
+
+  terminate(cause: TermCause, phase: TermPhase, hard = true): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.termCause === '-') { this.termCause = cause; this.termPhase = phase; }
+    this.clearTimer();
+    if (!this.dequeued && this.be) { this.be.unqueue(this, undefined); this.dequeued = true; }
+    this.dropConn();
+    this.releaseServer();
+    const cli = this.cli;
+    if (hard) {
+      const linger0 = this.fe.cfg.options.nolinger;
+      if (linger0 && !cli.destroyed && typeof cli.resetAndDestroy === 'function') cli.resetAndDestroy();
+      else cli.destroy();
+    } else {
+      cli.destroySoon();
+    }
+    this.cbuf.release(cli.writableLength === 0 && !hard);
+    if (this.be) this.be.counters.leave();
+    this.rt.sessionEnded(this);
+  }
+
+  private countIn(n: number): void {
+    this.bytesIn += n;
+    this.fe.feCounters.bytesIn += n;
+    this.listener.counters.bytesIn += n;
+    if (this.be) this.be.counters.bytesIn += n;
+    if (this.server) this.server.counters.bytesIn += n;
+  }
+
+  private countOut(n: number): void {
+    this.bytesOut += n;
+    this.fe.feCounters.bytesOut += n;
+    this.listener.counters.bytesOut += n;
+    if (this.be) this.be.counters.bytesOut += n;
+    if (this.server) this.server.counters.bytesOut += n;
+  }
+}
+
+/** The effective connection mode of a transaction: the most closing of frontend and backend. */
+function connMode(fe: Proxy, be: Proxy | undefined): 'keep-alive' | 'server-close' | 'close' {
+  const a = fe.cfg.http.connMode, b = be?.cfg.http.connMode ?? 'keep-alive';
+  if (a === 'close' || b === 'close') return 'close';
+  if (a === 'server-close' || b === 'server-close') return 'server-close';
+  return 'keep-alive';
+}
+
+/**
+ * Rewrites the Connection header for the next hop: the close/keep-alive tokens are replaced by
+ * what the next hop needs for its HTTP version (close on 1.1 when closing, keep-alive on 1.0
+ * when keeping), other tokens (upgrade, ...) are kept.
+ */
+function setConnection(h: HttpHeaders, version: string, close: boolean, keepUpgrade: boolean, peerVersion?: string): void {
+  const toks = h.tokens('connection').filter((t) => t !== 'close' && t !== 'keep-alive' && (keepUpgrade || t !== 'upgrade'));
+  const minor = Math.min(minorVersion(version), peerVersion ? minorVersion(peerVersion) : 1);
+  if (close && minor >= 1) toks.push('close');
+  else if (!close && minor === 0) toks.push('keep-alive');
+  h.delete('connection');
+  if (toks.length) h.add('connection', toks.join(', '));
+}
+
+function pathOf(uri: string): string {
+  if (uri.startsWith('/')) { const q = uri.indexOf('?'); return q < 0 ? uri : uri.slice(0, q); }
+  const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/.exec(uri);
+  const rest = m ? uri.slice(m[0].length) : uri;
+  const q = rest.indexOf('?');
+  const p = q < 0 ? rest : rest.slice(0, q);
+  return p || '/';
+}
+
+function countStatus(c: { reqTotal: number; hrsp: number[] }, status: number): void {
+  const cls = Math.floor(status / 100);
+  c.hrsp[cls >= 1 && cls <= 5 ? cls : 0]!++;
+}

@@ -1,0 +1,59 @@
+// What TCP and HTTP streams share about reaching a server: the address to connect to (port
+// offsets, "use the client's destination"), the source address, socket options, and the PROXY
+// protocol header to send first.
+import net from 'node:net';
+import type { Server } from '../proxy/server.js';
+import type { Proxy } from '../proxy/proxy.js';
+import { buildProxyV1, buildProxyV2 } from '../net/proxy-protocol.js';
+
+/** Addresses of the client connection as the streams know them (possibly from a PROXY header). */
+export interface ConnAddrs { src: string; srcPort: number; dst: string; dstPort: number }
+
+/** net.connect options for `s`, with `onread` for the stream-owned read buffer. */
+export function serverConnectOptions(
+  be: Proxy, s: Server, a: ConnAddrs,
+  onread: { buffer: () => Buffer; callback: (n: number, buf: Uint8Array) => boolean },
+): net.NetConnectOpts {
+  let host = s.host;
+  let port = s.port;
+  if (!s.isUnix) {
+    if (host === '' || host === '0.0.0.0' || host === '::') host = a.dst;
+    if (!s.cfg.address.hasPort) port = a.dstPort;
+    else if (s.portOffset === '+') port = a.dstPort + s.port;
+    else if (s.portOffset === '-') port = a.dstPort - s.port;
+  }
+  const src = s.source ?? be.cfg.source;
+  return s.isUnix
+    ? { path: host, allowHalfOpen: true, onread }
+    : {
+        host, port, allowHalfOpen: true, noDelay: true, onread,
+        ...(src ? { localAddress: src.address.host || undefined, localPort: src.address.port || undefined } : {}),
+      };
+}
+
+/** The PROXY header (v1 or v2 per the server's send-proxy setting) describing the client. */
+export function buildProxyHeader(s: Server, a: ConnAddrs): Buffer {
+  const v6 = net.isIPv6(a.src) || net.isIPv6(a.dst);
+  const known = a.src !== '' && a.dst !== '' && net.isIP(a.src) !== 0;
+  const family = !known ? 'UNKNOWN' : v6 ? 'TCP6' : 'TCP4';
+  const toV6 = (x: string): string => (net.isIPv4(x) ? `::ffff:${x}` : x);
+  const src = family === 'TCP6' ? toV6(a.src) : a.src;
+  const dst = family === 'TCP6' ? toV6(a.dst) : a.dst;
+  if (s.sendProxy === 1) {
+    return buildProxyV1(family === 'UNKNOWN' ? { family } : { family, srcAddr: src, dstAddr: dst, srcPort: a.srcPort, dstPort: a.dstPort });
+  }
+  // as HAProxy does: a received LOCAL header keeps the real addresses, sent as PROXY; LOCAL is for non-inet addresses
+  const cmd = family === 'UNKNOWN' ? 'LOCAL' : 'PROXY';
+  return buildProxyV2(
+    family === 'UNKNOWN' ? { command: cmd, family } : { command: cmd, family, srcAddr: src, dstAddr: dst, srcPort: a.srcPort, dstPort: a.dstPort },
+    [],
+    { crc32c: s.ppOpts?.crc32c ?? false },
+  );
+}
+
+/** Whether the retry number `retryNo` (1-based) should go to another server (option redispatch). */
+export function shouldRedispatch(be: Proxy, retryNo: number): boolean {
+  const o = be.cfg.options;
+  const iv = o.redispatchInterval;
+  return o.redispatch && (iv > 0 ? retryNo % iv === 0 : retryNo === be.cfg.retries + 1 + iv);
+}

@@ -1,0 +1,208 @@
+// HTTP helpers for integration and interop tests: a recording backend built on node:http, a raw
+// backend that answers with fixed bytes, and a raw client that sends bytes and splits what comes
+// back into responses. Every wait is bounded.
+import http from 'node:http';
+import net from 'node:net';
+
+export interface SeenRequest {
+  method: string;
+  url: string;
+  httpVersion: string;
+  /** raw header pairs as received (names with their case) */
+  rawHeaders: [string, string][];
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  /** which TCP connection (1-based, per backend) carried it */
+  conn: number;
+}
+
+export interface HttpBackend {
+  port: number;
+  name: string;
+  requests: SeenRequest[];
+  connections: number;
+  close(): Promise<void>;
+}
+
+export type Handler = (req: SeenRequest, res: http.ServerResponse) => void;
+
+/** A node:http server that records requests and answers "<name> <method> <url>" unless `handler` answers. */
+export async function startHttpBackend(name: string, handler?: Handler): Promise<HttpBackend> {
+  const be: HttpBackend = { port: 0, name, requests: [], connections: 0, close: async () => {} };
+  const socks = new Set<net.Socket>();
+  const connIds = new WeakMap<net.Socket, number>();
+  const srv = http.createServer({ keepAliveTimeout: 10_000 }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (d: Buffer) => chunks.push(d));
+    req.on('end', () => {
+      const raw: [string, string][] = [];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) raw.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
+      const seen: SeenRequest = {
+        method: req.method ?? '', url: req.url ?? '', httpVersion: req.httpVersion, rawHeaders: raw,
+        headers: req.headers, body: Buffer.concat(chunks), conn: connIds.get(req.socket) ?? 0,
+      };
+      be.requests.push(seen);
+      if (handler) { handler(seen, res); return; }
+      const text = `${name} ${seen.method} ${seen.url}\n`;
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    });
+  });
+  srv.on('connection', (s) => {
+    be.connections++;
+    connIds.set(s, be.connections);
+    socks.add(s);
+    s.on('close', () => socks.delete(s));
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  be.port = (srv.address() as net.AddressInfo).port;
+  be.close = () => new Promise<void>((r) => { for (const s of socks) s.destroy(); srv.close(() => r()); });
+  return be;
+}
+
+/** A TCP server that answers every connection with `reply(requestBytes)` once a blank line arrived. */
+export async function startRawBackend(reply: (req: Buffer, connNo: number) => Buffer | string | null, opts: { closeAfter?: boolean } = {}): Promise<{ port: number; received: Buffer[]; close(): Promise<void> }> {
+  const received: Buffer[] = [];
+  const socks = new Set<net.Socket>();
+  let n = 0;
+  const srv = net.createServer({ allowHalfOpen: true }, (s) => {
+    socks.add(s);
+    const no = ++n;
+    s.on('close', () => socks.delete(s));
+    s.on('error', () => {});
+    let buf = Buffer.alloc(0);
+    s.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.indexOf('\r\n\r\n') < 0) return;
+      received.push(buf);
+      const r = reply(buf, no);
+      buf = Buffer.alloc(0);
+      if (r === null) { s.destroy(); return; }
+      if (opts.closeAfter) s.end(r); else s.write(r);
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (srv.address() as net.AddressInfo).port,
+    received,
+    close: () => new Promise<void>((r) => { for (const s of socks) s.destroy(); srv.close(() => r()); }),
+  };
+}
+
+export interface ParsedResponse {
+  status: number;
+  reason: string;
+  version: string;
+  headers: [string, string][];
+  body: Buffer;
+  raw: Buffer;
+}
+
+export function header(r: ParsedResponse, name: string): string | undefined {
+  const l = name.toLowerCase();
+  return r.headers.find(([n]) => n.toLowerCase() === l)?.[1];
+}
+
+/**
+ * Splits bytes into complete responses (Content-Length, chunked, or until the end for the last
+ * one when `eof`). `headMethods` lists, in order, which responses answer HEAD requests.
+ */
+export function splitResponses(data: Buffer, eof: boolean, headFlags: boolean[] = []): { responses: ParsedResponse[]; rest: Buffer } {
+  const out: ParsedResponse[] = [];
+  let off = 0;
+  while (off < data.length) {
+    const end = data.indexOf('\r\n\r\n', off);
+    if (end < 0) break;
+    const head = data.subarray(off, end).toString('latin1').split('\r\n');
+    const m = /^(HTTP\/1\.[01]) (\d{3}) ?(.*)$/.exec(head[0]!);
+    if (!m) throw new Error(`bad status line '${head[0]}'`);
+    const headers: [string, string][] = head.slice(1).map((l) => { const i = l.indexOf(':'); return [l.slice(0, i), l.slice(i + 1).trim()]; });
+    const status = Number(m[2]);
+    const isHead = headFlags[out.length] ?? false;
+    let p = end + 4;
+    let body: Buffer = Buffer.alloc(0);
+    const cl = headers.find(([n]) => n.toLowerCase() === 'content-length')?.[1];
+    const te = headers.find(([n]) => n.toLowerCase() === 'transfer-encoding')?.[1];
+    if (isHead || status < 200 || status === 204 || status === 304) {
+      // no body
+    } else if (te && /chunked/i.test(te)) {
+      const parts: Buffer[] = [];
+      let done = false;
+      while (true) {
+        const le = data.indexOf('\r\n', p);
+        if (le < 0) break;
+        const size = parseInt(data.subarray(p, le).toString('latin1').split(';')[0]!, 16);
+        if (size === 0) {
+          const tend = data.indexOf('\r\n\r\n', le - 2 >= p ? le - 2 : p);
+          if (tend < 0) break;
+          p = tend + 4; done = true; break;
+        }
+        if (le + 2 + size + 2 > data.length) break;
+        parts.push(data.subarray(le + 2, le + 2 + size));
+        p = le + 2 + size + 2;
+      }
+      if (!done) break;
+      body = Buffer.concat(parts);
+    } else if (cl !== undefined) {
+      const n = Number(cl);
+      if (p + n > data.length) break;
+      body = data.subarray(p, p + n);
+      p += n;
+    } else {
+      if (!eof) break;
+      body = data.subarray(p);
+      p = data.length;
+    }
+    out.push({ status, reason: m[3] ?? '', version: m[1]!, headers, body, raw: data.subarray(off, p) });
+    off = p;
+  }
+  return { responses: out, rest: data.subarray(off) };
+}
+
+/**
+ * Sends `data` on a new connection and collects the answer until `responses` complete responses
+ * arrived (then the socket is left open and returned) or the server closed.
+ */
+export function rawHttp(port: number, data: string | Buffer | (string | Buffer)[], opts: { responses?: number; timeoutMs?: number; head?: boolean[]; halfClose?: boolean; gapMs?: number } = {}): Promise<{ responses: ParsedResponse[]; raw: Buffer; closed: boolean; sock: net.Socket }> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    const chunks: Buffer[] = [];
+    let closed = false;
+    let settled = false;
+    const finish = (): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(t);
+      const raw = Buffer.concat(chunks);
+      try {
+        resolve({ responses: splitResponses(raw, closed, opts.head).responses, raw, closed, sock });
+      } catch (e) { reject(e); }
+    };
+    const t = setTimeout(() => {
+      if (opts.responses === undefined) { sock.destroy(); reject(new Error(`rawHttp: no close within ${opts.timeoutMs ?? 5000}ms; got ${Buffer.concat(chunks).toString('latin1').slice(0, 300)}`)); return; }
+      sock.destroy();
+      reject(new Error(`rawHttp: ${opts.responses} responses expected within ${opts.timeoutMs ?? 5000}ms; got ${Buffer.concat(chunks).toString('latin1').slice(0, 300)}`));
+    }, opts.timeoutMs ?? 5000);
+    sock.on('data', (d: Buffer) => {
+      chunks.push(d);
+      if (opts.responses !== undefined) {
+        try {
+          if (splitResponses(Buffer.concat(chunks), false, opts.head).responses.length >= opts.responses) finish();
+        } catch { /* wait for more */ }
+      }
+    });
+    sock.on('error', () => {});
+    sock.on('close', () => { closed = true; finish(); });
+    // the server's FIN ends the exchange (the client side stays half-open, as a real client's
+    // would until it notices)
+    sock.on('end', () => { closed = true; finish(); });
+    sock.on('connect', async () => {
+      const parts = Array.isArray(data) ? data : [data];
+      for (let i = 0; i < parts.length; i++) {
+        sock.write(parts[i]!);
+        if (opts.gapMs && i < parts.length - 1) await new Promise((r) => setTimeout(r, opts.gapMs));
+      }
+      if (opts.halfClose) sock.end();
+    });
+  });
+}

@@ -1,0 +1,319 @@
+// mode http through the real binary: keep-alive, pipelining, bodies (length and chunked, both
+// ways), connection modes, forwardfor, server connection reuse, error statuses and timeouts,
+// WebSocket-style upgrade, monitor-uri.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import crypto from 'node:crypto';
+import { freePorts, startProxyWithConfig, closeAll, sleep, type Proc } from '../helpers/harness.js';
+import { startHttpBackend, startRawBackend, rawHttp, header, type HttpBackend } from '../helpers/http.js';
+
+const T = { timeout: 20_000 };
+
+const DEFAULTS = `
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+`;
+
+async function withSetup(cfg: (fp: number) => string, fn: (fp: number) => Promise<void>, extra: Array<{ close?: () => Promise<void> } | undefined> = []): Promise<void> {
+  const [fp] = await freePorts(1);
+  let proxy: Proc | undefined;
+  try {
+    proxy = await startProxyWithConfig(cfg(fp!), [fp!]);
+    await fn(fp!);
+  } finally {
+    await closeAll([proxy, ...extra]);
+  }
+}
+
+const listen = (fp: number, servers: HttpBackend[] | { port: number }[], extra = ''): string => `${DEFAULTS}
+listen web
+  bind 127.0.0.1:${fp}
+${extra}
+${servers.map((s, i) => `  server s${i + 1} 127.0.0.1:${s.port}`).join('\n')}
+`;
+
+describe('mode http', () => {
+  it('keep-alive: three requests on one client connection, answered in order, one server connection', T, async () => {
+    const be = await startHttpBackend('A');
+    await withSetup((fp) => listen(fp, [be]), async (fp) => {
+      const r = await rawHttp(fp, [
+        'GET /one HTTP/1.1\r\nHost: x\r\n\r\n',
+        'GET /two HTTP/1.1\r\nHost: x\r\n\r\n',
+        'GET /three HTTP/1.1\r\nHost: x\r\n\r\n',
+      ], { responses: 3, gapMs: 30 });
+      r.sock.destroy();
+      assert.deepEqual(r.responses.map((x) => x.body.toString()), ['A GET /one\n', 'A GET /two\n', 'A GET /three\n']);
+      assert.ok(r.responses.every((x) => x.status === 200));
+      assert.equal(r.closed, false);
+      assert.deepEqual(be.requests.map((q) => q.conn), [1, 1, 1], 'the server connection is kept and reused');
+    }, [be]);
+  });
+
+  it('pipelined requests in one packet are answered in order', T, async () => {
+    const be = await startHttpBackend('P');
+    await withSetup((fp) => listen(fp, [be]), async (fp) => {
+      const r = await rawHttp(fp, 'GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      assert.deepEqual(r.responses.map((x) => x.body.toString()), ['P GET /a\n', 'P GET /b\n', 'P GET /c\n']);
+      assert.equal(r.closed, true, 'Connection: close ends the client connection after the last response');
+      assert.equal(header(r.responses[2]!, 'connection'), 'close');
+    }, [be]);
+  });
+
+  it('request bodies: Content-Length and chunked arrive intact; chunked is re-framed', T, async () => {
+    const be = await startHttpBackend('B', (req, res) => {
+      const h = crypto.createHash('sha256').update(req.body).digest('hex');
+      res.writeHead(200, { 'content-length': h.length });
+      res.end(h);
+    });
+    await withSetup((fp) => listen(fp, [be]), async (fp) => {
+      const body = crypto.randomBytes(300_000);
+      const sha = crypto.createHash('sha256').update(body).digest('hex');
+      const r1 = await rawHttp(fp, [Buffer.from(`POST /cl HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n`), body], { responses: 1 });
+      r1.sock.destroy();
+      assert.equal(r1.responses[0]!.body.toString(), sha);
+      const chunked = Buffer.concat([
+        Buffer.from('POST /ch HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n'),
+        Buffer.from(`${(100_000).toString(16)};ext=1\r\n`), body.subarray(0, 100_000), Buffer.from('\r\n'),
+        Buffer.from(`${(200_000).toString(16)}\r\n`), body.subarray(100_000), Buffer.from('\r\n0\r\n\r\n'),
+      ]);
+      const r2 = await rawHttp(fp, chunked, { responses: 1 });
+      r2.sock.destroy();
+      assert.equal(r2.responses[0]!.body.toString(), sha);
+      assert.equal(be.requests[1]!.headers['transfer-encoding'], 'chunked');
+    }, [be]);
+  });
+
+  it('response bodies: 2 MiB with Content-Length, chunked, and close-delimited', T, async () => {
+    const big = crypto.randomBytes(2 << 20);
+    const be = await startHttpBackend('R', (req, res) => {
+      if (req.url === '/cl') { res.writeHead(200, { 'content-length': big.length }); res.end(big); return; }
+      res.writeHead(200, {}); // node:http sends chunked for HTTP/1.1
+      res.write(big.subarray(0, 1 << 20));
+      setTimeout(() => res.end(big.subarray(1 << 20)), 20);
+    });
+    const raw = await startRawBackend(() => Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: x/y\r\n\r\n'), big]), { closeAfter: true });
+    const [fp2] = await freePorts(1);
+    await withSetup((fp) => listen(fp, [be]) + `
+listen closed
+  bind 127.0.0.1:${fp2}
+  server r 127.0.0.1:${raw.port}
+`, async (fp) => {
+      const r1 = await rawHttp(fp, 'GET /cl HTTP/1.1\r\nHost: x\r\n\r\nGET /ch HTTP/1.1\r\nHost: x\r\n\r\n', { responses: 2, timeoutMs: 10_000 });
+      r1.sock.destroy();
+      assert.ok(r1.responses[0]!.body.equals(big), 'Content-Length body intact');
+      assert.equal(header(r1.responses[1]!, 'transfer-encoding'), 'chunked');
+      assert.ok(r1.responses[1]!.body.equals(big), 'chunked body intact');
+      const r2 = await rawHttp(fp2!, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 10_000 });
+      assert.equal(r2.closed, true, 'a close-delimited response ends the client connection');
+      assert.ok(r2.responses[0]!.body.equals(big), 'close-delimited body intact');
+    }, [be, raw]);
+  });
+
+  it('HEAD, 204 and 304 responses carry no body and keep the connection usable', T, async () => {
+    const be = await startHttpBackend('H', (req, res) => {
+      if (req.url === '/204') { res.writeHead(204); res.end(); return; }
+      if (req.url === '/304') { res.writeHead(304, { etag: '"x"' }); res.end(); return; }
+      res.writeHead(200, { 'content-length': 5 });
+      res.end(req.method === 'HEAD' ? undefined : 'hello');
+    });
+    await withSetup((fp) => listen(fp, [be]), async (fp) => {
+      const r = await rawHttp(fp, 'HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /204 HTTP/1.1\r\nHost: x\r\n\r\nGET /304 HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n', { responses: 4, head: [true] });
+      r.sock.destroy();
+      assert.deepEqual(r.responses.map((x) => x.status), [200, 204, 304, 200]);
+      assert.equal(header(r.responses[0]!, 'content-length'), '5');
+      assert.equal(r.responses[0]!.body.length, 0);
+      assert.equal(r.responses[3]!.body.toString(), 'hello');
+    }, [be]);
+  });
+
+  it('option forwardfor adds X-Forwarded-For; option originalto adds X-Original-To', T, async () => {
+    const be = await startHttpBackend('F');
+    await withSetup((fp) => listen(fp, [be], '  option forwardfor\n  option originalto'), async (fp) => {
+      const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 1.2.3.4\r\nConnection: close\r\n\r\n');
+      assert.equal(r.responses[0]!.status, 200);
+      const seen = be.requests[0]!;
+      const xff = seen.rawHeaders.filter(([n]) => n.toLowerCase() === 'x-forwarded-for').map(([, v]) => v);
+      assert.deepEqual(xff, ['1.2.3.4', '127.0.0.1'], 'appended after the client-provided one');
+      assert.equal(seen.headers['x-original-to'], '127.0.0.1');
+    }, [be]);
+  });
+
+  it('option httpclose: the server sees Connection: close and each request gets a new server connection', T, async () => {
+    const be = await startHttpBackend('C');
+    await withSetup((fp) => listen(fp, [be], '  option httpclose'), async (fp) => {
+      const r = await rawHttp(fp, 'GET /1 HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.equal(r.closed, true);
+      assert.equal(header(r.responses[0]!, 'connection'), 'close');
+      assert.equal(be.requests[0]!.headers.connection, 'close');
+    }, [be]);
+  });
+
+  it('option http-server-close: client kept alive, one server connection per request', T, async () => {
+    const be = await startHttpBackend('S');
+    await withSetup((fp) => listen(fp, [be], '  option http-server-close'), async (fp) => {
+      const r = await rawHttp(fp, ['GET /1 HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /2 HTTP/1.1\r\nHost: x\r\n\r\n'], { responses: 2, gapMs: 50 });
+      r.sock.destroy();
+      assert.deepEqual(r.responses.map((x) => x.status), [200, 200]);
+      assert.equal(be.requests[0]!.headers.connection, 'close');
+      assert.deepEqual(be.requests.map((q) => q.conn), [1, 2]);
+    }, [be]);
+  });
+
+  it('HTTP/1.0 client: closed after the response unless it asked for keep-alive', T, async () => {
+    const be = await startHttpBackend('Z');
+    await withSetup((fp) => listen(fp, [be]), async (fp) => {
+      const r1 = await rawHttp(fp, 'GET / HTTP/1.0\r\n\r\n');
+      assert.equal(r1.closed, true);
+      assert.equal(r1.responses[0]!.status, 200);
+      const r2 = await rawHttp(fp, ['GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n', 'GET /b HTTP/1.0\r\n\r\n'], { gapMs: 50 });
+      assert.deepEqual(r2.responses.map((x) => x.body.toString()), ['Z GET /a\n', 'Z GET /b\n']);
+      assert.equal(header(r2.responses[0]!, 'connection')?.toLowerCase(), 'keep-alive');
+    }, [be]);
+  });
+
+  it('a malformed request gets 400 and the connection is closed; nothing reaches the server', T, async () => {
+    const be = await startHttpBackend('X');
+    await withSetup((fp) => listen(fp, [be]), async (fp) => {
+      const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n');
+      assert.equal(r.responses[0]!.status, 400);
+      assert.equal(r.closed, true);
+      assert.equal(be.requests.length, 0);
+    }, [be]);
+  });
+
+  it('no usable server: 503; server refusing connections: 503 after retries', T, async () => {
+    const [dead] = await freePorts(1);
+    await withSetup((fp) => `${DEFAULTS}
+listen web
+  bind 127.0.0.1:${fp}
+  retries 1
+  server s1 127.0.0.1:${dead} disabled
+`, async (fp) => {
+      const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.equal(r.responses[0]!.status, 503);
+      assert.equal(r.closed, true);
+    });
+    await withSetup((fp) => `${DEFAULTS}
+listen web
+  bind 127.0.0.1:${fp}
+  retries 1
+  timeout connect 200ms
+  server s1 127.0.0.1:${dead}
+`, async (fp) => {
+      const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.equal(r.responses[0]!.status, 503);
+    });
+  });
+
+  it('server closing without a response: 502; invalid response: 502', T, async () => {
+    const silent = await startRawBackend(() => null);
+    const junk = await startRawBackend(() => 'HTTP/1.1 abc Oops\r\n\r\n');
+    const [fp2] = await freePorts(1);
+    await withSetup((fp) => listen(fp, [silent]) + `
+listen junk
+  bind 127.0.0.1:${fp2}
+  server j 127.0.0.1:${junk.port}
+`, async (fp) => {
+      const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.equal(r.responses[0]!.status, 502);
+      const r2 = await rawHttp(fp2!, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.equal(r2.responses[0]!.status, 502);
+    }, [silent, junk]);
+  });
+
+  it('timeout server: 504 when the server does not answer in time', T, async () => {
+    const hold = await startRawBackend(() => Buffer.alloc(0));
+    await withSetup((fp) => listen(fp, [hold], '  timeout server 300ms'), async (fp) => {
+      const t0 = Date.now();
+      const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      const dt = Date.now() - t0;
+      assert.equal(r.responses[0]!.status, 504);
+      assert.ok(dt >= 250 && dt < 2000, `504 after ${dt}ms, expected ~300ms`);
+    }, [hold]);
+  });
+
+  it('timeout http-request: 408 for an incomplete request head; keep-alive idle connections close silently', T, async () => {
+    const be = await startHttpBackend('T');
+    await withSetup((fp) => listen(fp, [be], '  timeout http-request 300ms\n  timeout http-keep-alive 300ms'), async (fp) => {
+      const t0 = Date.now();
+      const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\n');
+      const dt = Date.now() - t0;
+      assert.equal(r.responses[0]?.status, 408);
+      assert.ok(dt >= 250 && dt < 2000, `408 after ${dt}ms`);
+      const r2 = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.equal(r2.responses.length, 1, 'after one response the idle connection is closed without another reply');
+      assert.equal(r2.closed, true);
+    }, [be]);
+  });
+
+  it('Connection: upgrade switches to a tunnel (WebSocket-style echo)', T, async () => {
+    const socks = new Set<net.Socket>();
+    const ws = net.createServer((s) => {
+      socks.add(s);
+      s.on('error', () => {});
+      let head = '';
+      const onData = (d: Buffer): void => {
+        head += d.toString('latin1');
+        const i = head.indexOf('\r\n\r\n');
+        if (i < 0) return;
+        s.removeListener('data', onData);
+        s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+        const rest = head.slice(i + 4);
+        if (rest) s.write(`echo:${rest}`);
+        s.on('data', (x: Buffer) => s.write(`echo:${x.toString('latin1')}`));
+      };
+      s.on('data', onData);
+    });
+    await new Promise<void>((r) => ws.listen(0, '127.0.0.1', () => r()));
+    const port = (ws.address() as net.AddressInfo).port;
+    await withSetup((fp) => listen(fp, [{ port }], '  timeout tunnel 2s'), async (fp) => {
+      const r = await rawHttp(fp, 'GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n', { responses: 1 });
+      assert.equal(r.responses[0]!.status, 101);
+      const got: string[] = [];
+      r.sock.on('data', (d) => got.push(d.toString()));
+      r.sock.write('hello');
+      for (let i = 0; i < 100 && !got.join('').includes('echo:hello'); i++) await sleep(20);
+      assert.ok(got.join('').includes('echo:hello'), `tunnel echo, got ${JSON.stringify(got)}`);
+      r.sock.destroy();
+    }, [{ close: () => new Promise<void>((res) => { for (const s of socks) s.destroy(); ws.close(() => res()); }) }]);
+  });
+
+  it('monitor-uri is answered by the proxy and never forwarded', T, async () => {
+    const be = await startHttpBackend('M');
+    await withSetup((fp) => listen(fp, [be], '  monitor-uri /healthz'), async (fp) => {
+      const r = await rawHttp(fp, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.equal(r.responses[0]!.status, 200);
+      assert.equal(be.requests.length, 0);
+    }, [be]);
+  });
+
+  it('roundrobin balances each request, also within one client connection', T, async () => {
+    const a = await startHttpBackend('a');
+    const b = await startHttpBackend('b');
+    await withSetup((fp) => listen(fp, [a, b], '  balance roundrobin'), async (fp) => {
+      const reqs = Array.from({ length: 6 }, (_, i) => `GET /${i} HTTP/1.1\r\nHost: x\r\n\r\n`).join('');
+      const r = await rawHttp(fp, reqs, { responses: 6 });
+      r.sock.destroy();
+      const names = r.responses.map((x) => x.body.toString()[0]);
+      assert.equal(names.filter((n) => n === 'a').length, 3);
+      assert.equal(names.filter((n) => n === 'b').length, 3);
+    }, [a, b]);
+  });
+
+  it('Expect: 100-continue: the interim response is relayed, then the final one', T, async () => {
+    const raw = await startRawBackend((req) => {
+      const t = req.toString('latin1');
+      if (/expect: 100-continue/i.test(t) && !t.endsWith('hello')) return 'HTTP/1.1 100 Continue\r\n\r\n';
+      return 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+    });
+    await withSetup((fp) => listen(fp, [raw]), async (fp) => {
+      const r = await rawHttp(fp, 'POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n', { responses: 1 });
+      assert.equal(r.responses[0]!.status, 100);
+      r.sock.destroy();
+    }, [raw]);
+  });
+});
