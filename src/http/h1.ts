@@ -881,14 +881,18 @@ export class ChunkedDecoder {
 // ---------------------------------------------------------------------------------------------
 // serialisation
 
+/**
+ * Header fields for the wire. Like HAProxy (whose internal representation keeps only lower-case
+ * names, see `h1-case-adjust` in configuration.txt), names are sent in lower case.
+ */
 function fieldsText(headers: HttpHeaders): string {
   let s = '';
   const l = headers.list;
-  for (let i = 0; i < l.length; i++) { const h = l[i]!; s += h.name + ': ' + h.value + '\r\n'; }
+  for (let i = 0; i < l.length; i++) { const h = l[i]!; s += h.lname + ': ' + h.value + '\r\n'; }
   return s;
 }
 
-/** Serialises a request head for the wire (start line, headers in order with their case, CRLF CRLF). */
+/** Serialises a request head for the wire (start line, headers in order, names in lower case, CRLF CRLF). */
 export function formatRequestHead(head: HttpRequestHead): Buffer {
   return Buffer.from(head.method + ' ' + head.uri + ' ' + head.version + '\r\n' + fieldsText(head.headers) + '\r\n', 'latin1');
 }

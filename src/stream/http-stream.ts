@@ -11,6 +11,7 @@ import { ReadBuffer, adoptAccepted } from '../net/read-buffers.js';
 import { plainAddress } from '../net/address.js';
 import { parseProxyHeader } from '../net/proxy-protocol.js';
 import { sourceKey } from '../lb/config.js';
+import { httpLbKey } from '../lb/keys.js';
 import {
   parseRequestHead, parseResponseHead, ChunkedDecoder, formatRequestHead, formatResponseHead,
   encodeChunk, encodeLastChunk, type H1Options,
@@ -83,6 +84,8 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   private timer: NodeJS.Timeout | undefined;
   private timerKind: 'req' | 'ka' | 'queue' | 'connect' | 'server' | 'client' | 'tunnel' | undefined;
   private lastAct = Date.now();
+  /** body bytes to wait for before choosing a server (balance url_param check_post) */
+  private lbBodyWait = 0;
   private readonly h1opts: H1Options;
   private readonly h1respOpts: H1Options;
 
@@ -320,7 +323,15 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     txn.retriesLeft = be.cfg.retries;
     this.prepareRequest(req, be);
     this.queueOut(formatRequestHead(req));
-    this.assign(null);
+    const b = be.cfg.balance;
+    if (b?.algo === 'url_param' && b.checkPost && req.method === 'POST' && !txn.reqDone && txn.reqFraming.kind === 'length' && !req.uri.includes('?')) {
+      // balance url_param check_post: the parameter may be in the body; wait for the first
+      // part of it (up to the buffer size) before choosing a server
+      this.lbBodyWait = Math.min(txn.reqLeft, this.h1opts.maxHeadBytes);
+      this.checkLbBody();
+    } else {
+      this.assign(null);
+    }
     return !this.closed;
   }
 
@@ -396,6 +407,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const txn = this.txn!;
     txn.reqDone = true;
     if (this.cliState === 'body') this.cliState = 'wait';
+    if (this.lbBodyWait) this.checkLbBody();
     if (this.conn?.connected) this.armIdleTimer();
     this.maybeFinishTxn();
   }
@@ -412,6 +424,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   private queueOut(b: Buffer): void {
     this.outQueue.push(b);
     this.outQueued += b.length;
+    if (this.lbBodyWait) this.checkLbBody();
   }
 
   /** The server side cannot take more now (queued data, or not connected with too much held). */
@@ -474,9 +487,29 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   }
 
   // ------------------------------------------------------------------ server choice
+  /** With check_post, assigns once enough of the body is held (or all of it arrived). */
+  private checkLbBody(): void {
+    if (this.lbBodyWait === 0) return;
+    const bodyHeld = this.outQueued - (this.outQueue[0]?.length ?? 0);
+    if (bodyHeld < this.lbBodyWait && !this.txn?.reqDone) return;
+    this.lbBodyWait = 0;
+    this.assign(null);
+  }
+
+  /** The balancing key of the current request for the backend's algorithm. */
+  private lbKey(be: Proxy): Uint8Array | null {
+    const b = be.cfg.balance;
+    if (!b) return null;
+    if (b.algo === 'source') return sourceKey(this.src);
+    if (b.algo !== 'uri' && b.algo !== 'url_param' && b.algo !== 'hdr') return null;
+    const req = this.txn!.req;
+    const body = b.algo === 'url_param' && b.checkPost && this.outQueue.length > 1 ? Buffer.concat(this.outQueue.slice(1)) : null;
+    return httpLbKey(b, { uri: req.uri, method: req.method, header: (n) => req.headers.get(n), body });
+  }
+
   private assign(avoid: Server | null): void {
     const be = this.be!;
-    const r = be.assign({ src: this.src, key: be.cfg.balance?.algo === 'source' ? sourceKey(this.src) : null }, avoid, this);
+    const r = be.assign({ src: this.src, key: this.lbKey(be) }, avoid, this);
     switch (r.kind) {
       case 'assigned':
         this.server = r.server;

@@ -206,3 +206,109 @@ export function rawHttp(port: number, data: string | Buffer | (string | Buffer)[
     });
   });
 }
+
+// ------------------------------------------------------------------------------------------------
+// Added for the HTTP interop suite: a raw backend that records every byte of every connection and
+// answers each complete request (head + Content-Length or chunked body) with `reply(...)`.
+
+export interface RecordedRequest { method: string; head: string; conn: number; index: number }
+export type RecordingReply = string | Buffer | null | { data: string | Buffer; close?: boolean };
+
+export interface RecordingBackend {
+  port: number;
+  /** every byte each connection received, in accept order */
+  conns: Buffer[];
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+/** Finds the end of an H1 head (CRLFCRLF or bare LF variants); returns the offset after it or -1. */
+function headEnd(b: Buffer): number {
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] !== 10) continue;
+    if (b[i + 1] === 10) return i + 2;
+    if (b[i + 1] === 13 && b[i + 2] === 10) return i + 3;
+  }
+  return -1;
+}
+
+/** Length of a chunked body at the start of `b` (through the trailers), -1 when incomplete, -2 when unparsable. */
+function chunkedLength(b: Buffer): number {
+  let p = 0;
+  for (;;) {
+    const le = b.indexOf(10, p);
+    if (le < 0) return -1;
+    const size = parseInt(b.subarray(p, le).toString('latin1').split(';')[0]!.trim(), 16);
+    if (!Number.isFinite(size) || size < 0) return -2;
+    p = le + 1;
+    if (size === 0) {
+      for (;;) { // trailers up to an empty line
+        const e = b.indexOf(10, p);
+        if (e < 0) return -1;
+        const line = b.subarray(p, e).toString('latin1');
+        p = e + 1;
+        if (line === '' || line === '\r') return p;
+      }
+    }
+    if (p + size > b.length) return -1;
+    p += size;
+    if (b[p] === 13) p++;
+    if (p >= b.length) return -1;
+    if (b[p] === 10) p++;
+  }
+}
+
+export async function startRecordingBackend(reply: (r: RecordedRequest) => RecordingReply, opts: { continue100?: boolean; port?: number } = {}): Promise<RecordingBackend> {
+  const conns: Buffer[] = [];
+  const requests: RecordedRequest[] = [];
+  const socks = new Set<net.Socket>();
+  const srv = net.createServer({ allowHalfOpen: true }, (s) => {
+    socks.add(s);
+    const connNo = conns.length;
+    conns.push(Buffer.alloc(0));
+    s.on('close', () => socks.delete(s));
+    s.on('error', () => {});
+    s.on('end', () => s.end());
+    let pending = Buffer.alloc(0);
+    let sent100 = false;
+    s.on('data', (d: Buffer) => {
+      conns[connNo] = Buffer.concat([conns[connNo]!, d]);
+      pending = Buffer.concat([pending, d]);
+      while (pending.length && !s.destroyed) {
+        const he = headEnd(pending);
+        if (he < 0) return;
+        const head = pending.subarray(0, he).toString('latin1');
+        const lines = head.split(/\r?\n/);
+        const method = lines[0]!.split(' ')[0]!;
+        const hdr = (n: string): string | undefined => lines.slice(1).find((l) => l.toLowerCase().startsWith(n + ':'))?.slice(n.length + 1).trim();
+        if (opts.continue100 && !sent100 && /100-continue/i.test(hdr('expect') ?? '')) { sent100 = true; s.write('HTTP/1.1 100 Continue\r\n\r\n'); }
+        let total = he;
+        const te = hdr('transfer-encoding');
+        if (te && /chunked/i.test(te)) {
+          const n = chunkedLength(pending.subarray(he));
+          if (n === -1) return;
+          total = n === -2 ? pending.length : he + n;
+        } else {
+          const cl = Number(hdr('content-length') ?? '0');
+          if (Number.isFinite(cl) && cl > 0) { if (pending.length < he + cl) return; total = he + cl; }
+        }
+        pending = pending.subarray(total);
+        sent100 = false;
+        const r: RecordedRequest = { method, head, conn: connNo, index: requests.length };
+        requests.push(r);
+        const out = reply(r);
+        if (out === null) { s.destroy(); return; }
+        if (typeof out === 'string' || Buffer.isBuffer(out)) s.write(out);
+        else if (out.close) { s.end(out.data); return; }
+        else s.write(out.data);
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => { srv.once('error', reject); srv.listen(opts.port ?? 0, '127.0.0.1', () => resolve()); });
+  return {
+    port: (srv.address() as net.AddressInfo).port,
+    conns,
+    requests,
+    close: () => new Promise<void>((r) => { for (const s of socks) s.destroy(); srv.close(() => r()); }),
+  };
+}

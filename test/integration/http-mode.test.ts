@@ -317,3 +317,56 @@ listen junk
     }, [raw]);
   });
 });
+
+describe('mode http: request-based balancing', () => {
+  it('balance uri, url_param (with check_post) and hdr() send the same key to the same server', T, async () => {
+    const bes = await Promise.all(['a', 'b', 'c', 'd'].map((n) => startHttpBackend(n)));
+    const [p1, p2, p3] = await freePorts(3);
+    const sv = bes.map((b, i) => `  server s${i + 1} 127.0.0.1:${b.port}`).join('\n');
+    await withSetup((fp) => `${DEFAULTS}
+listen byuri
+  bind 127.0.0.1:${fp}
+  balance uri
+${sv}
+listen byparam
+  bind 127.0.0.1:${p1}
+  balance url_param user check_post
+${sv}
+listen byhdr
+  bind 127.0.0.1:${p2}
+  balance hdr(X-Tenant)
+${sv}
+listen byuri2
+  bind 127.0.0.1:${p3}
+  balance uri
+${sv}
+`, async (fp) => {
+      const who = async (port: number, req: string): Promise<string> => {
+        const r = await rawHttp(port, req);
+        return r.responses[0]!.body.toString()[0]!;
+      };
+      for (const [port, mk] of [
+        [fp, (k: string) => `GET /${k} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`],
+        [p1!, (k: string) => `GET /x?user=${k} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`],
+        [p2!, (k: string) => `GET / HTTP/1.1\r\nHost: x\r\nX-Tenant: ${k}\r\nConnection: close\r\n\r\n`],
+      ] as const) {
+        const first: Record<string, string> = {};
+        for (let round = 0; round < 3; round++) {
+          for (const k of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) {
+            const s = await who(port, mk(k));
+            if (round === 0) first[k] = s;
+            else assert.equal(s, first[k], `key ${k} on port ${port} moved from ${first[k]} to ${s}`);
+          }
+        }
+        assert.ok(new Set(Object.values(first)).size > 1, `6 keys should not all land on one server (port ${port})`);
+      }
+      // check_post: the parameter found in a urlencoded body picks the same server as in the query
+      const q = await who(p1!, 'GET /x?user=zoe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      const body = 'a=1&user=zoe&b=2';
+      const p = await who(p1!, `POST /x HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      assert.equal(p, q, 'check_post found the parameter in the body');
+      // the same uri on two proxies with the same servers and algorithm: same server
+      assert.equal(await who(p3!, 'GET /same HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), await who(fp, 'GET /same HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+    }, bes);
+  });
+});
