@@ -142,12 +142,14 @@ export interface HttpOptions {
   reuse: 'never' | 'safe' | 'aggressive' | 'always';
   /** monitor-uri <uri> */
   monitorUri?: string;
+  /** retry-on: event keywords and status codes (as text); default conn-failure */
+  retryOn: string[];
 }
 
 export function newHttpOptions(): HttpOptions {
   return {
     connMode: 'keep-alive', ignoreProbes: false, acceptUnsafeReq: false, acceptUnsafeResp: false,
-    dropReqTrailers: false, dropRespTrailers: false, reuse: 'safe',
+    dropReqTrailers: false, dropRespTrailers: false, reuse: 'safe', retryOn: ['conn-failure'],
   };
 }
 

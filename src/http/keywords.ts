@@ -141,6 +141,30 @@ registerProxy(
   },
 );
 
+const RETRY_EVENTS = ['none', 'conn-failure', 'empty-response', 'junk-response', 'response-timeout', '0rtt-rejected'];
+const RETRY_STATUSES = ['401', '403', '404', '408', '421', '425', '429', '500', '501', '502', '503', '504'];
+registerProxy({
+  name: 'retry-on',
+  caps: BE,
+  parse(args, px, ctx) {
+    if (!checkCap(px, args[0]!, BE, ctx)) return;
+    if (args.length < 2) { ctx.alert(`'retry-on' needs at least one keyword to specify when to retry.`); return; }
+    const out = new Set<string>();
+    for (const w of args.slice(1)) {
+      if (w === 'all-retryable-errors') {
+        for (const k of ['conn-failure', 'empty-response', 'junk-response', 'response-timeout', '0rtt-rejected', '500', '502', '503', '504']) out.add(k);
+      } else if (RETRY_EVENTS.includes(w) || RETRY_STATUSES.includes(w)) {
+        out.add(w);
+      } else {
+        ctx.alert(`'retry-on': unknown keyword '${w}'.`);
+        return;
+      }
+    }
+    // "none" alone disables retries
+    px.http.retryOn = out.has('none') ? [] : [...out];
+  },
+});
+
 registerTimeout(
   { name: 'http-request', caps: ALL, set(px, ms) { px.timeouts.httpRequest = ms; } },
   { name: 'http-keep-alive', caps: ALL, set(px, ms) { px.timeouts.httpKeepAlive = ms; } },

@@ -46,6 +46,9 @@ interface Txn {
   startedAt: number;
   retriesLeft: number;
   attempt: number;
+  /** copies of every request byte sent, while they fit in a buffer (retry-on beyond conn-failure) */
+  replay: Buffer[] | null;
+  replayBytes: number;
 }
 
 export class HttpStream implements PendingConn, SrvConnOwner {
@@ -193,7 +196,11 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         const ms = kind === 'server' ? this.be?.cfg.timeouts.server : kind === 'client' ? this.fe.cfg.timeouts.client : (this.be?.cfg.timeouts.tunnel ?? this.be?.cfg.timeouts.server ?? this.fe.cfg.timeouts.client);
         if (ms && idle < ms) { this.setTimer(kind, ms - idle); return; }
         if (kind === 'server') {
-          if (this.srvState === 'head' && !this.txn?.respStarted) { this.replyError(504, 's', 'H'); return; }
+          if (this.srvState === 'head' && !this.txn?.respStarted) {
+            if (this.retryL7('response-timeout')) return;
+            this.replyError(504, 's', 'H');
+            return;
+          }
           this.abort('s', 'D');
           return;
         }
@@ -300,7 +307,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       upgrade: r.upgrade || req.method === 'CONNECT',
       resp: undefined, respFraming: undefined, respLeft: 0, respChunked: undefined,
       respDone: false, respStarted: false,
-      startedAt: Date.now(), retriesLeft: 0, attempt: 0,
+      startedAt: Date.now(), retriesLeft: 0, attempt: 0, replay: null, replayBytes: 0,
     };
     this.txn = txn;
     this.cliState = txn.reqDone ? 'wait' : 'body';
@@ -320,7 +327,9 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       this.be = be;
       be.counters.enter();
     }
-    txn.retriesLeft = be.cfg.retries;
+    const retryOn = be.cfg.http.retryOn;
+    txn.retriesLeft = retryOn.length ? be.cfg.retries : 0;
+    if (retryOn.some((k) => k !== 'conn-failure')) txn.replay = [];
     this.prepareRequest(req, be);
     this.queueOut(formatRequestHead(req));
     const b = be.cfg.balance;
@@ -412,9 +421,53 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.maybeFinishTxn();
   }
 
+  /** Keeps a copy of request bytes for a possible L7 retry, while they fit in a buffer. */
+  private keepReplay(b: Buffer, isView: boolean): void {
+    const txn = this.txn;
+    if (!txn?.replay) return;
+    txn.replayBytes += b.length;
+    if (txn.replayBytes > this.rt.global.tune.bufsize) { txn.replay = null; return; }
+    txn.replay.push(isView ? Buffer.from(b) : b);
+  }
+
+  /**
+   * An L7 retry (retry-on) for `event` if the backend asks for it, retries are left and the
+   * whole request is known; the failed server connection is dropped and the request sent again,
+   * on another server when option redispatch says so. False when no retry happens.
+   */
+  private retryL7(event: string): boolean {
+    const txn = this.txn, be = this.be, s = this.server;
+    if (!txn || !be || !s || !txn.reqDone || !txn.replay || txn.respStarted || txn.retriesLeft <= 0) return false;
+    if (!be.cfg.http.retryOn.includes(event)) return false;
+    const retryNo = be.cfg.retries - txn.retriesLeft + 1;
+    txn.retriesLeft--;
+    s.counters.retries++;
+    be.counters.retries++;
+    this.dropConn();
+    this.respBuf = undefined;
+    this.srvState = 'none';
+    this.clearTimer();
+    const copies = txn.replay;
+    txn.replay = [];
+    txn.replayBytes = 0;
+    this.outQueue = [];
+    this.outQueued = 0;
+    for (const b of copies) this.queueOut(b);
+    if (shouldRedispatch(be, retryNo) && be.usableServers() > 1) {
+      this.releaseServer();
+      s.counters.redispatches++;
+      be.counters.redispatches++;
+      this.assign(s);
+    } else {
+      this.connectNew();
+    }
+    return true;
+  }
+
   /** Bytes for the server: written if connected, else queued (copied when they are views). */
   private sendOut(b: Buffer, isView: boolean): void {
     if (this.conn?.connected && this.outQueue.length === 0) {
+      this.keepReplay(b, isView);
       this.conn.sock.write(b);
       return;
     }
@@ -422,6 +475,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   }
 
   private queueOut(b: Buffer): void {
+    this.keepReplay(b, false);
     this.outQueue.push(b);
     this.outQueued += b.length;
     if (this.lbBodyWait) this.checkLbBody();
@@ -566,7 +620,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.dropConn();
     s.counters.failedConns++;
     be.counters.failedConns++;
-    if (txn.retriesLeft <= 0) {
+    if (txn.retriesLeft <= 0 || !be.cfg.http.retryOn.includes('conn-failure')) {
       this.releaseServer();
       this.replyError(503, 'S', 'C');
       return;
@@ -642,6 +696,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
           this.be!.counters.failedResp++;
           if (this.server) this.server.counters.failedResp++;
           this.rt.debug(`${this.be!.name}/${this.server?.name}: invalid response at offset ${r.offset}: ${r.reason}`);
+          if (this.retryL7('junk-response')) return;
           this.dropConn();
           this.replyError(502, 'S', 'H');
           return;
@@ -654,6 +709,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
           this.writeClient(formatResponseHead(resp));
           continue;
         }
+        if (resp.status !== 101 && txn.retriesLeft > 0 && this.be!.cfg.http.retryOn.includes(String(resp.status)) && this.retryL7(String(resp.status))) return;
         txn.resp = resp;
         txn.respFraming = r.framing;
         txn.respStarted = true;
@@ -775,8 +831,10 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         // closed before a complete response: retried on a fresh connection when nothing of
         // the response came and the connection was a reused one, else 502
         const reused = c.uses > 1;
+        const nothing = !this.respBuf;
+        if (this.retryL7(nothing ? 'empty-response' : 'junk-response')) return;
         this.dropConn();
-        if (reused && !this.respBuf && txn.reqDone && this.outQueue.length === 0 && txn.reqFraming.kind === 'none') {
+        if (reused && nothing && txn.reqDone && this.outQueue.length === 0 && txn.reqFraming.kind === 'none') {
           this.requeueRequest();
           return;
         }
@@ -804,6 +862,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       if (c !== this.conn || this.closed) return;
       if (!c.connected) { this.connectFailed(e.message); return; }
       if (this.srvState === 'head' && this.txn && !this.txn.respStarted) {
+        if (this.retryL7(this.respBuf ? 'junk-response' : 'empty-response')) return;
         this.dropConn();
         if (this.server) this.server.counters.srvAborts++;
         this.replyError(502, 'S', 'H');

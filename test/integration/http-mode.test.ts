@@ -370,3 +370,46 @@ ${sv}
     }, bes);
   });
 });
+
+describe('mode http: retries', () => {
+  it('retry-on 503 with option redispatch: a server answering 503 is left for another one', T, async () => {
+    const bad = await startRawBackend(() => 'HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n');
+    const good = await startHttpBackend('good');
+    await withSetup((fp) => `${DEFAULTS}
+listen web
+  bind 127.0.0.1:${fp}
+  balance first
+  retries 2
+  retry-on 503
+  option redispatch 1
+  server bad 127.0.0.1:${bad.port}
+  server good 127.0.0.1:${good.port}
+`, async (fp) => {
+      const r = await rawHttp(fp, 'POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbody');
+      assert.equal(r.responses[0]!.status, 200);
+      assert.equal(bad.received.length, 1, 'the first server got the request once');
+      assert.equal(good.requests.length, 1);
+      assert.equal(good.requests[0]!.body.toString(), 'body', 'the body was replayed');
+    }, [bad, good]);
+  });
+
+  it('without retry-on for it, a 503 from the server is relayed as is', T, async () => {
+    const bad = await startRawBackend(() => 'HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n');
+    await withSetup((fp) => listen(fp, [bad], '  retries 2\n  option redispatch 1'), async (fp) => {
+      const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      assert.equal(r.responses[0]!.status, 503);
+      assert.equal(r.responses[0]!.reason, 'Busy');
+      assert.equal(bad.received.length, 1);
+    }, [bad]);
+  });
+
+  it('retry-on empty-response: a server closing without answering is tried again', T, async () => {
+    let calls = 0;
+    const flaky = await startRawBackend(() => (++calls === 1 ? null : 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+    await withSetup((fp) => listen(fp, [flaky], '  retries 1\n  retry-on empty-response'), async (fp) => {
+      const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      assert.equal(r.responses[0]!.status, 200);
+      assert.equal(calls, 2);
+    }, [flaky]);
+  });
+});
