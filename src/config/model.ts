@@ -144,12 +144,21 @@ export interface HttpOptions {
   monitorUri?: string;
   /** retry-on: event keywords and status codes (as text); default conn-failure */
   retryOn: string[];
+  /** option http-buffer-request */
+  bufferRequest: boolean;
+  /** option http-pretend-keepalive */
+  pretendKeepalive: boolean;
+  /** option http-no-delay (haproxy-ts always sends at once: the option changes nothing) */
+  noDelay: boolean;
+  /** option http-restrict-req-hdr-names */
+  restrictHdrNames: 'preserve' | 'delete' | 'reject';
 }
 
 export function newHttpOptions(): HttpOptions {
   return {
     connMode: 'keep-alive', ignoreProbes: false, acceptUnsafeReq: false, acceptUnsafeResp: false,
     dropReqTrailers: false, dropRespTrailers: false, reuse: 'safe', retryOn: ['conn-failure'],
+    bufferRequest: false, pretendKeepalive: false, noDelay: false, restrictHdrNames: 'preserve',
   };
 }
 

@@ -41,7 +41,7 @@ export function inNetwork(ip: string, n: Net): boolean {
   return bl.check(ip, fam === 6 ? 'ipv6' : 'ipv4');
 }
 
-function flag(name: string, caps: Caps, field: 'ignoreProbes' | 'acceptUnsafeReq' | 'acceptUnsafeResp' | 'dropReqTrailers' | 'dropRespTrailers'): void {
+function flag(name: string, caps: Caps, field: 'ignoreProbes' | 'acceptUnsafeReq' | 'acceptUnsafeResp' | 'dropReqTrailers' | 'dropRespTrailers' | 'bufferRequest' | 'pretendKeepalive' | 'noDelay'): void {
   registerOption({
     name, caps, negatable: true,
     set(px, enabled, rest, ctx) {
@@ -55,6 +55,22 @@ flag('accept-unsafe-violations-in-http-request', DEF_FE, 'acceptUnsafeReq');
 flag('accept-unsafe-violations-in-http-response', BE, 'acceptUnsafeResp');
 flag('http-drop-request-trailers', DEF_BE_ONLY, 'dropReqTrailers');
 flag('http-drop-response-trailers', { d: true, f: true, b: false }, 'dropRespTrailers');
+flag('http-buffer-request', ALL, 'bufferRequest');
+flag('http-pretend-keepalive', BE, 'pretendKeepalive');
+// every write already goes out at once (TCP_NODELAY, no MSG_MORE-style batching), which is
+// what this option asks for: the setting is kept for the record
+flag('http-no-delay', ALL, 'noDelay');
+registerOption({
+  name: 'http-restrict-req-hdr-names', caps: ALL, negatable: false,
+  set(px, _enabled, rest, ctx) {
+    const v = rest[0];
+    if (rest.length !== 1 || (v !== 'preserve' && v !== 'delete' && v !== 'reject')) {
+      ctx.alert(`'option http-restrict-req-hdr-names' expects 'preserve', 'delete' or 'reject'.`);
+      return;
+    }
+    px.http.restrictHdrNames = v;
+  },
+});
 
 function connMode(name: string, mode: HttpOptions['connMode']): void {
   registerOption({

@@ -330,10 +330,23 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const retryOn = be.cfg.http.retryOn;
     txn.retriesLeft = retryOn.length ? be.cfg.retries : 0;
     if (retryOn.some((k) => k !== 'conn-failure')) txn.replay = [];
+    // option http-restrict-req-hdr-names, frontend then backend
+    for (const px of be === this.fe ? [this.fe] : [this.fe, be]) {
+      const mode = px.cfg.http.restrictHdrNames;
+      if (mode === 'preserve') continue;
+      const bad = req.headers.list.filter((h) => !/^[a-zA-Z0-9-]+$/.test(h.name));
+      if (!bad.length) continue;
+      if (mode === 'reject') { this.replyError(403, 'P', 'R'); return false; }
+      for (const h of bad) req.headers.list.splice(req.headers.list.indexOf(h), 1);
+    }
     this.prepareRequest(req, be);
     this.queueOut(formatRequestHead(req));
     const b = be.cfg.balance;
-    if (b?.algo === 'url_param' && b.checkPost && req.method === 'POST' && !txn.reqDone && txn.reqFraming.kind === 'length' && !req.uri.includes('?')) {
+    if (!txn.reqDone && (this.fe.cfg.http.bufferRequest || be.cfg.http.bufferRequest)) {
+      // option http-buffer-request: the whole body, or a buffer's worth, before going on
+      this.lbBodyWait = txn.reqFraming.kind === 'length' ? Math.min(txn.reqLeft, this.h1opts.maxHeadBytes) : this.h1opts.maxHeadBytes;
+      this.checkLbBody();
+    } else if (b?.algo === 'url_param' && b.checkPost && req.method === 'POST' && !txn.reqDone && txn.reqFraming.kind === 'length' && !req.uri.includes('?')) {
       // balance url_param check_post: the parameter may be in the body; wait for the first
       // part of it (up to the buffer size) before choosing a server
       this.lbBodyWait = Math.min(txn.reqLeft, this.h1opts.maxHeadBytes);
@@ -361,7 +374,8 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       const excluded = [feH.originalto?.except, beH.originalto?.except].some((n) => n && inNetwork(this.dst, n));
       if (!excluded && net.isIP(this.dst)) h.add(ot.header, this.dst);
     }
-    setConnection(h, req.version, this.serverSideCloses(be), this.txn!.upgrade);
+    // http-pretend-keepalive: the server is not told that the connection closes after this
+    setConnection(h, req.version, this.serverSideCloses(be) && !be.cfg.http.pretendKeepalive, this.txn!.upgrade);
   }
 
   /** Whether the server connection is to be closed after this transaction. */
@@ -721,7 +735,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         // close-delimited body, httpclose or a stopping process do
         const cliCloses = !upgraded && (txn.wantsClose || r.framing.kind === 'close' || connMode(this.fe, this.be!) === 'close' || this.rt.stopping);
         txn.wantsClose = cliCloses;
-        if (!upgraded) setConnection(resp.headers, txn.req.version, cliCloses, false, resp.version);
+        if (!upgraded) setConnection(resp.headers, resp.version, cliCloses, false, txn.req.version);
         if (r.wantsClose || r.framing.kind === 'close' || r.clAndTe) c.uses = Infinity; // not reusable
         this.writeClient(formatResponseHead(resp));
         if (upgraded) {
@@ -1025,17 +1039,39 @@ function connMode(fe: Proxy, be: Proxy | undefined): 'keep-alive' | 'server-clos
 }
 
 /**
- * Rewrites the Connection header for the next hop: the close/keep-alive tokens are replaced by
- * what the next hop needs for its HTTP version (close on 1.1 when closing, keep-alive on 1.0
- * when keeping), other tokens (upgrade, ...) are kept.
+ * Rewrites the Connection header for the next hop the way haproxy's H1 mux does (probed against
+ * haproxy 2.6, test/interop/http-interop.test.ts): every Connection field stays in place with its
+ * other tokens as written (case kept), minus "close" and "keep-alive" (and "upgrade" unless
+ * `keepUpgrade`); a field left empty is removed. The connection-mode token then goes in a field
+ * of its own at the end: "close" when closing and the message itself is HTTP/1.1, "keep-alive"
+ * when keeping and either side (`version` or `otherVersion`) is HTTP/1.0. An upgrade request
+ * ("Connection: upgrade" kept) gets no mode token.
  */
-function setConnection(h: HttpHeaders, version: string, close: boolean, keepUpgrade: boolean, peerVersion?: string): void {
-  const toks = h.tokens('connection').filter((t) => t !== 'close' && t !== 'keep-alive' && (keepUpgrade || t !== 'upgrade'));
-  const minor = Math.min(minorVersion(version), peerVersion ? minorVersion(peerVersion) : 1);
-  if (close && minor >= 1) toks.push('close');
-  else if (!close && minor === 0) toks.push('keep-alive');
-  h.delete('connection');
-  if (toks.length) h.add('connection', toks.join(', '));
+function setConnection(h: HttpHeaders, version: string, close: boolean, keepUpgrade: boolean, otherVersion?: string): void {
+  const l = h.list;
+  let upgrade = false;
+  let w = 0;
+  for (let r = 0; r < l.length; r++) {
+    const f = l[r]!;
+    if (f.lname === 'connection') {
+      const kept: string[] = [];
+      for (const t of f.value.split(',')) {
+        const tok = t.trim();
+        const lt = tok.toLowerCase();
+        if (!tok || lt === 'close' || lt === 'keep-alive' || (!keepUpgrade && lt === 'upgrade')) continue;
+        if (lt === 'upgrade') upgrade = true;
+        kept.push(tok);
+      }
+      if (!kept.length) continue;
+      const value = kept.join(', ');
+      l[w++] = value === f.value ? f : { ...f, value };
+    } else l[w++] = f;
+  }
+  l.length = w;
+  if (upgrade) return;
+  const minor = minorVersion(version);
+  if (close) { if (minor >= 1) h.add('connection', 'close'); }
+  else if (minor === 0 || (otherVersion !== undefined && minorVersion(otherVersion) === 0)) h.add('connection', 'keep-alive');
 }
 
 function pathOf(uri: string): string {

@@ -413,3 +413,47 @@ listen web
     }, [flaky]);
   });
 });
+
+describe('mode http: request options', () => {
+  it('option http-pretend-keepalive: the server is not told about the close, the connection still closes after', T, async () => {
+    const be = await startHttpBackend('K');
+    await withSetup((fp) => listen(fp, [be], '  option http-server-close\n  option http-pretend-keepalive'), async (fp) => {
+      const r = await rawHttp(fp, ['GET /1 HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /2 HTTP/1.1\r\nHost: x\r\n\r\n'], { responses: 2, gapMs: 50 });
+      r.sock.destroy();
+      assert.equal(be.requests[0]!.headers.connection, undefined, 'no Connection: close sent to the server');
+      assert.deepEqual(be.requests.map((q) => q.conn), [1, 2], 'but each request still had its own server connection');
+    }, [be]);
+  });
+
+  it('option http-buffer-request: the server connection waits for the whole body', T, async () => {
+    const be = await startHttpBackend('W');
+    await withSetup((fp) => listen(fp, [be], '  option http-buffer-request'), async (fp) => {
+      const r = rawHttp(fp, ['POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nConnection: close\r\n\r\nabc', 'def'], { gapMs: 400 });
+      await sleep(200);
+      assert.equal(be.connections, 0, 'no server connection before the body is complete');
+      const res = await r;
+      assert.equal(res.responses[0]!.status, 200);
+      assert.equal(be.requests[0]!.body.toString(), 'abcdef');
+    }, [be]);
+  });
+
+  it('option http-restrict-req-hdr-names delete / reject', T, async () => {
+    const be = await startHttpBackend('N');
+    const [p2] = await freePorts(1);
+    await withSetup((fp) => listen(fp, [be], '  option http-restrict-req-hdr-names delete') + `
+listen rej
+  bind 127.0.0.1:${p2}
+  option http-restrict-req-hdr-names reject
+  server s 127.0.0.1:${be.port}
+`, async (fp) => {
+      const req = 'GET / HTTP/1.1\r\nHost: x\r\nX_Forwarded-For: 6.6.6.6\r\nX-Ok: 1\r\nConnection: close\r\n\r\n';
+      const r = await rawHttp(fp, req);
+      assert.equal(r.responses[0]!.status, 200);
+      assert.equal(be.requests[0]!.headers['x_forwarded-for'], undefined, 'deleted');
+      assert.equal(be.requests[0]!.headers['x-ok'], '1');
+      const r2 = await rawHttp(p2!, req);
+      assert.equal(r2.responses[0]!.status, 403);
+      assert.equal(be.requests.length, 1);
+    }, [be]);
+  });
+});
