@@ -49,6 +49,8 @@ export interface GlobalConfig {
   defaultPath?: { mode: 'current' | 'config' | 'parent' | 'origin'; origin?: string };
   pp2NeverSendLocal: boolean;
   quiet: boolean;
+  /** h1-case-adjust / h1-case-adjust-file: lower-case name → name as sent */
+  h1CaseAdjust: Map<string, string>;
 }
 
 export interface BindConfig {
@@ -152,6 +154,9 @@ export interface HttpOptions {
   noDelay: boolean;
   /** option http-restrict-req-hdr-names */
   restrictHdrNames: 'preserve' | 'delete' | 'reject';
+  /** option h1-case-adjust-bogus-client / -server */
+  caseAdjustClient: boolean;
+  caseAdjustServer: boolean;
 }
 
 export function newHttpOptions(): HttpOptions {
@@ -159,6 +164,7 @@ export function newHttpOptions(): HttpOptions {
     connMode: 'keep-alive', ignoreProbes: false, acceptUnsafeReq: false, acceptUnsafeResp: false,
     dropReqTrailers: false, dropRespTrailers: false, reuse: 'safe', retryOn: ['conn-failure'],
     bufferRequest: false, pretendKeepalive: false, noDelay: false, restrictHdrNames: 'preserve',
+    caseAdjustClient: false, caseAdjustServer: false,
   };
 }
 
@@ -229,6 +235,7 @@ export function newGlobalConfig(): GlobalConfig {
     node: '',
     pp2NeverSendLocal: false,
     quiet: false,
+    h1CaseAdjust: new Map(),
   };
 }
 

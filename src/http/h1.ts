@@ -885,20 +885,24 @@ export class ChunkedDecoder {
  * Header fields for the wire. Like HAProxy (whose internal representation keeps only lower-case
  * names, see `h1-case-adjust` in configuration.txt), names are sent in lower case.
  */
-function fieldsText(headers: HttpHeaders): string {
+function fieldsText(headers: HttpHeaders, names?: ReadonlyMap<string, string>): string {
   let s = '';
   const l = headers.list;
+  if (names && names.size) {
+    for (let i = 0; i < l.length; i++) { const h = l[i]!; s += (names.get(h.lname) ?? h.lname) + ': ' + h.value + '\r\n'; }
+    return s;
+  }
   for (let i = 0; i < l.length; i++) { const h = l[i]!; s += h.lname + ': ' + h.value + '\r\n'; }
   return s;
 }
 
-/** Serialises a request head for the wire (start line, headers in order, names in lower case, CRLF CRLF). */
-export function formatRequestHead(head: HttpRequestHead): Buffer {
-  return Buffer.from(head.method + ' ' + head.uri + ' ' + head.version + '\r\n' + fieldsText(head.headers) + '\r\n', 'latin1');
+/** Serialises a request head for the wire (start line, headers in order, names in lower case or as `names` maps them, CRLF CRLF). */
+export function formatRequestHead(head: HttpRequestHead, names?: ReadonlyMap<string, string>): Buffer {
+  return Buffer.from(head.method + ' ' + head.uri + ' ' + head.version + '\r\n' + fieldsText(head.headers, names) + '\r\n', 'latin1');
 }
 
-export function formatResponseHead(head: HttpResponseHead): Buffer {
-  return Buffer.from(head.version + ' ' + head.status + ' ' + head.reason + '\r\n' + fieldsText(head.headers) + '\r\n', 'latin1');
+export function formatResponseHead(head: HttpResponseHead, names?: ReadonlyMap<string, string>): Buffer {
+  return Buffer.from(head.version + ' ' + head.status + ' ' + head.reason + '\r\n' + fieldsText(head.headers, names) + '\r\n', 'latin1');
 }
 
 const CRLF_BUF = Buffer.from('\r\n');

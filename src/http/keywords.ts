@@ -1,8 +1,9 @@
 // HTTP-mode proxy keywords owned by the HTTP data plane: connection modes, forwardfor/originalto,
 // parser relaxations, trailers, reuse, monitor-uri and the HTTP timeouts.
 import net from 'node:net';
-import { registerOption, registerProxy, registerTimeout, ALL, FE, BE, type Caps, type ParseCtx } from '../registry/registry.js';
-import type { ProxyConfig, HttpOptions } from '../config/model.js';
+import fs from 'node:fs';
+import { registerOption, registerProxy, registerTimeout, registerGlobal, ALL, FE, BE, type Caps, type ParseCtx } from '../registry/registry.js';
+import type { ProxyConfig, HttpOptions, GlobalConfig } from '../config/model.js';
 import { checkCap } from '../proxy/keywords.js';
 
 const DEF_FE: Caps = { d: true, f: true, b: false };
@@ -41,7 +42,7 @@ export function inNetwork(ip: string, n: Net): boolean {
   return bl.check(ip, fam === 6 ? 'ipv6' : 'ipv4');
 }
 
-function flag(name: string, caps: Caps, field: 'ignoreProbes' | 'acceptUnsafeReq' | 'acceptUnsafeResp' | 'dropReqTrailers' | 'dropRespTrailers' | 'bufferRequest' | 'pretendKeepalive' | 'noDelay'): void {
+function flag(name: string, caps: Caps, field: 'ignoreProbes' | 'acceptUnsafeReq' | 'acceptUnsafeResp' | 'dropReqTrailers' | 'dropRespTrailers' | 'bufferRequest' | 'pretendKeepalive' | 'noDelay' | 'caseAdjustClient' | 'caseAdjustServer'): void {
   registerOption({
     name, caps, negatable: true,
     set(px, enabled, rest, ctx) {
@@ -56,6 +57,8 @@ flag('accept-unsafe-violations-in-http-response', BE, 'acceptUnsafeResp');
 flag('http-drop-request-trailers', DEF_BE_ONLY, 'dropReqTrailers');
 flag('http-drop-response-trailers', { d: true, f: true, b: false }, 'dropRespTrailers');
 flag('http-buffer-request', ALL, 'bufferRequest');
+flag('h1-case-adjust-bogus-client', DEF_FE, 'caseAdjustClient');
+flag('h1-case-adjust-bogus-server', BE, 'caseAdjustServer');
 flag('http-pretend-keepalive', BE, 'pretendKeepalive');
 // every write already goes out at once (TCP_NODELAY, no MSG_MORE-style batching), which is
 // what this option asks for: the setting is kept for the record
@@ -184,6 +187,42 @@ registerProxy({
 registerTimeout(
   { name: 'http-request', caps: ALL, set(px, ms) { px.timeouts.httpRequest = ms; } },
   { name: 'http-keep-alive', caps: ALL, set(px, ms) { px.timeouts.httpKeepAlive = ms; } },
+);
+
+/** Adds one h1-case-adjust pair; returns an error text or undefined. */
+function addCaseAdjust(g: GlobalConfig, from: string, to: string): string | undefined {
+  if (from !== from.toLowerCase()) return `header name '${from}' must be in lower case.`;
+  if (to.toLowerCase() !== from) return `header names '${from}' and '${to}' must only differ by their case.`;
+  if (g.h1CaseAdjust.has(from)) return `duplicate entry for header name '${from}'.`;
+  g.h1CaseAdjust.set(from, to);
+  return undefined;
+}
+
+registerGlobal(
+  {
+    name: 'h1-case-adjust',
+    parse(args, g, ctx) {
+      if (args.length !== 3) { ctx.alert(`'${args[0]}' expects <from> and <to> as argument.`); return; }
+      const err = addCaseAdjust(g, args[1]!, args[2]!);
+      if (err) ctx.alert(`'${args[0]}' : ${err}`);
+    },
+  },
+  {
+    name: 'h1-case-adjust-file',
+    parse(args, g, ctx) {
+      if (args.length !== 2) { ctx.alert(`'${args[0]}' expects <file> as argument.`); return; }
+      let text: string;
+      try { text = fs.readFileSync(args[1]!, 'latin1'); } catch (e) { ctx.alert(`'${args[0]}' : failed to open file '${args[1]}' : ${(e as Error).message}.`); return; }
+      text.split('\n').forEach((raw, i) => {
+        const line = raw.trim();
+        if (!line || line.startsWith('#')) return;
+        const parts = line.split(/[ \t]+/);
+        if (parts.length !== 2) { ctx.alert(`'${args[0]}' : ${args[1]}:${i + 1}: expects 2 header names per line.`); return; }
+        const err = addCaseAdjust(g, parts[0]!, parts[1]!);
+        if (err) ctx.alert(`'${args[0]}' : ${args[1]}:${i + 1}: ${err}`);
+      });
+    },
+  },
 );
 
 /** Post-parse: HTTP-only settings on a TCP proxy are ignored by HAProxy with a warning. */

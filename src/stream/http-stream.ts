@@ -340,7 +340,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       for (const h of bad) req.headers.list.splice(req.headers.list.indexOf(h), 1);
     }
     this.prepareRequest(req, be);
-    this.queueOut(formatRequestHead(req));
+    this.queueOut(formatRequestHead(req, this.srvNames(be)));
     const b = be.cfg.balance;
     if (!txn.reqDone && (this.fe.cfg.http.bufferRequest || be.cfg.http.bufferRequest)) {
       // option http-buffer-request: the whole body, or a buffer's worth, before going on
@@ -376,6 +376,16 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     }
     // http-pretend-keepalive: the server is not told that the connection closes after this
     setConnection(h, req.version, this.serverSideCloses(be) && !be.cfg.http.pretendKeepalive, this.txn!.upgrade);
+  }
+
+  /** Header name case for the server side (option h1-case-adjust-bogus-server). */
+  private srvNames(be: Proxy): ReadonlyMap<string, string> | undefined {
+    return be.cfg.http.caseAdjustServer ? this.rt.global.h1CaseAdjust : undefined;
+  }
+
+  /** Header name case for the client side (option h1-case-adjust-bogus-client). */
+  private cliNames(): ReadonlyMap<string, string> | undefined {
+    return this.fe.cfg.http.caseAdjustClient ? this.rt.global.h1CaseAdjust : undefined;
   }
 
   /** Whether the server connection is to be closed after this transaction. */
@@ -720,7 +730,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         const resp = r.head;
         if (resp.status >= 100 && resp.status < 200 && resp.status !== 101) {
           // interim response (100-continue, 103): forwarded, the final one follows
-          this.writeClient(formatResponseHead(resp));
+          this.writeClient(formatResponseHead(resp, this.cliNames()));
           continue;
         }
         if (resp.status !== 101 && txn.retriesLeft > 0 && this.be!.cfg.http.retryOn.includes(String(resp.status)) && this.retryL7(String(resp.status))) return;
@@ -737,7 +747,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         txn.wantsClose = cliCloses;
         if (!upgraded) setConnection(resp.headers, resp.version, cliCloses, false, txn.req.version);
         if (r.wantsClose || r.framing.kind === 'close' || r.clAndTe) c.uses = Infinity; // not reusable
-        this.writeClient(formatResponseHead(resp));
+        this.writeClient(formatResponseHead(resp, this.cliNames()));
         if (upgraded) {
           this.srvState = 'tunnel';
           this.cliState = 'tunnel';
@@ -897,7 +907,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   /** A reused connection was closed by the server before answering: send the request again. */
   private requeueRequest(): void {
     const txn = this.txn!;
-    this.queueOut(formatRequestHead(txn.req));
+    this.queueOut(formatRequestHead(txn.req, this.srvNames(this.be!)));
     this.srvState = 'none';
     this.connectNew();
   }

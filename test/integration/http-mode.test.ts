@@ -457,3 +457,32 @@ listen rej
     }, [be]);
   });
 });
+
+describe('mode http: header name case', () => {
+  it('names go out in lower case; h1-case-adjust with the bogus-client/server options restores chosen ones', T, async () => {
+    const raw = await startRawBackend(() => 'HTTP/1.1 200 OK\r\nX-Reply-Thing: 1\r\nContent-Length: 0\r\n\r\n');
+    const [p2] = await freePorts(1);
+    await withSetup((fp) => `
+global
+  h1-case-adjust x-reply-thing X-Reply-Thing
+  h1-case-adjust x-custom X-CUSTOM
+${DEFAULTS}
+listen plain
+  bind 127.0.0.1:${fp}
+  server s 127.0.0.1:${raw.port}
+listen adjusted
+  bind 127.0.0.1:${p2}
+  option h1-case-adjust-bogus-client
+  option h1-case-adjust-bogus-server
+  server s 127.0.0.1:${raw.port}
+`, async (fp) => {
+      const req = 'GET / HTTP/1.1\r\nHost: x\r\nX-Custom: 1\r\nUser-Agent: t\r\nConnection: close\r\n\r\n';
+      const r1 = await rawHttp(fp, req);
+      assert.match(raw.received[0]!.toString('latin1'), /\r\nhost: x\r\nx-custom: 1\r\nuser-agent: t\r\n/);
+      assert.match(r1.raw.toString('latin1'), /\r\nx-reply-thing: 1\r\n/);
+      const r2 = await rawHttp(p2!, req);
+      assert.match(raw.received[1]!.toString('latin1'), /\r\nhost: x\r\nX-CUSTOM: 1\r\nuser-agent: t\r\n/);
+      assert.match(r2.raw.toString('latin1'), /\r\nX-Reply-Thing: 1\r\n/);
+    }, [raw]);
+  });
+});
