@@ -93,6 +93,13 @@ export interface ServerOptions {
   source?: SourceConfig;
   hashKey: 'id' | 'addr' | 'addr-port';
   tcpka?: boolean;
+  /** idle server connections (HTTP): pool-max-conn (-1 unlimited), pool-purge-delay (ms),
+   *  pool-low-conn (a per-thread threshold: with one thread any idle connection may be used),
+   *  max-reuse (-1 unlimited) */
+  poolMaxConn?: number;
+  poolPurgeDelay?: number;
+  poolLowConn?: number;
+  maxReuse?: number;
 }
 
 export interface ServerConfig extends ServerOptions {

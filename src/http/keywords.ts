@@ -2,7 +2,8 @@
 // parser relaxations, trailers, reuse, monitor-uri and the HTTP timeouts.
 import net from 'node:net';
 import fs from 'node:fs';
-import { registerOption, registerProxy, registerTimeout, registerGlobal, ALL, FE, BE, type Caps, type ParseCtx } from '../registry/registry.js';
+import { registerOption, registerProxy, registerTimeout, registerGlobal, registerServer, ALL, FE, BE, type Caps, type ParseCtx } from '../registry/registry.js';
+import { parseTime } from '../util/units.js';
 import type { ProxyConfig, HttpOptions, GlobalConfig } from '../config/model.js';
 import { checkCap } from '../proxy/keywords.js';
 
@@ -221,6 +222,32 @@ registerGlobal(
         const err = addCaseAdjust(g, parts[0]!, parts[1]!);
         if (err) ctx.alert(`'${args[0]}' : ${args[1]}:${i + 1}: ${err}`);
       });
+    },
+  },
+);
+
+/** An integer >= -1 (as pool-max-conn and max-reuse take). */
+function intMinus1(kw: string, v: string | undefined, ctx: ParseCtx): number | undefined {
+  if (v === undefined || !/^-?\d+$/.test(v) || Number(v) < -1) { ctx.alert(`'${kw}' expects -1 or a positive integer (got '${v ?? ''}').`); return undefined; }
+  return Number(v);
+}
+
+registerServer(
+  { name: 'pool-max-conn', args: 1, inDefaultServer: true, parse(a, s, ctx) { const n = intMinus1('pool-max-conn', a[1], ctx); if (n !== undefined) s.poolMaxConn = n; } },
+  { name: 'max-reuse', args: 1, inDefaultServer: true, parse(a, s, ctx) { const n = intMinus1('max-reuse', a[1], ctx); if (n !== undefined) s.maxReuse = n; } },
+  {
+    name: 'pool-low-conn', args: 1, inDefaultServer: true,
+    parse(a, s, ctx) {
+      if (!/^\d+$/.test(a[1] ?? '')) { ctx.alert(`'pool-low-conn' expects a positive integer (got '${a[1] ?? ''}').`); return; }
+      s.poolLowConn = Number(a[1]);
+    },
+  },
+  {
+    name: 'pool-purge-delay', args: 1, inDefaultServer: true,
+    parse(a, s, ctx) {
+      const t = parseTime(a[1] ?? '');
+      if (typeof t === 'string') { ctx.alert(`'pool-purge-delay' : ${t}`); return; }
+      s.poolPurgeDelay = t;
     },
   },
 );

@@ -18,10 +18,10 @@ export interface SrvConnOwner {
   onSrvDrain(c: SrvConn): void;
 }
 
-/** How long an idle server connection is kept (HAProxy's pool-purge-delay default). */
+/** Default of pool-purge-delay: every such interval, half of a server's idle connections are closed. */
 export const IDLE_PURGE_MS = 5000;
-/** Idle connections kept per server at most. */
-const MAX_IDLE_PER_SERVER = 1000;
+/** Idle connections kept per server when pool-max-conn is unlimited (-1). */
+const MAX_IDLE_PER_SERVER = 10_000;
 
 export class SrvConn {
   readonly server: Server;
@@ -33,7 +33,6 @@ export class SrvConn {
   closed = false;
   /** requests sent on this connection */
   uses = 0;
-  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(server: Server, opts: (onread: { buffer: () => Buffer; callback: (n: number, buf: Uint8Array) => boolean }) => net.NetConnectOpts, owner: SrvConnOwner) {
     this.server = server;
@@ -54,8 +53,10 @@ export class SrvConn {
     return false;
   };
 
-  /** Usable for another request: open both ways and nothing pending. */
+  /** Usable for another request: open both ways, nothing pending, max-reuse not reached. */
   get reusable(): boolean {
+    const maxReuse = this.server.cfg.maxReuse ?? -1;
+    if (maxReuse >= 0 && this.uses > maxReuse) return false;
     return this.connected && !this.ended && !this.closed && !this.sock.destroyed && this.sock.writableLength === 0 && !this.rbuf.busy;
   }
 
@@ -63,25 +64,25 @@ export class SrvConn {
   release(): void {
     this.owner = undefined;
     if (!this.reusable) { this.destroy(); return; }
+    const cfg = this.server.cfg;
+    const max = cfg.poolMaxConn ?? -1;
+    const purge = cfg.poolPurgeDelay ?? IDLE_PURGE_MS;
     const list = idleList(this.server);
-    if (list.length >= MAX_IDLE_PER_SERVER) { this.destroy(); return; }
+    if (purge === 0 || max === 0 || list.length >= (max < 0 ? MAX_IDLE_PER_SERVER : max)) { this.destroy(); return; }
     list.push(this);
-    this.idleTimer = setTimeout(() => this.dropIdle(), IDLE_PURGE_MS);
-    this.idleTimer.unref();
+    schedulePurge(this.server, purge);
     this.sock.unref();
   }
 
   /** Takes this idle connection for `owner`. */
   adopt(owner: SrvConnOwner): void {
-    if (this.idleTimer) { clearTimeout(this.idleTimer); this.idleTimer = undefined; }
     this.sock.ref();
     this.owner = owner;
   }
 
-  private dropIdle(): void {
+  dropIdle(): void {
     const list = pools.get(this.server);
     if (list) { const i = list.indexOf(this); if (i >= 0) list.splice(i, 1); }
-    if (this.idleTimer) { clearTimeout(this.idleTimer); this.idleTimer = undefined; }
     this.destroy();
   }
 
@@ -93,6 +94,25 @@ export class SrvConn {
 }
 
 const pools = new WeakMap<Server, SrvConn[]>();
+const purgeTimers = new WeakMap<Server, NodeJS.Timeout>();
+
+/**
+ * Every pool-purge-delay while a server has idle connections, half of them (the oldest, rounded
+ * up) are closed, as HAProxy does.
+ */
+function schedulePurge(s: Server, delay: number): void {
+  if (purgeTimers.has(s)) return;
+  const t = setTimeout(() => {
+    purgeTimers.delete(s);
+    const l = pools.get(s);
+    if (!l || !l.length) return;
+    const n = Math.ceil(l.length / 2);
+    for (const c of l.splice(0, n)) c.destroy();
+    if (l.length) schedulePurge(s, delay);
+  }, delay);
+  t.unref();
+  purgeTimers.set(s, t);
+}
 
 function idleList(s: Server): SrvConn[] {
   let l = pools.get(s);

@@ -486,3 +486,49 @@ listen adjusted
     }, [raw]);
   });
 });
+
+describe('mode http: server connection pool', () => {
+  const three = (fp: number): Promise<void> => rawHttp(fp, ['GET /1 HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /2 HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /3 HTTP/1.1\r\nHost: x\r\n\r\n'], { responses: 3, gapMs: 40 }).then((r) => { r.sock.destroy(); });
+
+  it('max-reuse 1: a server connection carries at most two requests', T, async () => {
+    const be = await startHttpBackend('R');
+    await withSetup((fp) => `${DEFAULTS}\nlisten web\n  bind 127.0.0.1:${fp}\n  server s 127.0.0.1:${be.port} max-reuse 1\n`, async (fp) => {
+      await three(fp);
+      assert.deepEqual(be.requests.map((q) => q.conn), [1, 1, 2]);
+    }, [be]);
+  });
+
+  it('pool-max-conn 0: no idle connection is kept', T, async () => {
+    const be = await startHttpBackend('P');
+    await withSetup((fp) => `${DEFAULTS}\nlisten web\n  bind 127.0.0.1:${fp}\n  server s 127.0.0.1:${be.port} pool-max-conn 0\n`, async (fp) => {
+      await three(fp);
+      assert.deepEqual(be.requests.map((q) => q.conn), [1, 2, 3]);
+    }, [be]);
+  });
+
+  it('http-reuse always shares idle connections between clients; pool-purge-delay closes them', T, async () => {
+    const be = await startHttpBackend('A');
+    await withSetup((fp) => `${DEFAULTS}\nlisten web\n  bind 127.0.0.1:${fp}\n  http-reuse always\n  server s 127.0.0.1:${be.port} pool-purge-delay 300ms\n`, async (fp) => {
+      const one = async (): Promise<void> => { const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { responses: 1 }); r.sock.destroy(); };
+      await one();
+      await sleep(50);
+      await one();
+      assert.deepEqual(be.requests.map((q) => q.conn), [1, 1], 'the second client reused the idle connection');
+      await sleep(900);
+      await one();
+      assert.equal(be.requests[2]!.conn, 2, 'the idle connection was purged');
+    }, [be]);
+  });
+
+  it('http-reuse safe: a client\'s first request does not take another client\'s idle connection', T, async () => {
+    const be = await startHttpBackend('S');
+    await withSetup((fp) => listen(fp, [be]), async (fp) => {
+      const r1 = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { responses: 1 });
+      r1.sock.destroy();
+      await sleep(50);
+      const r2 = await rawHttp(fp, ['GET /a HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /b HTTP/1.1\r\nHost: x\r\n\r\n'], { responses: 2, gapMs: 40 });
+      r2.sock.destroy();
+      assert.notEqual(be.requests[1]!.conn, 1, 'first request of the second client: a new connection');
+    }, [be]);
+  });
+});
