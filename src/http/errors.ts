@@ -138,6 +138,20 @@ export function rawDefaultErrorMessage(status: number): Buffer {
     '\r\n' + body, 'latin1');
 }
 
+/**
+ * The bytes HAProxy's H1 multiplexer sends for errors it detects itself, before a stream exists
+ * (unparsable or refused request, `timeout http-request`): the raw built-in page, header names as
+ * written. 422 (a Transfer-Encoding it refuses) has a page of its own there, which errorfile
+ * cannot change (harvested from HAProxy 2.6).
+ */
+export function h1ErrorMessage(status: number): Buffer {
+  if (status === 422) {
+    const body = '<html><body><h1>422 Unprocessable Content</h1>\nThe server cannot process the contained instructions.\n</body></html>\n';
+    return Buffer.from(`HTTP/1.1 422 Unprocessable Content\r\nContent-length: ${body.length}\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n${body}`, 'latin1');
+  }
+  return rawDefaultErrorMessage(status);
+}
+
 const defaultCache = new Map<number, ErrorReply>();
 
 /** The built-in page for a status as a structured reply (statuses without one get 500's, as HAProxy). */

@@ -49,8 +49,9 @@
 //    acceptPayloadWithAnyMethod ("h1-accept-payload-with-any-method"; haproxy 2.6 from Debian
 //    answers 413 too). HTTP/1.0 with Transfer-Encoding is otherwise accepted (regtest c2).
 //  - Head larger than maxHeadBytes -> 400, or 414 while the request line is not complete.
-//    More than maxHeaders fields -> 400 (haproxy 2.6 with maxhdr 101: 101 fields pass, 102
-//    fail).
+//    maxHeaders (tune.http.maxhdr) counts the start line: at most maxHeaders - 1 fields, more
+//    -> 400 (haproxy 2.6 with maxhdr 101, seen end to end in test/interop/http-interop: 100
+//    fields pass, 101 fail).
 //  - 1xx and 204 responses: Content-Length and Transfer-Encoding fields are dropped (haproxy
 //    does not forward them) and the framing is none.
 
@@ -236,7 +237,8 @@ function scanFields(buf: Buffer, p: number, limit: number, end: number, unsafe: 
       if (c !== SP && c !== HT) break;
       bits |= 2;
     }
-    if (n >= maxFields) return fail(ns, 'too many header fields');
+    // tune.http.maxhdr counts the start line too: at most maxFields - 1 fields
+    if (n >= maxFields - 1) return fail(ns, 'too many header fields');
     if (n === fieldBits.length) growFieldArrays();
     const o = n << 2;
     fieldOffsets[o] = ns;
@@ -575,16 +577,54 @@ export function parseRequestHead(buf: Buffer, opts: H1Options): H1RequestResult 
       (method === 'GET' || method === 'HEAD' || method === 'DELETE')) {
     return errorResult(413, 'HTTP/1.0 GET/HEAD/DELETE request with a payload', ms);
   }
+  const uri = text.slice(us - ms, ue - ms);
+  const upgrade = (f & (F_CONN_UPG | F_UPGRADE)) === (F_CONN_UPG | F_UPGRADE);
+  if (!unsafe) {
+    const bad = checkRequestSemantics(method, uri, list, upgrade);
+    if (bad) return errorResult(400, bad, ms);
+  }
   return {
     state: 'ok',
-    head: { method, uri: text.slice(us - ms, ue - ms), version: minor === 0 ? 'HTTP/1.0' : 'HTTP/1.1', headers: new HttpHeaders(list) },
+    head: { method, uri, version: minor === 0 ? 'HTTP/1.0' : 'HTTP/1.1', headers: new HttpHeaders(list) },
     headLength: p,
     framing,
     wantsClose: (f & F_CONN_CLOSE) !== 0 || (minor === 0 && (f & F_CONN_KAL) === 0),
     clAndTe,
     expectContinue: minor === 1 && (f & F_EXPECT_100) !== 0,
-    upgrade: (f & (F_CONN_UPG | F_UPGRADE)) === (F_CONN_UPG | F_UPGRADE),
+    upgrade,
   };
+}
+
+/**
+ * The checks `option accept-unsafe-violations-in-http-request` turns off beyond the syntax
+ * (configuration.txt): the authority of an absolute-form URI must match the Host header, a
+ * CONNECT must name a host and a port, and a WebSocket upgrade must carry a valid
+ * Sec-WebSocket-Key (16 bytes in base64). Returns the reason of a refusal, or undefined.
+ */
+function checkRequestSemantics(method: string, uri: string, list: HttpHeader[], upgrade: boolean): string | undefined {
+  let host: string | undefined;
+  let hosts = 0;
+  for (const h of list) if (h.lname === 'host') { host = h.value; hosts++; }
+  if (method === 'CONNECT') {
+    const m = /^(\[[0-9a-fA-F:.]+\]|[^:/?#@\[\]]+):(\d{1,5})$/.exec(uri);
+    if (!m || Number(m[2]) > 65535) return 'invalid authority in CONNECT request';
+  } else if (uri.charCodeAt(0) !== 0x2f && uri !== '*') {
+    const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#]*)/.exec(uri);
+    if (m) {
+      const authority = m[1]!.slice(m[1]!.lastIndexOf('@') + 1);
+      if (hosts === 1 && host!.toLowerCase() !== authority.toLowerCase()) return 'authority does not match the Host header';
+    }
+  }
+  if (upgrade) {
+    let ws = false;
+    for (const h of list) if (h.lname === 'upgrade' && /(^|,)\s*websocket\s*(,|$)/i.test(h.value)) ws = true;
+    if (ws) {
+      let key: string | undefined;
+      for (const h of list) if (h.lname === 'sec-websocket-key') key = h.value;
+      if (key === undefined || !/^[A-Za-z0-9+/]{21}[AQgw]==$/.test(key.trim())) return 'WebSocket upgrade without a valid Sec-WebSocket-Key';
+    }
+  }
+  return undefined;
 }
 
 function reqFailure(code: number, inStartLine: boolean): H1RequestResult {
@@ -849,7 +889,7 @@ export class ChunkedDecoder {
     this.trailerBytes = 0;
     const list: HttpHeader[] = [];
     limitHit = false;
-    let r = scanFields(block, 0, block.length, block.length, this.acceptUnsafe, this.maxTrailers);
+    let r = scanFields(block, 0, block.length, block.length, this.acceptUnsafe, this.maxTrailers + 1); // no start line in a trailer section
     if (r >= 0) r = buildFields(str(block, 0, block.length), 0, list, false);
     if (r < 0) {
       this.state = CS.FAILED;
@@ -910,7 +950,8 @@ const CRLF_BUF = Buffer.from('\r\n');
 /** One chunk for a chunked body (size in hex, CRLF, data, CRLF); empty input gives nothing. */
 export function encodeChunk(data: Buffer): Buffer[] {
   if (data.length === 0) return [];
-  return [Buffer.from(data.length.toString(16) + '\r\n', 'latin1'), data, CRLF_BUF];
+  // upper-case hex, no leading zeros, as HAProxy writes chunk sizes
+  return [Buffer.from(data.length.toString(16).toUpperCase() + '\r\n', 'latin1'), data, CRLF_BUF];
 }
 
 /** The last chunk with optional trailers: "0\r\n" + trailers + "\r\n". */

@@ -17,9 +17,10 @@ import {
   encodeChunk, encodeLastChunk, type H1Options,
 } from '../http/h1.js';
 import { type HttpRequestHead, type HttpResponseHead, type BodyFraming, type HttpHeaders, minorVersion } from '../http/htx.js';
-import { errorReply } from '../http/reply.js';
+import { errorReply, h1ErrorMessage } from '../http/reply.js';
 import { inNetwork } from '../http/keywords.js';
 import { SrvConn, takeIdle, type SrvConnOwner } from '../proxy/conn-pool.js';
+import { captureError } from '../http/error-capture.js';
 import { serverConnectOptions, buildProxyHeader, shouldRedispatch } from './server-connect.js';
 import type { TermCause, TermPhase } from './tcp-stream.js';
 
@@ -176,7 +177,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         if (nothing && (kind === 'ka' || this.fe.cfg.http.ignoreProbes)) { this.abort('c', 'R', true); return; }
         this.fe.feCounters.failedReq++;
         this.listener.counters.failedReq++;
-        this.replyError(408, 'c', 'R');
+        this.replyH1Error(408, 'c', 'R');
         return;
       }
       case 'queue':
@@ -292,7 +293,8 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       this.fe.feCounters.failedReq++;
       this.listener.counters.failedReq++;
       this.rt.debug(`${this.fe.name}: invalid request from ${this.src}:${this.srcPort} at offset ${r.offset}: ${r.reason}`);
-      this.replyError(r.status, 'P', 'R');
+      captureError(this, 'request', buf, r.offset);
+      this.replyH1Error(r.status, 'P', 'R');
       return false;
     }
     this.inBuf = buf.length > r.headLength ? buf.subarray(r.headLength) : undefined;
@@ -425,7 +427,9 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         else this.replyError(400, 'P', 'D');
         return chunk.length;
       }
-      for (const d of r.data) for (const piece of encodeChunk(d)) this.sendOut(piece, fromCbuf);
+      // what one read brought is sent as one chunk, as HAProxy re-chunks what it has buffered
+      if (r.data.length === 1) for (const piece of encodeChunk(r.data[0]!)) this.sendOut(piece, fromCbuf);
+      else if (r.data.length > 1) for (const piece of encodeChunk(Buffer.concat(r.data))) this.sendOut(piece, false);
       consumed = r.consumed;
       if (r.done) {
         const trailers = this.be?.cfg.http.dropReqTrailers ? undefined : r.trailers;
@@ -720,6 +724,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
           this.be!.counters.failedResp++;
           if (this.server) this.server.counters.failedResp++;
           this.rt.debug(`${this.be!.name}/${this.server?.name}: invalid response at offset ${r.offset}: ${r.reason}`);
+          captureError(this, 'response', this.respBuf, r.offset);
           if (this.retryL7('junk-response')) return;
           this.dropConn();
           this.replyError(502, 'S', 'H');
@@ -798,7 +803,8 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         this.abort('S', 'D');
         return false;
       }
-      for (const d of r.data) for (const piece of encodeChunk(d)) this.toClient(piece, c, true);
+      if (r.data.length === 1) for (const piece of encodeChunk(r.data[0]!)) this.toClient(piece, c, true);
+      else if (r.data.length > 1) for (const piece of encodeChunk(Buffer.concat(r.data))) this.toClient(piece, c, false);
       if (r.done) {
         const trailers = this.fe.cfg.http.dropRespTrailers ? undefined : r.trailers;
         this.writeClient(encodeLastChunk(trailers));
@@ -961,6 +967,20 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   }
 
   // ------------------------------------------------------------------ replies and closing
+  /** An error found by the H1 parser or its timeout: HAProxy's raw page, then close. */
+  private replyH1Error(status: number, cause: TermCause, phase: TermPhase): void {
+    if (this.closed) return;
+    countStatus(this.fe.feCounters, status);
+    this.writeClient(h1ErrorMessage(status));
+    if (this.txn) this.txn.respStarted = true;
+    this.termCause = cause;
+    this.termPhase = phase;
+    this.dropConn();
+    this.releaseServer();
+    this.cliState = 'closing';
+    this.finishClose(cause, phase);
+  }
+
   private replyLocal(status: number, txn: Txn): void {
     const body = errorReply(this.fe.cfg, status);
     txn.respStarted = true;
@@ -974,12 +994,23 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   private replyError(status: number, cause: TermCause, phase: TermPhase): void {
     if (this.closed) return;
     const txn = this.txn;
+    // a server-side failure answered while the request was read completely leaves the client
+    // connection usable, as HAProxy does (its 502/503/504 pages do not close)
+    const keep = !!txn && !txn.respStarted && txn.reqDone && !txn.wantsClose && this.cliState === 'wait' &&
+      (status === 502 || status === 503 || status === 504) && connMode(this.fe, this.be) !== 'close' && !this.cliEnded && !this.rt.stopping;
     if (!txn?.respStarted) {
       const px = this.be && this.txn ? this.be.cfg : this.fe.cfg;
-      const reply = errorReply(px, status, this.fe.cfg);
+      const reply = errorReply(px, status, this.fe.cfg, keep);
       countStatus(this.fe.feCounters, status);
       if (reply) this.writeClient(reply);
       if (txn) txn.respStarted = true;
+      if (keep && reply) {
+        this.dropConn();
+        txn.respDone = true;
+        this.srvState = 'none';
+        this.maybeFinishTxn();
+        return;
+      }
     }
     this.termCause = cause;
     this.termPhase = phase;

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import crypto from 'node:crypto';
-import { freePorts, startProxyWithConfig, closeAll, sleep, type Proc } from '../helpers/harness.js';
+import { freePorts, startProxyWithConfig, closeAll, sleep, cliCommand, type Proc } from '../helpers/harness.js';
 import { startHttpBackend, startRawBackend, rawHttp, header, type HttpBackend } from '../helpers/http.js';
 
 const T = { timeout: 20_000 };
@@ -193,8 +193,9 @@ listen web
   retries 1
   server s1 127.0.0.1:${dead} disabled
 `, async (fp) => {
-      const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-      assert.equal(r.responses[0]!.status, 503);
+      // like HAProxy, a 503 does not close a keep-alive client connection
+      const r = await rawHttp(fp, ['GET / HTTP/1.1\r\nHost: x\r\n\r\n', 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'], { gapMs: 100 });
+      assert.deepEqual(r.responses.map((x) => x.status), [503, 503]);
       assert.equal(r.closed, true);
     });
     await withSetup((fp) => `${DEFAULTS}
@@ -204,7 +205,7 @@ listen web
   timeout connect 200ms
   server s1 127.0.0.1:${dead}
 `, async (fp) => {
-      const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
       assert.equal(r.responses[0]!.status, 503);
     });
   });
@@ -218,9 +219,11 @@ listen junk
   bind 127.0.0.1:${fp2}
   server j 127.0.0.1:${junk.port}
 `, async (fp) => {
-      const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-      assert.equal(r.responses[0]!.status, 502);
-      const r2 = await rawHttp(fp2!, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      // the client connection stays usable after a 502, as with HAProxy
+      const r = await rawHttp(fp, ['GET / HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /again HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'], { gapMs: 100 });
+      assert.deepEqual(r.responses.map((x) => x.status), [502, 502]);
+      assert.equal(silent.received.length, 2, 'the second request reached the server too');
+      const r2 = await rawHttp(fp2!, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
       assert.equal(r2.responses[0]!.status, 502);
     }, [silent, junk]);
   });
@@ -229,8 +232,9 @@ listen junk
     const hold = await startRawBackend(() => Buffer.alloc(0));
     await withSetup((fp) => listen(fp, [hold], '  timeout server 300ms'), async (fp) => {
       const t0 = Date.now();
-      const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { responses: 1 });
       const dt = Date.now() - t0;
+      r.sock.destroy();
       assert.equal(r.responses[0]!.status, 504);
       assert.ok(dt >= 250 && dt < 2000, `504 after ${dt}ms, expected ~300ms`);
     }, [hold]);
@@ -271,7 +275,7 @@ listen junk
     await new Promise<void>((r) => ws.listen(0, '127.0.0.1', () => r()));
     const port = (ws.address() as net.AddressInfo).port;
     await withSetup((fp) => listen(fp, [{ port }], '  timeout tunnel 2s'), async (fp) => {
-      const r = await rawHttp(fp, 'GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n', { responses: 1 });
+      const r = await rawHttp(fp, 'GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n', { responses: 1 });
       assert.equal(r.responses[0]!.status, 101);
       const got: string[] = [];
       r.sock.on('data', (d) => got.push(d.toString()));
@@ -530,5 +534,37 @@ describe('mode http: server connection pool', () => {
       r2.sock.destroy();
       assert.notEqual(be.requests[1]!.conn, 1, 'first request of the second client: a new connection');
     }, [be]);
+  });
+});
+
+describe('mode http: show errors', () => {
+  it('the last invalid request and response are kept with the error position', T, async () => {
+    const junk = await startRawBackend(() => 'HTTP/1.1 200 OK\r\nBad/Name: x\r\nContent-Length: 2\r\n\r\nok');
+    const [sp, p2] = await freePorts(2);
+    await withSetup((fp) => `
+global
+  stats socket ipv4@127.0.0.1:${sp} level admin
+${DEFAULTS}
+listen front
+  bind 127.0.0.1:${fp}
+  server s 127.0.0.1:${junk.port}
+listen junky
+  bind 127.0.0.1:${p2}
+  server j 127.0.0.1:${junk.port}
+`, async (fp) => {
+      const r = await rawHttp(fp, 'GET /x HTTP/1.1\r\nHost: a\r\nBad Header: 1\r\n\r\n');
+      assert.equal(r.responses[0]!.status, 400);
+      const r2 = await rawHttp(p2!, 'GET /y HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+      assert.equal(r2.responses[0]!.status, 502);
+      const out = await cliCommand(sp!, 'show errors');
+      assert.match(out, /^Total events captured on \[\d\d\/\w{3}\/\d{4}:[\d:.]+\] : 2$/m);
+      assert.match(out, /frontend front \(#\d+\): invalid request\n  backend <NONE> \(#-1\), server <NONE> \(#-1\), event #0, src 127\.0\.0\.1:\d+/);
+      assert.match(out, /len 43, wraps at \d+, error at position 29/);
+      assert.match(out, /  00026  Bad Header: 1\\r\\n\n/);
+      assert.match(out, /backend junky \(#\d+\): invalid response\n  frontend junky \(#\d+\), server j \(#1\), event #1/);
+      assert.match(out, /  00017  Bad\/Name: x\\r\\n\n/);
+      const onlyResp = await cliCommand(sp!, 'show errors junky response');
+      assert.ok(!onlyResp.includes('invalid request') && onlyResp.includes('invalid response'));
+    }, [junk]);
   });
 });

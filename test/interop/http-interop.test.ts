@@ -22,26 +22,11 @@ const SKIP = HAPROXY ? false : '/usr/sbin/haproxy not installed';
 // its assertion still runs and its failure is reported, without failing the suite).
 const KNOWN: Record<string, string> = {
   // H1 parser (src/http/h1.ts) -- the 3.2 docs agree with 2.6 here
-  'websocket without Sec-WebSocket-Key answered 101': 'h1: 2.6 (and 3.2 docs, accept-unsafe-violations-in-http-request) reject a WebSocket upgrade without a valid Sec-WebSocket-Key with 400; haproxy-ts forwards it',
-  'websocket without Sec-WebSocket-Key, Connection: Upgrade, X-Foo, close': 'h1: WebSocket upgrade without Sec-WebSocket-Key must be a 400; haproxy-ts forwards it',
-  'absolute-form URI, Host differs': 'h1: 2.6 (and 3.2 docs) answer 400 when the absolute-form authority and the Host header differ; haproxy-ts forwards',
-  '101 header fields': 'h1: tune.http.maxhdr 101 counts the start line (3.2 docs), so 100 fields is the maximum; haproxy-ts accepts 101 fields',
   'CONNECT': 'h1/normalisation: 2.6 forwards "Host: example.com:443" of a CONNECT as "host: example.com" (default port dropped); haproxy-ts keeps it',
-  'chunked request with extensions and trailers': 'chunk re-encoding: haproxy writes chunk sizes in upper-case hex and merges the data it has into one chunk ("B\\r\\nhello world"); haproxy-ts keeps each chunk, lower-case hex (h1.ts encodeChunk)',
-  'chunked request, upper-case hex and TE case': 'chunk re-encoding: haproxy writes "A", haproxy-ts "a" (h1.ts encodeChunk)',
-  'chunked response re-emitted': 'chunk re-encoding: haproxy merges "5"+"a" chunks into "F" (upper-case hex); haproxy-ts keeps "5" and "a"',
-  'TE: gzip, chunked': '422 has no built-in page in haproxy-ts (errors.ts) so the 500 page goes out; 2.6 sends "422 Unprocessable Content"',
-  '400 error page bytes (parse error)': "error pages from the H1 parser: 2.6 sends the raw page (Content-length, Cache-Control, Connection: close, Content-Type, names as written); haproxy-ts lower-cases names and puts connection: close last",
   // documented 3.2 behaviour differs from 2.6 (the docs win: haproxy-ts is right, 2.6 differs)
   'NUL in a header value': '3.2 docs: NUL in a request header value is refused unless accept-unsafe-violations-in-http-request; 2.6 forwards it, haproxy-ts answers 400',
   'response header with NUL': '3.2: NUL in a response header value is refused (502) unless accept-unsafe-violations-in-http-response; 2.6 forwards it',
   'overlong request line': 'haproxy-ts answers 414 for a request line that does not fit the buffer; 2.6 answers 400 (3.2 lists 414 among its error codes)',
-  // stream (src/stream/http-stream.ts): not a small change
-  'server answers junk status': 'after a 502 for an invalid/absent server response, 2.6 keeps the client connection alive; haproxy-ts closes it',
-  'server answers garbage': 'after a 502, 2.6 keeps the client connection alive; haproxy-ts closes it',
-  'server closes without a response': 'after a 502, 2.6 keeps the client connection alive; haproxy-ts closes it',
-  'server closes without a response, then a second request': 'after a 502, 2.6 serves the next request of the connection; haproxy-ts has closed it',
-  'response with duplicate different CL': 'after a 502, 2.6 keeps the client connection alive; haproxy-ts closes it',
 };
 
 // ------------------------------------------------------------------------------------------------
