@@ -87,6 +87,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   private proxyHeaderPending: boolean;
   private timer: NodeJS.Timeout | undefined;
   private timerKind: 'req' | 'ka' | 'queue' | 'connect' | 'server' | 'client' | 'tunnel' | undefined;
+  private timerMs = 0;
   private lastAct = Date.now();
   /** body bytes to wait for before choosing a server (balance url_param check_post) */
   private lbBodyWait = 0;
@@ -140,6 +141,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.clearTimer();
     if (!ms) return;
     this.timerKind = kind;
+    this.timerMs = ms;
     this.timer = setTimeout(this.onTimer, ms);
   }
 
@@ -191,11 +193,10 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       case 'server':
       case 'client':
       case 'tunnel': {
+        // inactivity timers: re-armed for the rest when there was traffic meanwhile
         const idle = Date.now() - this.lastAct;
-        const tmo = this.timerKind;
-        void tmo;
-        const ms = kind === 'server' ? this.be?.cfg.timeouts.server : kind === 'client' ? this.fe.cfg.timeouts.client : (this.be?.cfg.timeouts.tunnel ?? this.be?.cfg.timeouts.server ?? this.fe.cfg.timeouts.client);
-        if (ms && idle < ms) { this.setTimer(kind, ms - idle); return; }
+        const ms = this.timerMs;
+        if (ms && idle < ms) { this.setTimer(kind, ms - idle); this.timerMs = ms; return; }
         if (kind === 'server') {
           if (this.srvState === 'head' && !this.txn?.respStarted) {
             if (this.retryL7('response-timeout')) return;
@@ -347,11 +348,16 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     if (!txn.reqDone && (this.fe.cfg.http.bufferRequest || be.cfg.http.bufferRequest)) {
       // option http-buffer-request: the whole body, or a buffer's worth, before going on
       this.lbBodyWait = txn.reqFraming.kind === 'length' ? Math.min(txn.reqLeft, this.h1opts.maxHeadBytes) : this.h1opts.maxHeadBytes;
+      // waiting for the body: timeout http-request (it covers the body here), else timeout client
+      this.lastAct = Date.now();
+      this.setTimer('client', this.fe.cfg.timeouts.httpRequest ?? this.fe.cfg.timeouts.client);
       this.checkLbBody();
     } else if (b?.algo === 'url_param' && b.checkPost && req.method === 'POST' && !txn.reqDone && txn.reqFraming.kind === 'length' && !req.uri.includes('?')) {
       // balance url_param check_post: the parameter may be in the body; wait for the first
       // part of it (up to the buffer size) before choosing a server
       this.lbBodyWait = Math.min(txn.reqLeft, this.h1opts.maxHeadBytes);
+      this.lastAct = Date.now();
+      this.setTimer('client', this.fe.cfg.timeouts.httpRequest ?? this.fe.cfg.timeouts.client);
       this.checkLbBody();
     } else {
       this.assign(null);

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { freePorts, startProxyWithConfig, closeAll, sleep, cliCommand, type Proc } from '../helpers/harness.js';
 import { startHttpBackend, startRawBackend, rawHttp, header, type HttpBackend } from '../helpers/http.js';
 
@@ -566,5 +567,121 @@ listen junky
       const onlyResp = await cliCommand(sp!, 'show errors junky response');
       assert.ok(!onlyResp.includes('invalid request') && onlyResp.includes('invalid response'));
     }, [junk]);
+  });
+});
+
+describe('mode http: streaming and failures', () => {
+  const rss = (pid: number): number => {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  };
+
+  it('a 256 MiB upload and a 256 MiB download stream through without growing memory', { timeout: 60_000 }, async () => {
+    const TOTAL = 256 << 20;
+    const chunk = crypto.randomBytes(1 << 20);
+    const socks = new Set<net.Socket>();
+    // a raw server: counts an uploaded body, or streams a download, with back-pressure
+    const srv = net.createServer((s) => {
+      socks.add(s);
+      s.on('error', () => {});
+      let head = '';
+      let got = 0;
+      let inBody = false;
+      s.on('data', (d: Buffer) => {
+        if (!inBody) {
+          head += d.toString('latin1');
+          const i = head.indexOf('\r\n\r\n');
+          if (i < 0) return;
+          inBody = true;
+          got = Buffer.byteLength(head, 'latin1') - i - 4;
+          if (head.startsWith('GET')) {
+            s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${TOTAL}\r\n\r\n`);
+            let sent = 0;
+            const pump = (): void => {
+              while (sent < TOTAL) { sent += chunk.length; if (!s.write(chunk)) { s.once('drain', pump); return; } }
+            };
+            pump();
+            return;
+          }
+        } else got += d.length;
+        if (got >= TOTAL) s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${String(got).length}\r\n\r\n${got}`);
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as net.AddressInfo).port;
+    const [fp] = await freePorts(1);
+    let proxy: Proc | undefined;
+    try {
+      proxy = await startProxyWithConfig(listen(fp!, [{ port }]), [fp!]);
+      const pid = proxy.child.pid!;
+      const before = rss(pid);
+      let peak = before;
+      const watch = setInterval(() => { peak = Math.max(peak, rss(pid)); }, 50);
+      try {
+        // upload
+        const up = await new Promise<string>((resolve, reject) => {
+          const c = net.connect(fp!, '127.0.0.1');
+          let resp = '';
+          c.on('data', (d) => { resp += d; if (/\r\n\r\n\d+$/.test(resp)) { c.destroy(); resolve(resp); } });
+          c.on('error', reject);
+          c.write(`POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: ${TOTAL}\r\n\r\n`);
+          let sent = 0;
+          const pump = (): void => {
+            while (sent < TOTAL) { sent += chunk.length; if (!c.write(chunk)) { c.once('drain', pump); return; } }
+          };
+          pump();
+        });
+        assert.match(up, new RegExp(`\\r\\n\\r\\n${TOTAL}$`));
+        // download, read slowly at first so that the proxy must hold back
+        const down = await new Promise<number>((resolve, reject) => {
+          const c = net.connect(fp!, '127.0.0.1');
+          let n = 0;
+          let headerSeen = false;
+          c.on('data', (d: Buffer) => {
+            if (!headerSeen) { const i = d.indexOf('\r\n\r\n'); if (i >= 0) { headerSeen = true; n += d.length - i - 4; } }
+            else n += d.length;
+            if (n < 32 << 20 && n % (4 << 20) < d.length) { c.pause(); setTimeout(() => c.resume(), 20); }
+            if (n >= TOTAL) { c.destroy(); resolve(n); }
+          });
+          c.on('error', reject);
+          c.write('GET /down HTTP/1.1\r\nHost: x\r\n\r\n');
+        });
+        assert.equal(down, TOTAL);
+      } finally {
+        clearInterval(watch);
+      }
+      const growth = peak - before;
+      assert.ok(growth < 64 << 20, `proxy RSS grew by ${(growth / 1048576).toFixed(1)} MiB while 512 MiB went through`);
+    } finally {
+      await closeAll([proxy]);
+      for (const s of socks) s.destroy();
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+
+  it('a server killed mid-test: with retries and option redispatch every request is still answered', T, async () => {
+    const a = await startHttpBackend('a');
+    const b = await startHttpBackend('b');
+    await withSetup((fp) => listen(fp, [a, b], '  retries 2\n  option redispatch\n  timeout connect 300ms'), async (fp) => {
+      const ask = async (): Promise<string> => (await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).responses[0]!.body.toString()[0]!;
+      const first = await Promise.all([ask(), ask(), ask(), ask()]);
+      assert.ok(first.includes('a') && first.includes('b'));
+      await a.close();
+      const after: string[] = [];
+      for (let i = 0; i < 8; i++) after.push(await ask());
+      assert.deepEqual(after, Array(8).fill('b'), 'every request answered by the surviving server');
+    }, [b]);
+  });
+
+  it('timeout client while the request body stalls: 408', T, async () => {
+    const be = await startHttpBackend('T');
+    await withSetup((fp) => listen(fp, [be], '  timeout client 300ms\n  option http-buffer-request'), async (fp) => {
+      const t0 = Date.now();
+      const r = await rawHttp(fp, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc');
+      const dt = Date.now() - t0;
+      assert.equal(r.responses[0]?.status, 408);
+      assert.ok(dt >= 250 && dt < 2000, `after ${dt}ms`);
+      assert.equal(be.requests.length, 0);
+    }, [be]);
   });
 });
