@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Quick start: launches three demo TCP servers on loopback, runs haproxy-ts with
-// examples/quickstart.cfg in front of them, shows a few balanced connections, and keeps
+// Quick start: launches three demo web servers on loopback, runs haproxy-ts with
+// examples/quickstart.cfg in front of them, shows a few balanced requests, and keeps
 // serving until Ctrl-C. QUICKSTART_ONESHOT=1 exits after the demo (used by the tests).
-import net from 'node:net';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -13,21 +13,22 @@ const port = Number(process.env.QS_PORT ?? 8080);
 const demoPorts = [9001, 9002, 9003].map((p, i) => Number(process.env[`QS_DEMO${i + 1}`] ?? p));
 const sock = process.env.QS_STATS_SOCKET ?? path.join(os.tmpdir(), `haproxy-ts-quickstart-${process.pid}.sock`);
 
-const servers = demoPorts.map((p, i) => net.createServer((c) => {
-  c.on('error', () => {});
-  c.end(`hello from demo${i + 1} (127.0.0.1:${p})\n`);
+const servers = demoPorts.map((p, i) => http.createServer((req, res) => {
+  const body = `hello from demo${i + 1} (127.0.0.1:${p}), you are ${req.headers['x-forwarded-for'] ?? 'unknown'}\n`;
+  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
 }).listen(p, '127.0.0.1'));
 
 const env = { ...process.env, QS_PORT: String(port), QS_STATS_SOCKET: sock };
 demoPorts.forEach((p, i) => { env[`QS_DEMO${i + 1}`] = String(p); });
 const proxy = spawn(process.execPath, [path.join(root, 'bin', 'haproxy-ts'), '-f', path.join(root, 'examples', 'quickstart.cfg')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
 
-const ask = () => new Promise((resolve, reject) => {
-  const c = net.connect(port, '127.0.0.1');
-  let got = '';
-  c.on('data', (d) => { got += d; });
-  c.on('end', () => resolve(got.trim()));
-  c.on('error', reject);
+const ask = (p = '/') => new Promise((resolve, reject) => {
+  http.get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => {
+    let got = '';
+    res.on('data', (d) => { got += d; });
+    res.on('end', () => resolve(got.trim()));
+  }).on('error', reject);
 });
 
 async function demo() {
@@ -35,9 +36,9 @@ async function demo() {
     try { await ask(); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
   }
   console.log(`haproxy-ts is listening on 127.0.0.1:${port} (stats socket: ${sock})`);
-  console.log('Four connections through the proxy (roundrobin, demo1 has weight 2):');
+  console.log('Four requests through the proxy (roundrobin, demo1 has weight 2; option forwardfor):');
   for (let i = 0; i < 4; i++) console.log(`  ${await ask()}`);
-  console.log(`Try: nc 127.0.0.1 ${port}   or   echo "show servers state" | socat stdio ${sock}`);
+  console.log(`Try: curl http://127.0.0.1:${port}/   curl http://127.0.0.1:${port}/healthz   echo "show servers state" | socat stdio ${sock}`);
 }
 
 function shutdown(code) {
