@@ -21,7 +21,7 @@ import { errorReply, h1ErrorMessage } from '../http/reply.js';
 import { inNetwork } from '../http/keywords.js';
 import { SrvConn, takeIdle, type SrvConnOwner } from '../proxy/conn-pool.js';
 import { captureError } from '../http/error-capture.js';
-import { serverConnectOptions, buildProxyHeader, shouldRedispatch } from './server-connect.js';
+import { serverConnectOptions, buildProxyHeader, shouldRedispatch, countIn, countOut } from './server-connect.js';
 import type { TermCause, TermPhase } from './tcp-stream.js';
 
 /** Client bytes kept while a request is being processed (pipelined requests, early body). */
@@ -219,7 +219,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   private readonly onCliRead = (n: number, buf: Uint8Array): boolean => {
     if (this.closed) return false;
     this.lastAct = Date.now();
-    this.countIn(n);
+    countIn(this, n);
     const chunk = (buf as Buffer).subarray(0, n);
     try {
       if (this.cliState === 'tunnel') return this.forwardToServer(chunk, true);
@@ -831,14 +831,14 @@ export class HttpStream implements PendingConn, SrvConnOwner {
 
   /** Writes to the client; a view of the server's buffer pins it until 'drain'. */
   private toClient(b: Buffer, c: SrvConn, fromRbuf: boolean): boolean {
-    this.countOut(b.length);
+    countOut(this, b.length);
     const ok = this.cli.write(b);
     if (!ok || this.cli.writableLength > 0) { if (fromRbuf) c.rbuf.busy = true; return false; }
     return true;
   }
 
   private writeClient(b: Buffer): void {
-    this.countOut(b.length);
+    countOut(this, b.length);
     this.cli.write(b);
   }
 
@@ -979,6 +979,11 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     countStatus(this.fe.feCounters, status);
     this.writeClient(h1ErrorMessage(status));
     if (this.txn) this.txn.respStarted = true;
+    this.closeAfterReply(cause, phase);
+  }
+
+  /** The reply is written: drop the server side and close once it is flushed. */
+  private closeAfterReply(cause: TermCause, phase: TermPhase): void {
     this.termCause = cause;
     this.termPhase = phase;
     this.dropConn();
@@ -1018,12 +1023,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         return;
       }
     }
-    this.termCause = cause;
-    this.termPhase = phase;
-    this.dropConn();
-    this.releaseServer();
-    this.cliState = 'closing';
-    this.finishClose(cause, phase);
+    this.closeAfterReply(cause, phase);
   }
 
   /** Normal end: flush what was written to the client, then close. */
@@ -1060,21 +1060,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.rt.sessionEnded(this);
   }
 
-  private countIn(n: number): void {
-    this.bytesIn += n;
-    this.fe.feCounters.bytesIn += n;
-    this.listener.counters.bytesIn += n;
-    if (this.be) this.be.counters.bytesIn += n;
-    if (this.server) this.server.counters.bytesIn += n;
-  }
 
-  private countOut(n: number): void {
-    this.bytesOut += n;
-    this.fe.feCounters.bytesOut += n;
-    this.listener.counters.bytesOut += n;
-    if (this.be) this.be.counters.bytesOut += n;
-    if (this.server) this.server.counters.bytesOut += n;
-  }
 }
 
 /** The effective connection mode of a transaction: the most closing of frontend and backend. */

@@ -4,6 +4,7 @@
 import net from 'node:net';
 import type { Server } from '../proxy/server.js';
 import type { Proxy } from '../proxy/proxy.js';
+import type { BindListener } from '../proxy/runtime.js';
 import { buildProxyV1, buildProxyV2 } from '../net/proxy-protocol.js';
 
 /** Addresses of the client connection as the streams know them (possibly from a PROXY header). */
@@ -56,4 +57,32 @@ export function shouldRedispatch(be: Proxy, retryNo: number): boolean {
   const o = be.cfg.options;
   const iv = o.redispatchInterval;
   return o.redispatch && (iv > 0 ? retryNo % iv === 0 : retryNo === be.cfg.retries + 1 + iv);
+}
+
+/** The byte counters a stream feeds: its own, its frontend's, listener's, backend's and server's. */
+export interface ByteCounted {
+  bytesIn: number;
+  bytesOut: number;
+  readonly fe: Proxy;
+  readonly listener: BindListener;
+  be: Proxy | undefined;
+  server: Server | undefined;
+}
+
+/** n bytes received from the client. */
+export function countIn(st: ByteCounted, n: number): void {
+  st.bytesIn += n;
+  st.fe.feCounters.bytesIn += n;
+  st.listener.counters.bytesIn += n;
+  if (st.be) st.be.counters.bytesIn += n;
+  if (st.server) st.server.counters.bytesIn += n;
+}
+
+/** n bytes sent to the client. */
+export function countOut(st: ByteCounted, n: number): void {
+  st.bytesOut += n;
+  st.fe.feCounters.bytesOut += n;
+  st.listener.counters.bytesOut += n;
+  if (st.be) st.be.counters.bytesOut += n;
+  if (st.server) st.server.counters.bytesOut += n;
 }

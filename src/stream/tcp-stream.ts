@@ -5,7 +5,7 @@ import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { Server, PendingConn } from '../proxy/server.js';
 import { parseProxyHeader, type ProxyInfo } from '../net/proxy-protocol.js';
-import { serverConnectOptions, buildProxyHeader, shouldRedispatch } from './server-connect.js';
+import { serverConnectOptions, buildProxyHeader, shouldRedispatch, countIn, countOut } from './server-connect.js';
 import { plainAddress } from '../net/address.js';
 import { sourceKey, rdpCookieKey } from '../lb/config.js';
 import { ReadBuffer, adoptAccepted } from '../net/read-buffers.js';
@@ -149,7 +149,7 @@ export class TcpStream implements PendingConn {
     this.lastAct = Date.now();
     const chunk = (buf as Buffer).subarray(0, n);
     if (this.cliMode === 'relay') {
-      this.countIn(n);
+      countIn(this, n);
       const srv = this.srv!;
       const ok = srv.write(chunk);
       if (!ok || srv.writableLength > 0) { this.cbuf.busy = true; return false; }
@@ -308,7 +308,7 @@ export class TcpStream implements PendingConn {
     if (s.sendProxy) sock.write(buildProxyHeader(s, this));
     // flush what the client sent meanwhile
     this.cli.removeListener('end', this.onCliEndEarly);
-    for (const b of this.pending) { this.countIn(b.length); sock.write(b); }
+    for (const b of this.pending) { countIn(this, b.length); sock.write(b); }
     this.pending = [];
     this.pendingBytes = 0;
     // idle timeouts: tunnel supersedes client/server once established
@@ -334,7 +334,7 @@ export class TcpStream implements PendingConn {
   private readonly onSrvRead = (n: number, buf: Uint8Array): boolean => {
     if (this.closed) return false;
     this.lastAct = Date.now();
-    this.countOut(n);
+    countOut(this, n);
     const cli = this.cli;
     const ok = cli.write((buf as Buffer).subarray(0, n));
     if (!ok || cli.writableLength > 0) {
@@ -358,21 +358,7 @@ export class TcpStream implements PendingConn {
     if (!this.cliEnded) this.cli.resume();
   };
 
-  private countIn(n: number): void {
-    this.bytesIn += n;
-    this.fe.feCounters.bytesIn += n;
-    this.listener.counters.bytesIn += n;
-    if (this.be) this.be.counters.bytesIn += n;
-    if (this.server) this.server.counters.bytesIn += n;
-  }
 
-  private countOut(n: number): void {
-    this.bytesOut += n;
-    this.fe.feCounters.bytesOut += n;
-    this.listener.counters.bytesOut += n;
-    if (this.be) this.be.counters.bytesOut += n;
-    if (this.server) this.server.counters.bytesOut += n;
-  }
 
   // ---------------------------------------------------------------- half-close and timeouts
   private onCliEnd(): void {
