@@ -7,6 +7,7 @@ import '../proxy/keywords.js';
 import '../http/keywords.js';
 import '../http/errors.js';
 import '../proxy/server-keywords.js';
+import '../proxy/cookie.js';
 import '../net/bind-keywords.js';
 import '../ops/cli.js';
 import { parseConfigFiles, resolveServerNames, type Diagnostic } from '../config/parser.js';

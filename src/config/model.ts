@@ -4,6 +4,7 @@
 import type { ParsedAddress } from '../net/address.js';
 import type { BalanceConfig, HashTypeConfig } from '../lb/config.js';
 import type { ErrorReplies } from '../http/errors.js';
+import type { CookiePersistConfig } from '../proxy/cookie.js';
 
 export interface Where { file: string; line: number }
 
@@ -93,6 +94,8 @@ export interface ServerOptions {
   source?: SourceConfig;
   hashKey: 'id' | 'addr' | 'addr-port';
   tcpka?: boolean;
+  /** `cookie <value>`: this server's persistence cookie value (src/proxy/cookie.ts) */
+  cookie?: string;
   /** idle server connections (HTTP): pool-max-conn (-1 unlimited), pool-purge-delay (ms),
    *  pool-low-conn (a per-thread threshold: with one thread any idle connection may be used),
    *  max-reuse (-1 unlimited) */
@@ -218,6 +221,8 @@ export interface ProxyConfig {
   from?: string;
   /** errorfile, errorloc*, errorfiles, http-error (src/http/errors.ts) */
   errors?: ErrorReplies;
+  /** cookie, dynamic-cookie-key, option persist (src/proxy/cookie.ts) */
+  cookiePersist?: CookiePersistConfig;
 }
 
 export interface Config {
@@ -289,6 +294,7 @@ export function inheritFromDefaults(kind: ProxyKind, name: string, where: Where,
     px.fullconn = def.fullconn;
     px.retries = def.retries;
     if (def.source) px.source = structuredClone(def.source);
+    if (def.cookiePersist) px.cookiePersist = structuredClone(def.cookiePersist);
   }
   if (kind !== 'backend') {
     px.maxconn = def.maxconn;

@@ -31,27 +31,59 @@ export function giveBuf(b: Buffer): void {
 }
 
 /**
- * One direction's read buffer: starts small, becomes large the first time a read fills it (bulk
- * transfer: fewer read() calls), goes back to the pool at the end. `busy` is set while a write
- * that was queued (not taken by the kernel at once) still points into it.
+ * One buffer shared by every connection in "shared" mode. Bytes read into it are only valid during
+ * the read callback: whatever is written on from it must go through `safeView` (a copy), since the
+ * next read of any connection overwrites it. Idle and small-message connections hold no buffer of
+ * their own this way.
+ */
+const SHARED = Buffer.allocUnsafeSlow(LARGE_BUF);
+
+/** A view that can be handed to a write that may be queued: copied when it points into the shared buffer. */
+export function safeView(v: Buffer): Buffer {
+  return v.buffer === SHARED.buffer ? Buffer.from(v) : v;
+}
+
+/**
+ * One direction's read buffer. In private mode it starts small and becomes large the first time
+ * a read fills it (bulk transfer: fewer read() calls); in shared mode it reads into the shared
+ * buffer until a read is large, then turns private (views instead of copies for bulk data) until
+ * `relax()` (end of an HTTP transaction) gives the private buffer back. `busy` is set while a
+ * queued write (not taken by the kernel at once) still points into the private buffer.
  */
 export class ReadBuffer {
   buf: Buffer | undefined;
   busy = false;
+  private readonly sharedMode: boolean;
+
+  constructor(shared = false) {
+    this.sharedMode = shared;
+  }
 
   /** for onread.buffer: called before each read */
   readonly next = (): Buffer => {
-    if (!this.buf) this.buf = takeBuf(SMALL_BUF);
-    return this.buf;
+    if (this.buf) return this.buf;
+    if (this.sharedMode) return SHARED;
+    return (this.buf = takeBuf(SMALL_BUF));
   };
 
-  /** after a read of n bytes that the caller is done with */
-  grow(n: number): void {
+  /** after a read of n bytes (into `into`) that the caller is done with */
+  grow(n: number, into?: Uint8Array): void {
+    if (this.sharedMode && !this.buf) {
+      if (into === SHARED && n >= SMALL_BUF) this.buf = takeBuf(LARGE_BUF);
+      return;
+    }
     const b = this.buf;
     if (b && n === b.length && b.length === SMALL_BUF) {
       giveBuf(b);
       this.buf = takeBuf(LARGE_BUF);
     }
+  }
+
+  /** Shared mode: back to the shared buffer when nothing points into the private one. */
+  relax(): void {
+    if (!this.sharedMode || !this.buf || this.busy) return;
+    giveBuf(this.buf);
+    this.buf = undefined;
   }
 
   release(safe: boolean): void {

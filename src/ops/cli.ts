@@ -9,6 +9,7 @@
 import '../proxy/keywords.js';
 import '../http/keywords.js';
 import '../proxy/server-keywords.js';
+import '../proxy/cookie.js';
 import '../net/bind-keywords.js';
 import './cli-config.js';
 import './cli-commands.js';

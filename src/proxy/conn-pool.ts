@@ -26,7 +26,7 @@ const MAX_IDLE_PER_SERVER = 10_000;
 export class SrvConn {
   readonly server: Server;
   readonly sock: net.Socket;
-  readonly rbuf = new ReadBuffer();
+  readonly rbuf = new ReadBuffer(true);
   owner: SrvConnOwner | undefined;
   connected = false;
   ended = false;
@@ -63,6 +63,7 @@ export class SrvConn {
   /** Puts the connection in its server's idle pool (or closes it when it cannot be kept). */
   release(): void {
     this.owner = undefined;
+    this.rbuf.relax();
     if (!this.reusable) { this.destroy(); return; }
     const cfg = this.server.cfg;
     const max = cfg.poolMaxConn ?? -1;

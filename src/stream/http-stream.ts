@@ -7,7 +7,7 @@ import net from 'node:net';
 import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { Server, PendingConn } from '../proxy/server.js';
-import { ReadBuffer, adoptAccepted } from '../net/read-buffers.js';
+import { ReadBuffer, adoptAccepted, safeView } from '../net/read-buffers.js';
 import { plainAddress } from '../net/address.js';
 import { parseProxyHeader } from '../net/proxy-protocol.js';
 import { sourceKey } from '../lb/config.js';
@@ -68,7 +68,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   bytesOut = 0;
   readonly acceptedAt = Date.now();
 
-  private readonly cbuf = new ReadBuffer();
+  private readonly cbuf = new ReadBuffer(true);
   private cliState: CliState = 'head';
   private srvState: SrvState = 'none';
   /** client bytes not consumed yet (head being read, pipelined requests), copied out of cbuf */
@@ -226,14 +226,20 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       if (this.cliState === 'body' && !this.inBuf) {
         const ok = this.feedRequestBody(chunk, true);
         if (!ok) this.cbuf.busy = true;
+        const held = this.inBuf as Buffer | undefined; // set by feedRequestBody for a pipelined request
+        if (held && held.buffer === buf.buffer) this.inBuf = Buffer.from(held);
+        this.cbuf.grow(n, buf);
         return ok && !this.cliPaused;
       }
-      // head, waiting, or body behind held bytes: keep a copy and process in order
-      this.inBuf = this.inBuf ? Buffer.concat([this.inBuf, chunk]) : Buffer.from(chunk);
+      // head, waiting, or body behind held bytes: processed in order; parsed in place when
+      // nothing is held, and what is left is copied out of the read buffer
+      this.inBuf = this.inBuf ? Buffer.concat([this.inBuf, chunk]) : chunk;
       this.processInput();
+      if (this.inBuf && this.inBuf.buffer === buf.buffer) this.inBuf = Buffer.from(this.inBuf);
       if (this.closed) return false;
+      this.cbuf.grow(n, buf);
       if (this.inBuf && this.inBuf.length >= MAX_HELD_BYTES) { this.cliPaused = true; return false; }
-      return !this.cliPaused;
+      return !this.cliPaused && !this.cbuf.busy;
     } catch (e) {
       this.rt.internalError(e);
       this.abort('I', this.phase());
@@ -502,10 +508,12 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   private sendOut(b: Buffer, isView: boolean): void {
     if (this.conn?.connected && this.outQueue.length === 0) {
       this.keepReplay(b, isView);
-      this.conn.sock.write(b);
+      const sock = this.conn.sock;
+      sock.write(safeView(b));
+      if (sock.writableLength > 0) this.cbuf.busy = true;
       return;
     }
-    this.queueOut(isView ? Buffer.from(b) : b);
+    this.queueOut(Buffer.from(b));
   }
 
   private queueOut(b: Buffer): void {
@@ -524,7 +532,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   private forwardToServer(chunk: Buffer, fromCbuf: boolean): boolean {
     const c = this.conn;
     if (!c || !c.connected) { this.queueOut(Buffer.from(chunk)); return this.outQueued < MAX_HELD_BYTES; }
-    const ok = c.sock.write(chunk);
+    const ok = c.sock.write(safeView(chunk));
     if (!ok || c.sock.writableLength > 0) { if (fromCbuf) this.cbuf.busy = true; return false; }
     return true;
   }
@@ -687,7 +695,12 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       const q = this.outQueue;
       this.outQueue = [];
       this.outQueued = 0;
-      for (const b of q) c.sock.write(b);
+      if (q.length > 1) {
+        // one writev for the head and the body bytes queued with it
+        c.sock.cork();
+        for (const b of q) c.sock.write(b);
+        c.sock.uncork();
+      } else if (q.length === 1) c.sock.write(q[0]!);
       // client reading paused on a full queue resumes now unless the socket queued it all
       if (this.cbuf.busy && c.sock.writableLength === 0) this.onSrvDrainResume();
       this.lastAct = Date.now();
@@ -703,10 +716,17 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     try {
       const chunk = buf.subarray(0, n);
       if (this.srvState === 'tunnel') return this.toClient(chunk, c, true);
-      if (this.srvState === 'body' && !this.respBuf) return this.feedResponseBody(chunk, c);
+      if (this.srvState === 'body' && !this.respBuf) {
+        const ok = this.feedResponseBody(chunk, c);
+        c.rbuf.grow(n, buf);
+        return ok;
+      }
       if (this.srvState === 'head' || this.respBuf) {
-        this.respBuf = this.respBuf ? Buffer.concat([this.respBuf, chunk]) : Buffer.from(chunk);
+        // parsed in place when nothing is held; what is left is copied out of the read buffer
+        this.respBuf = this.respBuf ? Buffer.concat([this.respBuf, chunk]) : chunk;
         this.processResponse();
+        if (this.respBuf && this.respBuf.buffer === buf.buffer) this.respBuf = Buffer.from(this.respBuf);
+        c.rbuf.grow(n, buf);
         return !this.closed && !c.rbuf.busy;
       }
       // bytes from the server outside of a response: protocol error, drop the connection
@@ -758,7 +778,21 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         txn.wantsClose = cliCloses;
         if (!upgraded) setConnection(resp.headers, resp.version, cliCloses, false, txn.req.version);
         if (r.wantsClose || r.framing.kind === 'close' || r.clAndTe) c.uses = Infinity; // not reusable
-        this.writeClient(formatResponseHead(resp, this.cliNames()));
+        const headBytes = formatResponseHead(resp, this.cliNames());
+        const rest2 = this.respBuf;
+        if (!upgraded && rest2 && rest2.length <= 16384 && (r.framing.kind === 'close' || (r.framing.kind === 'length' && rest2.length <= r.framing.length))) {
+          // head and the body bytes that came with it in one write
+          this.respBuf = undefined;
+          this.writeClient(Buffer.concat([headBytes, rest2]));
+          this.srvState = 'body';
+          if (r.framing.kind === 'length') {
+            txn.respLeft = r.framing.length - rest2.length;
+            if (txn.respLeft === 0) { this.responseDone(); return; }
+          }
+          if (this.cli.writableLength > 0) c.rbuf.busy = true;
+          return;
+        }
+        this.writeClient(headBytes);
         if (upgraded) {
           this.srvState = 'tunnel';
           this.cliState = 'tunnel';
@@ -780,7 +814,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       if (this.srvState === 'body') {
         const held = this.respBuf;
         this.respBuf = undefined;
-        this.feedResponseBodyCopy(held);
+        this.feedResponseBody(held, c);
         return;
       }
       return;
@@ -821,18 +855,13 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     return !this.closed && !c.rbuf.busy;
   }
 
-  /** Response body bytes that were held in a copy (after the head). */
-  private feedResponseBodyCopy(b: Buffer): void {
-    const c = this.conn!;
-    this.feedResponseBody(b, c);
-    // copies are not in rbuf: a queued write does not pin the read buffer
-    c.rbuf.busy = false;
-  }
-
-  /** Writes to the client; a view of the server's buffer pins it until 'drain'. */
+  /**
+   * Writes to the client; when the write is queued, reading from the server pauses until 'drain'
+   * (and a view of the server's private buffer stays pinned until then).
+   */
   private toClient(b: Buffer, c: SrvConn, fromRbuf: boolean): boolean {
     countOut(this, b.length);
-    const ok = this.cli.write(b);
+    const ok = this.cli.write(safeView(b));
     if (!ok || this.cli.writableLength > 0) { if (fromRbuf) c.rbuf.busy = true; return false; }
     return true;
   }
@@ -967,6 +996,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     }
     this.cliState = 'head';
     this.srvState = 'none';
+    this.cbuf.relax();
     this.armRequestTimer(false);
     if (this.cliPaused) { this.cliPaused = false; this.cli.resume(); }
     if (this.inBuf && this.inBuf.length) this.processInput();

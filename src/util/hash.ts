@@ -157,3 +157,74 @@ export function hashFunction(name: HashFunctionName): (key: Uint8Array) => numbe
 export function hashString(name: HashFunctionName, s: string): number {
   return hashFunction(name)(Buffer.from(s, 'utf8'));
 }
+
+// ---- XXH64 (xxHash, 64-bit variant), used for dynamic persistence cookies ----------------
+const X1 = 0x9E3779B185EBCA87n;
+const X2 = 0xC2B2AE3D27D4EB4Fn;
+const X3 = 0x165667B19E3779F9n;
+const X4 = 0x85EBCA77C2B2AE63n;
+const X5 = 0x27D4EB2F165667C5n;
+const M64 = 0xFFFFFFFFFFFFFFFFn;
+
+function rotl64(v: bigint, r: bigint): bigint {
+  return ((v << r) | (v >> (64n - r))) & M64;
+}
+
+function xxRound(acc: bigint, lane: bigint): bigint {
+  return (rotl64((acc + lane * X2) & M64, 31n) * X1) & M64;
+}
+
+function xxMerge(acc: bigint, v: bigint): bigint {
+  return (((acc ^ xxRound(0n, v)) * X1) + X4) & M64;
+}
+
+function le64(b: Uint8Array, i: number): bigint {
+  let v = 0n;
+  for (let k = 7; k >= 0; k--) v = (v << 8n) | BigInt(b[i + k]!);
+  return v;
+}
+
+function le32(b: Uint8Array, i: number): bigint {
+  return BigInt((b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0);
+}
+
+/** XXH64 of `data` with `seed`, as an unsigned 64-bit bigint. */
+export function xxh64(data: Uint8Array, seed = 0n): bigint {
+  const len = data.length;
+  let i = 0;
+  let h: bigint;
+  if (len >= 32) {
+    let a = (seed + X1 + X2) & M64;
+    let b = (seed + X2) & M64;
+    let c = seed & M64;
+    let d = (seed - X1) & M64;
+    for (; i + 32 <= len; i += 32) {
+      a = xxRound(a, le64(data, i));
+      b = xxRound(b, le64(data, i + 8));
+      c = xxRound(c, le64(data, i + 16));
+      d = xxRound(d, le64(data, i + 24));
+    }
+    h = (rotl64(a, 1n) + rotl64(b, 7n) + rotl64(c, 12n) + rotl64(d, 18n)) & M64;
+    h = xxMerge(h, a); h = xxMerge(h, b); h = xxMerge(h, c); h = xxMerge(h, d);
+  } else {
+    h = (seed + X5) & M64;
+  }
+  h = (h + BigInt(len)) & M64;
+  for (; i + 8 <= len; i += 8) {
+    h ^= xxRound(0n, le64(data, i));
+    h = (rotl64(h, 27n) * X1 + X4) & M64;
+  }
+  if (i + 4 <= len) {
+    h ^= (le32(data, i) * X1) & M64;
+    h = (rotl64(h, 23n) * X2 + X3) & M64;
+    i += 4;
+  }
+  for (; i < len; i++) {
+    h ^= (BigInt(data[i]!) * X5) & M64;
+    h = (rotl64(h, 11n) * X1) & M64;
+  }
+  h ^= h >> 33n; h = (h * X2) & M64;
+  h ^= h >> 29n; h = (h * X3) & M64;
+  h ^= h >> 32n;
+  return h;
+}

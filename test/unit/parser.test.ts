@@ -7,6 +7,7 @@ import '../../src/config/global-keywords.js';
 import '../../src/proxy/keywords.js';
 import '../../src/http/keywords.js';
 import '../../src/proxy/server-keywords.js';
+import '../../src/proxy/cookie.js';
 import '../../src/net/bind-keywords.js';
 import { parseConfigFiles } from '../../src/config/parser.js';
 import { condContext } from '../../src/cli/main.js';
