@@ -320,8 +320,12 @@ export function startProxy(target, cfgPath, { profile = false, haproxyPre } = {}
   if (target !== 'haproxy-ts') return undefined;
   const profDir = path.join(RESULTS_DIR, 'prof');
   if (profile) fs.mkdirSync(profDir, { recursive: true });
-  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
-  return start(process.execPath, [...nodeArgs, HAPROXY_TS, '-db', '-f', cfgPath]);
+  // run as users do (the executable, so that the V8 flags of its #! line apply); under the
+  // profiler through node with the same flags
+  if (!profile) return start(HAPROXY_TS, ['-db', '-f', cfgPath]);
+  const shebang = fs.readFileSync(HAPROXY_TS, 'utf8').split('\n')[0];
+  const v8Flags = shebang.split(/\s+/).filter((w) => w.startsWith('--'));
+  return start(process.execPath, [...v8Flags, '--cpu-prof', `--cpu-prof-dir=${profDir}`, HAPROXY_TS, '-db', '-f', cfgPath]);
 }
 
 function toolVersion(cmd, args) {
