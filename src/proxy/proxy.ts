@@ -122,6 +122,17 @@ export class Proxy {
     return { kind: 'none', reason: 'no-server' };
   }
 
+  /**
+   * A server chosen by persistence (cookie): taken when it has a free slot, else the waiter
+   * queues on it while its queue has room; undefined when neither (the caller falls back to
+   * load balancing).
+   */
+  assignTo(s: Server, waiter: PendingConn): AssignResult | undefined {
+    if (!s.isFull()) { this.take(s); return { kind: 'assigned', server: s }; }
+    if (s.queueHasRoom()) { this.enqueue(waiter, s); return { kind: 'queued', server: s }; }
+    return undefined;
+  }
+
   private enqueue(w: PendingConn, s: Server | undefined): void {
     w.queuedAt = Date.now();
     if (s) {

@@ -21,6 +21,7 @@ import { errorReply, h1ErrorMessage } from '../http/reply.js';
 import { inNetwork } from '../http/keywords.js';
 import { SrvConn, takeIdle, type SrvConnOwner } from '../proxy/conn-pool.js';
 import { captureError } from '../http/error-capture.js';
+import { cookieRequest, cookieResponse, persistUsable, type CookieReqState } from '../proxy/cookie.js';
 import { serverConnectOptions, buildProxyHeader, shouldRedispatch, countIn, countOut } from './server-connect.js';
 import type { TermCause, TermPhase } from './tcp-stream.js';
 
@@ -47,6 +48,9 @@ interface Txn {
   startedAt: number;
   retriesLeft: number;
   attempt: number;
+  /** cookie persistence: what the request's cookie said, and the server it designates */
+  cookie: CookieReqState | undefined;
+  persistTo: Server | undefined;
   /** copies of every request byte sent, while they fit in a buffer (retry-on beyond conn-failure) */
   replay: Buffer[] | null;
   replayBytes: number;
@@ -317,6 +321,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       resp: undefined, respFraming: undefined, respLeft: 0, respChunked: undefined,
       respDone: false, respStarted: false,
       startedAt: Date.now(), retriesLeft: 0, attempt: 0, replay: null, replayBytes: 0,
+      cookie: undefined, persistTo: undefined,
     };
     this.txn = txn;
     this.cliState = txn.reqDone ? 'wait' : 'body';
@@ -339,6 +344,12 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const retryOn = be.cfg.http.retryOn;
     txn.retriesLeft = retryOn.length ? be.cfg.retries : 0;
     if (retryOn.some((k) => k !== 'conn-failure')) txn.replay = [];
+    // cookie persistence: read (and, per mode, strip) the cookie before the request goes on
+    if (be.cfg.cookiePersist?.cookie) {
+      const ck = cookieRequest(be, req, Date.now());
+      txn.cookie = ck.state;
+      if (ck.server && persistUsable(be, ck.server)) txn.persistTo = ck.server;
+    }
     // option http-restrict-req-hdr-names, frontend then backend
     for (const px of be === this.fe ? [this.fe] : [this.fe, be]) {
       const mode = px.cfg.http.restrictHdrNames;
@@ -605,7 +616,10 @@ export class HttpStream implements PendingConn, SrvConnOwner {
 
   private assign(avoid: Server | null): void {
     const be = this.be!;
-    const r = be.assign({ src: this.src, key: this.lbKey(be) }, avoid, this);
+    const txn = this.txn;
+    // a persistent server first (not when redispatching away from it)
+    const persist = txn?.persistTo && txn.persistTo !== avoid ? be.assignTo(txn.persistTo, this) : undefined;
+    const r = persist ?? be.assign({ src: this.src, key: this.lbKey(be) }, avoid, this);
     switch (r.kind) {
       case 'assigned':
         this.server = r.server;
@@ -765,6 +779,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
           continue;
         }
         if (resp.status !== 101 && txn.retriesLeft > 0 && this.be!.cfg.http.retryOn.includes(String(resp.status)) && this.retryL7(String(resp.status))) return;
+        if (txn.cookie && this.be) cookieResponse(this.be, txn.cookie, this.server, txn.req, resp, Date.now());
         txn.resp = resp;
         txn.respFraming = r.framing;
         txn.respStarted = true;

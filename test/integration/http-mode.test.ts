@@ -685,3 +685,68 @@ describe('mode http: streaming and failures', () => {
     }, [be]);
   });
 });
+
+describe('mode http: cookie persistence', () => {
+  it('cookie insert indirect nocache: visitors stick across connections and move when their server goes down', T, async () => {
+    // responses carry a validator (ETag), which makes them cacheable: nocache must then mark
+    // the ones that set the cookie private
+    const tagged = (name: string) => (_q: unknown, res: import('node:http').ServerResponse): void => {
+      res.writeHead(200, { etag: '"v1"', 'content-length': 2 });
+      res.end(`${name}\n`);
+    };
+    const a = await startHttpBackend('a', tagged('a'));
+    const b = await startHttpBackend('b', tagged('b'));
+    const [sp] = await freePorts(1);
+    await withSetup((fp) => `
+global
+  stats socket ipv4@127.0.0.1:${sp} level admin
+${DEFAULTS}
+listen web
+  bind 127.0.0.1:${fp}
+  balance roundrobin
+  cookie SRV insert indirect nocache
+  option redispatch
+  server s1 127.0.0.1:${a.port} cookie c1
+  server s2 127.0.0.1:${b.port} cookie c2
+`, async (fp) => {
+      const get = async (cookie?: string): Promise<{ who: string; setCookie: string | undefined; cache: string | undefined }> => {
+        const r = await rawHttp(fp, `GET / HTTP/1.1\r\nHost: x\r\n${cookie ? `Cookie: ${cookie}\r\n` : ''}Connection: close\r\n\r\n`);
+        const res = r.responses[0]!;
+        return { who: res.body.toString()[0]!, setCookie: header(res, 'set-cookie'), cache: header(res, 'cache-control') };
+      };
+      const first = await get();
+      assert.match(first.setCookie ?? '', /^SRV=c[12]; path=\/$/);
+      assert.equal(first.cache, 'private', 'nocache marks the cacheable response private');
+      const value = /^SRV=(c[12])/.exec(first.setCookie!)![1]!;
+      const home = value === 'c1' ? 'a' : 'b';
+      assert.equal(first.who, home);
+      // the same visitor on new connections: always the same server, no new cookie, and the
+      // server never sees the persistence cookie (indirect)
+      for (let i = 0; i < 4; i++) {
+        const r = await get(`other=1; SRV=${value}`);
+        assert.equal(r.who, home);
+        assert.equal(r.setCookie, undefined);
+      }
+      const seen = (home === 'a' ? a : b).requests.slice(1);
+      assert.ok(seen.every((q) => q.headers.cookie === 'other=1'), `cookie stripped: ${seen.map((q) => q.headers.cookie).join(' | ')}`);
+      // its server goes into maintenance: the visitor moves and gets the other server's cookie
+      await cliCommand(sp!, `set server web/${value === 'c1' ? 's1' : 's2'} state maint`);
+      const moved = await get(`SRV=${value}`);
+      assert.notEqual(moved.who, home);
+      assert.equal(moved.setCookie, `SRV=${value === 'c1' ? 'c2' : 'c1'}; path=/`);
+    }, [a, b]);
+  });
+
+  it('cookie prefix: the server\'s own cookie is prefixed, and unprefixed on the way back', T, async () => {
+    const be = await startHttpBackend('p', (req, res) => {
+      res.writeHead(200, { 'set-cookie': 'JSESSIONID=abc123; Path=/', 'content-length': 2 });
+      res.end('ok');
+    });
+    await withSetup((fp) => listen(fp, [be], '  cookie JSESSIONID prefix').replace(`server s1 127.0.0.1:${be.port}`, `server s1 127.0.0.1:${be.port} cookie s1`), async (fp) => {
+      const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      assert.equal(header(r.responses[0]!, 'set-cookie'), 'JSESSIONID=s1~abc123; Path=/');
+      await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\nCookie: JSESSIONID=s1~abc123\r\nConnection: close\r\n\r\n');
+      assert.equal(be.requests[1]!.headers.cookie, 'JSESSIONID=abc123');
+    }, [be]);
+  });
+});
