@@ -312,11 +312,11 @@ export function checkPrerequisites(targets, tools = ['wrk', 'nginx']) {
 
 /**
  * Starts haproxy or haproxy-ts on cfgPath (haproxy-ts under `node --cpu-prof` when profile is
- * set; haproxy with the extra configuration file haproxyPre loaded before cfgPath, if given);
+ * set);
  * undefined for other targets.
  */
-export function startProxy(target, cfgPath, { profile = false, haproxyPre } = {}) {
-  if (target === 'haproxy') return start(HAPROXY, ['-db', ...(haproxyPre ? ['-f', haproxyPre] : []), '-f', cfgPath]);
+export function startProxy(target, cfgPath, { profile = false } = {}) {
+  if (target === 'haproxy') return start(HAPROXY, ['-db', '-f', cfgPath]);
   if (target !== 'haproxy-ts') return undefined;
   const profDir = path.join(RESULTS_DIR, 'prof');
   if (profile) fs.mkdirSync(profDir, { recursive: true });

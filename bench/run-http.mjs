@@ -51,9 +51,13 @@ let tmp;
 
 /** The one configuration both proxies run (only the two ports are chosen at run time). */
 function proxyConfig(fePort, nginxPort) {
+  // no strict-limits: both proxies want 2 x maxconn file descriptors and containers often cap the
+  // hard limit (e.g. at 20,000); both then warn and run with the limit they have, which is enough
+  // for the idle test
   return `global
   nbthread 1
   maxconn 20000
+  no strict-limits
 
 defaults
   mode http
@@ -77,18 +81,9 @@ const WRK_TESTS = {
   big: ['/big', CONNS_BIG, []],
 };
 
-/**
- * Loaded by HAProxy only, before the shared configuration: HAProxy wants 2 × maxconn file
- * descriptors and refuses to start when it cannot raise its limit that far (containers often cap
- * the hard limit, e.g. at 20,000). With `no strict-limits` it warns and runs with the limit it has,
- * which is enough for the idle test. (haproxy-ts does not accept `no strict-limits` in `global`
- * and does not need it: it does not check the limit at start-up.)
- */
-const HAPROXY_PRE_CFG = 'global\n  no strict-limits\n';
-
 function startTarget(target, { fePort, nginxPort, cfgPath }) {
   if (target === 'node') return start(process.execPath, [path.join(ROOT, 'bench', 'node-http-proxy.mjs'), String(fePort), String(nginxPort)]);
-  const proc = startProxy(target, cfgPath, { profile: PROFILE, haproxyPre: path.join(path.dirname(cfgPath), 'haproxy-pre.cfg') });
+  const proc = startProxy(target, cfgPath, { profile: PROFILE });
   if (!proc) throw new Error(`unknown target '${target}'`);
   return proc;
 }
@@ -177,7 +172,6 @@ async function main() {
   const cfgText = proxyConfig(fePort, nginxPort);
   const cfgPath = path.join(tmp, 'bench.cfg');
   fs.writeFileSync(cfgPath, cfgText);
-  fs.writeFileSync(path.join(tmp, 'haproxy-pre.cfg'), HAPROXY_PRE_CFG);
 
   const rounds = {};
   for (let round = 1; round <= ROUNDS; round++) {
@@ -206,7 +200,6 @@ async function main() {
       rate: RATE, rateConns: RATE_CONNS, idleConns: IDLE_CONNS, smallBytes: SMALL_SIZE, bigBytes: BIG_SIZE, profile: PROFILE,
     },
     config: cfgText.replace(String(fePort), '<port>').replace(String(nginxPort), '<nginx-port>'),
-    haproxyOnlyConfig: HAPROXY_PRE_CFG,
     results,
     ratios,
   };

@@ -223,13 +223,42 @@ function signalPids(pids: number[], sig: NodeJS.Signals): void {
   }
 }
 
-async function run(o: Options, config: import('../config/model.js').Config): Promise<void> {
-  if (config.global.ulimitN && sockopt) {
-    try { sockopt.setNofileLimit(config.global.ulimitN); } catch (e) {
-      logWarning(`[haproxy-ts.main()] Cannot raise FD limit to ${config.global.ulimitN}: ${(e as Error).message}`);
-    }
+/** The file descriptor limit (soft, hard), from the addon or /proc. */
+function fdLimits(): [number, number] | undefined {
+  if (sockopt) { try { return sockopt.getNofileLimit(); } catch { /* fall through */ } }
+  try {
+    const m = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+    if (m) return [m[1] === 'unlimited' ? Infinity : Number(m[1]), m[2] === 'unlimited' ? Infinity : Number(m[2])];
+  } catch { /* not Linux */ }
+  return undefined;
+}
+
+/**
+ * Makes sure the process may open the file descriptors its configuration needs (ulimit-n, or two
+ * per connection of maxconn plus the listeners), as HAProxy does. With strict-limits (the
+ * default) a limit that cannot be raised fails the start-up; otherwise it is a warning.
+ */
+function applyFdLimit(config: import('../config/model.js').Config, maxconn: number): void {
+  const g = config.global;
+  const listeners = config.proxies.reduce((n, p) => n + p.binds.length, 0) + g.statsSockets.length;
+  const needed = g.ulimitN || maxconn * 2 + listeners + 10;
+  const cur = fdLimits();
+  if (cur && cur[0] >= needed && !g.ulimitN) return;
+  let err: string | undefined;
+  if (sockopt) {
+    try { sockopt.setNofileLimit(needed); } catch (e) { err = (e as Error).message; }
+  } else if (!cur || cur[0] < needed) {
+    err = 'the native addon that sets it is not available';
   }
+  if (err === undefined) return;
+  const msg = `[haproxy-ts.main()] Cannot raise FD limit to ${needed}, limit is ${cur ? cur[0] : 'unknown'} (${err}).`;
+  if (g.strictLimits) { logAlert(msg); process.exit(1); }
+  logWarning(msg);
+}
+
+async function run(o: Options, config: import('../config/model.js').Config): Promise<void> {
   const rt = new Runtime(config, { maxconnOverride: o.maxconn, debug: o.debug });
+  applyFdLimit(config, rt.maxconn);
   const oldPids = [...o.softStopPids, ...o.hardStopPids];
   try {
     await rt.bindAll();

@@ -36,6 +36,8 @@ function lookupId(db: 'passwd' | 'group', name: string): number | undefined {
 }
 
 registerGlobal(
+  { name: 'strict-limits', parse(args, g, ctx) { if (needArgs(args, 0, ctx)) g.strictLimits = true; } },
+  { name: 'no strict-limits', parse(args, g, ctx) { if (needArgs(args.slice(1), 0, ctx)) g.strictLimits = false; } },
   { name: 'daemon', parse(args, g, ctx) { if (needArgs(args, 0, ctx)) g.daemon = true; } },
   { name: 'quiet', parse(args, g, ctx) { if (needArgs(args, 0, ctx)) g.quiet = true; } },
   {

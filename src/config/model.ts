@@ -50,6 +50,8 @@ export interface GlobalConfig {
   defaultPath?: { mode: 'current' | 'config' | 'parent' | 'origin'; origin?: string };
   pp2NeverSendLocal: boolean;
   quiet: boolean;
+  /** strict-limits (default on): fail at start-up when the file descriptor limit cannot be raised */
+  strictLimits: boolean;
   /** h1-case-adjust / h1-case-adjust-file: lower-case name → name as sent */
   h1CaseAdjust: Map<string, string>;
 }
@@ -248,6 +250,7 @@ export function newGlobalConfig(): GlobalConfig {
     pp2NeverSendLocal: false,
     quiet: false,
     h1CaseAdjust: new Map(),
+    strictLimits: true,
   };
 }
 

@@ -179,6 +179,8 @@ function parseGlobalLine(w: string[], config: Config, ctx: ParseCtx): void {
   const k = globalKeywords.get(kw);
   if (k) { k.parse(w, config.global, ctx); return; }
   if (kw === 'stats' && globalKeywords.has(`stats ${w[1]}`)) { globalKeywords.get(`stats ${w[1]}`)!.parse(w, config.global, ctx); return; }
+  // "no <keyword>" for the global keywords that can be negated (registered as "no <keyword>")
+  if (kw === 'no' && w[1] !== undefined && globalKeywords.has(`no ${w[1]}`)) { globalKeywords.get(`no ${w[1]}`)!.parse(w, config.global, ctx); return; }
   if (KNOWN_GLOBAL_KEYWORDS.includes(kw) || (kw === 'stats' && w[1] !== undefined)) {
     ctx.alert(`'${kw === 'stats' ? `stats ${w[1]}` : kw}' is not supported yet by haproxy-ts.`);
     return;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import {
-  BIN, freePort, tempDir, writeConfig, startProxy, startTestServer, tcpExchange, canConnect, waitFor, sleep,
+  BIN, freePort, freePorts, runCmd, tempDir, writeConfig, startProxy, startTestServer, tcpExchange, canConnect, waitFor, sleep,
 } from '../helpers/harness.js';
 import { sockoptAvailable } from '../../src/net/sockopt.js';
 
@@ -164,6 +164,26 @@ test('SIGTERM with connections open exits promptly and frees the port', { timeou
   } finally {
     await p.stop('SIGKILL');
     await srv.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('strict-limits: a file descriptor limit that cannot be raised fails the start-up; no strict-limits warns', { timeout: 20_000 }, async () => {
+  const dir = tempDir('hts-limits-');
+  const [fp] = await freePorts(1);
+  // 600000 connections need 1.2M descriptors: more than the kernel allows (fs.nr_open), even for root
+  const cfg = (extra: string): string => `global\n  maxconn 600000\n${extra}\ndefaults\n  mode tcp\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\nlisten l\n  bind 127.0.0.1:${fp}\n  server s 127.0.0.1:1\n`;
+  try {
+    const strict = await runCmd(BIN, ['-f', writeConfig(dir, cfg(''), 'strict.cfg')], { timeoutMs: 10_000 });
+    assert.equal(strict.code, 1);
+    assert.match(strict.stderr, /\[ALERT\].*Cannot raise FD limit to 12000\d\d/);
+    const lax = await startProxy(BIN, ['-f', writeConfig(dir, cfg('  no strict-limits'), 'lax.cfg')], [fp!]);
+    try {
+      assert.match(lax.stderr(), /\[WARNING\].*Cannot raise FD limit/);
+    } finally {
+      await lax.stop('SIGTERM', 3000);
+    }
+  } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
