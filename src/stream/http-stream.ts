@@ -92,6 +92,10 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   private timer: NodeJS.Timeout | undefined;
   private timerKind: 'req' | 'ka' | 'queue' | 'connect' | 'server' | 'client' | 'tunnel' | undefined;
   private timerMs = 0;
+  /** when the current deadline expires, and when the armed Node timer fires (ms) */
+  private deadline = 0;
+  private timerAt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
   private lastAct = Date.now();
   /** body bytes to wait for before choosing a server (balance url_param check_post) */
   private lbBodyWait = 0;
@@ -141,17 +145,31 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   }
 
   // ------------------------------------------------------------------ timers
+  // One timer per stream, re-armed lazily: setting or clearing a deadline only stores it, and
+  // the Node timer is replaced only when the new deadline comes before the armed one. When the
+  // timer fires before the current deadline (it was moved later meanwhile), it is re-armed for
+  // the rest. This keeps timer-list work off the per-request path.
   private setTimer(kind: NonNullable<HttpStream['timerKind']>, ms: number | undefined): void {
-    this.clearTimer();
-    if (!ms) return;
+    if (!ms) { this.timerKind = undefined; return; }
+    const now = Date.now();
     this.timerKind = kind;
     this.timerMs = ms;
+    this.deadline = now + ms;
+    if (this.timer && this.timerAt <= this.deadline) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = this.deadline;
     this.timer = setTimeout(this.onTimer, ms);
   }
 
   private clearTimer(): void {
-    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
     this.timerKind = undefined;
+  }
+
+  /** Stops the Node timer for good (end of the stream). */
+  private stopTimer(): void {
+    this.timerKind = undefined;
+    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = undefined; }
   }
 
   /** Waiting for a request head: timeout http-request (first request) / http-keep-alive (later ones). */
@@ -170,10 +188,17 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   }
 
   private readonly onTimer = (): void => this.guard(() => {
-    const kind = this.timerKind;
     this.timer = undefined;
+    const kind = this.timerKind;
+    if (this.closed || !kind) return;
+    const left = this.deadline - Date.now();
+    if (left > 0) {
+      // the deadline moved later since this timer was armed
+      this.timerAt = this.deadline;
+      this.timer = setTimeout(this.onTimer, left);
+      return;
+    }
     this.timerKind = undefined;
-    if (this.closed) return;
     switch (kind) {
       case 'req':
       case 'ka': {
@@ -694,7 +719,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     }
     const wait = why === 'timeout' ? 0 : Math.min(be.cfg.timeouts.connect ?? 1000, 1000);
     this.timerKind = undefined;
-    this.timer = setTimeout(() => this.guard(() => { if (!this.closed) this.connect(); }), wait);
+    this.retryTimer = setTimeout(() => this.guard(() => { this.retryTimer = undefined; if (!this.closed) this.connect(); }), wait);
   }
 
   // ------------------------------------------------------------------ server connection events
@@ -1088,7 +1113,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     if (this.closed) return;
     this.closed = true;
     if (this.termCause === '-') { this.termCause = cause; this.termPhase = phase; }
-    this.clearTimer();
+    this.stopTimer();
     if (!this.dequeued && this.be) { this.be.unqueue(this, undefined); this.dequeued = true; }
     this.dropConn();
     this.releaseServer();
