@@ -369,7 +369,9 @@ function postParse(config: Config, ctx0: ParseCtx): void {
       if (px.defaultBackend) {
         const be = backends.get(px.defaultBackend.name);
         if (!be) c.alert(`Proxy '${px.name}': unable to find required default_backend: '${px.defaultBackend.name}'.`);
-        else if (be.mode !== px.mode) c.alert(`Proxy '${px.name}': unable to use backend '${be.name}' with different mode.`);
+        // a TCP frontend may hand its connections to an HTTP backend (an HTTP/1 upgrade,
+        // configuration.txt section 4); an HTTP frontend cannot use a TCP backend
+        else if (px.mode === 'http' && be.mode !== 'http') c.alert(`Proxy '${px.name}': unable to use backend '${be.name}' with different mode.`);
       }
       if (px.binds.length === 0) c.warn(`${px.kind} '${px.name}' has no 'bind' directive. Please declare it as a backend if this was intended.`);
     }

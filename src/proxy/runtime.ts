@@ -168,7 +168,9 @@ export class Runtime {
     l.cur++;
     l.counters.enter();
     l.proxy.feCounters.enter();
-    const st = l.proxy.mode === 'http' ? new HttpStream(this, l, sock) : new TcpStream(this, l, sock);
+    // HTTP when the frontend is, or when a TCP frontend hands over to an HTTP backend (upgrade)
+    const http = l.proxy.mode === 'http' || l.proxy.defaultBackend?.mode === 'http';
+    const st = http ? new HttpStream(this, l, sock) : new TcpStream(this, l, sock);
     this.streams.add(st);
     st.start();
   }

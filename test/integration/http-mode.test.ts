@@ -750,3 +750,23 @@ listen web
     }, [be]);
   });
 });
+
+describe('mode http: upgrade from a TCP frontend', () => {
+  it('a TCP frontend with an HTTP default_backend processes the connection as HTTP', T, async () => {
+    const be = await startHttpBackend('U');
+    await withSetup((fp) => `${DEFAULTS}
+frontend f
+  mode tcp
+  bind 127.0.0.1:${fp}
+  default_backend b
+backend b
+  mode http
+  option forwardfor
+  server s 127.0.0.1:${be.port}
+`, async (fp) => {
+      const r = await rawHttp(fp, ['GET /1 HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'], { gapMs: 50 });
+      assert.deepEqual(r.responses.map((x) => x.body.toString()), ['U GET /1\n', 'U GET /2\n']);
+      assert.equal(be.requests[0]!.headers['x-forwarded-for'], '127.0.0.1', 'the backend\'s HTTP options apply');
+    }, [be]);
+  });
+});

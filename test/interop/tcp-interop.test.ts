@@ -348,9 +348,19 @@ const CORPUS: [string, string, 0 | 1, string[]?][] = [
   ['balance first with maxconn', `listen l\n  bind 127.0.0.1:8000\n  balance first\n  server s1 127.0.0.1:8001 maxconn 2\n  server s2 127.0.0.1:8002 maxconn 2\n`, 0],
   ['balance uri in tcp mode (warning only)', `listen l\n  bind 127.0.0.1:8000\n  balance uri\n  server s1 127.0.0.1:8001\n`, 0],
   ['balance uri in tcp mode with -dW', `listen l\n  bind 127.0.0.1:8000\n  balance uri\n  server s1 127.0.0.1:8001\n`, 1, ['-dW']],
+  // HTTP mode
+  ['mode http with HTTP options', `listen l\n  mode http\n  bind 127.0.0.1:8000\n  option forwardfor except 10.0.0.0/8 header X-Client if-none\n  option http-server-close\n  option originalto\n  timeout http-request 5s\n  timeout http-keep-alive 2s\n  http-reuse always\n  retry-on 503 empty-response\n  monitor-uri /healthz\n  balance url_param uid check_post\n  server s1 127.0.0.1:8001 max-reuse 10 pool-max-conn 5 pool-purge-delay 2s\n`, 0],
+  ['mode http cookie insert', `backend b\n  mode http\n  cookie SRV insert indirect nocache maxidle 30m maxlife 8h httponly secure domain .example.com\n  server s1 127.0.0.1:8001 cookie a\n  server s2 127.0.0.1:8002 cookie b\nfrontend f\n  mode http\n  bind 127.0.0.1:8000\n  default_backend b\n`, 0],
+  ['cookie rewrite with indirect', `backend b\n  mode http\n  cookie SRV rewrite indirect\n  server s1 127.0.0.1:8001 cookie a\n`, 1],
+  ['http-reuse bad value', `listen l\n  mode http\n  bind 127.0.0.1:8000\n  http-reuse sometimes\n  server s1 127.0.0.1:8001\n`, 1],
+  ['retry-on unknown event', `listen l\n  mode http\n  bind 127.0.0.1:8000\n  retry-on sometimes\n  server s1 127.0.0.1:8001\n`, 1],
+  ['errorfile missing file', `listen l\n  mode http\n  bind 127.0.0.1:8000\n  errorfile 503 /nonexistent/503.http\n  server s1 127.0.0.1:8001\n`, 1],
+  ['http backend behind tcp frontend (upgrade)', `backend b\n  mode http\n  server s1 127.0.0.1:8001\nfrontend f\n  mode tcp\n  bind 127.0.0.1:8000\n  default_backend b\n`, 0],
+  ['tcp backend behind http frontend', `backend b\n  mode tcp\n  server s1 127.0.0.1:8001\nfrontend f\n  mode http\n  bind 127.0.0.1:8000\n  default_backend b\n`, 1],
+  ['option forwardfor bad except', `listen l\n  mode http\n  bind 127.0.0.1:8000\n  option forwardfor except nonsense\n  server s1 127.0.0.1:8001\n`, 1],
 ];
 
-test('interop: -c verdicts agree over a corpus of configurations', { skip: SKIP, timeout: 30_000 }, async (t) => {
+test('interop: -c verdicts agree over a corpus of configurations', { skip: SKIP, timeout: 60_000 }, async (t) => {
   const dir = tempDir('hts-interop-check-');
   const env: NodeJS.ProcessEnv = { ...process.env, HTS_INTEROP_PORT: '8000', HTS_INTEROP_PORT2: '8001' };
   delete env.HTS_INTEROP_UNSET_VAR;
