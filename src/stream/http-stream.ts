@@ -1157,6 +1157,9 @@ function setConnection(h: HttpHeaders, version: string, close: boolean, keepUpgr
   for (let r = 0; r < l.length; r++) {
     const f = l[r]!;
     if (f.lname === 'connection') {
+      // the common single-token values first, without splitting
+      const v = f.value.length <= 10 ? f.value.toLowerCase() : '';
+      if (v === 'keep-alive' || v === 'close') continue;
       const kept: string[] = [];
       for (const t of f.value.split(',')) {
         const tok = t.trim();
