@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import '../config/global-keywords.js';
 import '../proxy/keywords.js';
 import '../http/keywords.js';
+import { setPoolBudget } from '../proxy/conn-pool.js';
 import '../http/errors.js';
 import '../proxy/server-keywords.js';
 import '../proxy/cookie.js';
@@ -259,6 +260,11 @@ function applyFdLimit(config: import('../config/model.js').Config, maxconn: numb
 async function run(o: Options, config: import('../config/model.js').Config): Promise<void> {
   const rt = new Runtime(config, { maxconnOverride: o.maxconn, debug: o.debug });
   applyFdLimit(config, rt.maxconn);
+  const lim = fdLimits();
+  if (lim && Number.isFinite(lim[0])) {
+    setPoolBudget(lim[0], config.global.poolLowFdRatio, config.global.poolHighFdRatio,
+      () => rt.curConns + rt.heldTotal + rt.listeners.length + 16);
+  }
   const oldPids = [...o.softStopPids, ...o.hardStopPids];
   try {
     await rt.bindAll();

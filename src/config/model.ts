@@ -50,6 +50,9 @@ export interface GlobalConfig {
   defaultPath?: { mode: 'current' | 'config' | 'parent' | 'origin'; origin?: string };
   pp2NeverSendLocal: boolean;
   quiet: boolean;
+  /** tune.pool-low-fd-ratio / tune.pool-high-fd-ratio (percent of the descriptor limit) */
+  poolLowFdRatio: number;
+  poolHighFdRatio: number;
   /** strict-limits (default on): fail at start-up when the file descriptor limit cannot be raised */
   strictLimits: boolean;
   /** h1-case-adjust / h1-case-adjust-file: lower-case name → name as sent */
@@ -251,6 +254,8 @@ export function newGlobalConfig(): GlobalConfig {
     quiet: false,
     h1CaseAdjust: new Map(),
     strictLimits: true,
+    poolLowFdRatio: 20,
+    poolHighFdRatio: 25,
   };
 }
 

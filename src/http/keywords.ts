@@ -201,6 +201,22 @@ function addCaseAdjust(g: GlobalConfig, from: string, to: string): string | unde
 
 registerGlobal(
   {
+    name: 'tune.pool-low-fd-ratio',
+    parse(args, g, ctx) {
+      const n = /^\d+$/.test(args[1] ?? '') ? Number(args[1]) : NaN;
+      if (args.length !== 2 || !(n >= 0 && n <= 100)) { ctx.alert(`'${args[0]}' expects an integer argument between 0 and 100.`); return; }
+      g.poolLowFdRatio = n;
+    },
+  },
+  {
+    name: 'tune.pool-high-fd-ratio',
+    parse(args, g, ctx) {
+      const n = /^\d+$/.test(args[1] ?? '') ? Number(args[1]) : NaN;
+      if (args.length !== 2 || !(n >= 0 && n <= 100)) { ctx.alert(`'${args[0]}' expects an integer argument between 0 and 100.`); return; }
+      g.poolHighFdRatio = n;
+    },
+  },
+  {
     name: 'h1-case-adjust',
     parse(args, g, ctx) {
       if (args.length !== 3) { ctx.alert(`'${args[0]}' expects <from> and <to> as argument.`); return; }

@@ -23,6 +23,32 @@ export const IDLE_PURGE_MS = 5000;
 /** Idle connections kept per server when pool-max-conn is unlimited (-1). */
 const MAX_IDLE_PER_SERVER = 10_000;
 
+// File descriptor budget for idle connections (tune.pool-low-fd-ratio / tune.pool-high-fd-ratio):
+// above `low` percent of the descriptor limit in use, released connections are closed instead of
+// kept; above `high` percent, opening a new connection first closes an idle one.
+const budget = { fdMax: 0, low: 20, high: 25, others: (): number => 0 };
+/** server connections open (idle or in use) */
+let live = 0;
+/** every idle connection, oldest first (for the high-ratio eviction) */
+const idleAll = new Set<SrvConn>();
+
+/** Sets the descriptor limit and how to count the descriptors used by everything else. */
+export function setPoolBudget(fdMax: number, low: number, high: number, others: () => number): void {
+  budget.fdMax = fdMax;
+  budget.low = low;
+  budget.high = high;
+  budget.others = others;
+}
+
+function fdsUsed(): number { return live + budget.others(); }
+
+/** Before opening a server connection: above the high ratio, an idle connection makes room. */
+function makeRoom(): void {
+  if (!budget.fdMax || fdsUsed() * 100 < budget.fdMax * budget.high) return;
+  const oldest = idleAll.values().next();
+  if (!oldest.done) oldest.value.dropIdle();
+}
+
 export class SrvConn {
   readonly server: Server;
   readonly sock: net.Socket;
@@ -37,8 +63,11 @@ export class SrvConn {
   constructor(server: Server, opts: (onread: { buffer: () => Buffer; callback: (n: number, buf: Uint8Array) => boolean }) => net.NetConnectOpts, owner: SrvConnOwner) {
     this.server = server;
     this.owner = owner;
+    makeRoom();
     const sock = net.connect(opts({ buffer: this.rbuf.next, callback: this.onRead }));
     this.sock = sock;
+    live++;
+    sock.once('close', () => { live--; idleAll.delete(this); });
     sock.once('connect', () => { this.connected = true; this.owner?.onSrvConnect(this); });
     sock.on('end', () => { this.ended = true; if (this.owner) this.owner.onSrvEnd(this); else this.dropIdle(); });
     sock.on('close', () => { this.closed = true; if (this.owner) this.owner.onSrvClose(this); else this.dropIdle(); });
@@ -70,13 +99,16 @@ export class SrvConn {
     const purge = cfg.poolPurgeDelay ?? IDLE_PURGE_MS;
     const list = idleList(this.server);
     if (purge === 0 || max === 0 || list.length >= (max < 0 ? MAX_IDLE_PER_SERVER : max)) { this.destroy(); return; }
+    if (budget.fdMax && fdsUsed() * 100 >= budget.fdMax * budget.low) { this.destroy(); return; }
     list.push(this);
+    idleAll.add(this);
     schedulePurge(this.server, purge);
     this.sock.unref();
   }
 
   /** Takes this idle connection for `owner`. */
   adopt(owner: SrvConnOwner): void {
+    idleAll.delete(this);
     this.sock.ref();
     this.owner = owner;
   }
@@ -84,6 +116,7 @@ export class SrvConn {
   dropIdle(): void {
     const list = pools.get(this.server);
     if (list) { const i = list.indexOf(this); if (i >= 0) list.splice(i, 1); }
+    idleAll.delete(this);
     this.destroy();
   }
 
@@ -108,7 +141,7 @@ function schedulePurge(s: Server, delay: number): void {
     const l = pools.get(s);
     if (!l || !l.length) return;
     const n = Math.ceil(l.length / 2);
-    for (const c of l.splice(0, n)) c.destroy();
+    for (const c of l.splice(0, n)) { idleAll.delete(c); c.destroy(); }
     if (l.length) schedulePurge(s, delay);
   }, delay);
   t.unref();
@@ -143,6 +176,6 @@ export function closeIdle(servers: Iterable<Server>): void {
   for (const s of servers) {
     const l = pools.get(s);
     if (!l) continue;
-    for (const c of l.splice(0)) c.destroy();
+    for (const c of l.splice(0)) { idleAll.delete(c); c.destroy(); }
   }
 }

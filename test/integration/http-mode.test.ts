@@ -511,6 +511,14 @@ describe('mode http: server connection pool', () => {
     }, [be]);
   });
 
+  it('tune.pool-low-fd-ratio 0: with any descriptor in use, released connections are closed, not kept', T, async () => {
+    const be = await startHttpBackend('L');
+    await withSetup((fp) => `global\n  tune.pool-low-fd-ratio 0\n${DEFAULTS}\nlisten web\n  bind 127.0.0.1:${fp}\n  server s 127.0.0.1:${be.port}\n`, async (fp) => {
+      await three(fp);
+      assert.deepEqual(be.requests.map((q) => q.conn), [1, 2, 3]);
+    }, [be]);
+  });
+
   it('http-reuse always shares idle connections between clients; pool-purge-delay closes them', T, async () => {
     const be = await startHttpBackend('A');
     await withSetup((fp) => `${DEFAULTS}\nlisten web\n  bind 127.0.0.1:${fp}\n  http-reuse always\n  server s 127.0.0.1:${be.port} pool-purge-delay 300ms\n`, async (fp) => {
