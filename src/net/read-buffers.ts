@@ -112,3 +112,53 @@ export function adoptAccepted(sock: net.Socket, onread: OnRead, allowHalfOpen: b
   old.server = null;
   return s;
 }
+
+// ---- accepting sockets with onread directly ----------------------------------------------------
+
+const READ_HOOK = Symbol('haproxy-ts.readHook');
+interface ReadHook { next: () => Buffer; cb: (n: number, buf: Uint8Array) => boolean }
+interface ServerInternals { _handle?: { onconnection?: unknown } | null; _connections?: number }
+
+/**
+ * Makes a listening server create each accepted socket with `onread` itself (one net.Socket per
+ * connection, instead of Node's socket plus the one `adoptAccepted` builds). The socket starts
+ * paused (like pauseOnConnect) and reads into the shared buffer until `attachReader` gives it its
+ * stream's buffer and callback. Relies on the server handle's `onconnection` hook, as
+ * `adoptAccepted` relies on `_handle`; returns false (nothing changed) where that is missing.
+ */
+export function acceptWithOnread(srv: net.Server, onError: (e: Error) => void): boolean {
+  const internals = srv as unknown as ServerInternals;
+  const h = internals._handle;
+  if (!h || typeof h.onconnection !== 'function') return false;
+  const original = h.onconnection as (this: unknown, err: number, client: unknown) => void;
+  h.onconnection = function (this: unknown, err: number, clientHandle: unknown): void {
+    if (err || !clientHandle) {
+      if (err) onError(new Error(`accept failed (${err})`));
+      else original.call(this, err, clientHandle);
+      return;
+    }
+    const hook: ReadHook = { next: () => SHARED, cb: () => false };
+    const sock = new net.Socket({
+      handle: clientHandle, allowHalfOpen: true, pauseOnCreate: true, readable: true, writable: true,
+      onread: { buffer: () => hook.next(), callback: (n: number, b: Uint8Array) => hook.cb(n, b) },
+    } as unknown as net.SocketConstructorOpts);
+    (sock as unknown as Record<symbol, ReadHook>)[READ_HOOK] = hook;
+    internals._connections = (internals._connections ?? 0) + 1;
+    (sock as unknown as { server: unknown }).server = srv;
+    srv.emit('connection', sock);
+  };
+  return true;
+}
+
+/**
+ * Points a socket accepted through `acceptWithOnread` at its stream's buffer and callback;
+ * false for other sockets. Until the first read of the stream's own buffer, bytes may still land
+ * in the shared buffer: callers write what they read through `safeView`.
+ */
+export function attachReader(sock: net.Socket, onread: OnRead): boolean {
+  const hook = (sock as unknown as Record<symbol, ReadHook | undefined>)[READ_HOOK];
+  if (!hook) return false;
+  hook.next = onread.buffer;
+  hook.cb = onread.callback;
+  return true;
+}

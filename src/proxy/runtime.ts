@@ -13,6 +13,7 @@ import { HttpStream } from '../stream/http-stream.js';
 export type Session = TcpStream | HttpStream;
 import { logAlert, logWarning, logNotice } from '../cli/messages.js';
 import { applyListenerOptions, applyClientSocketOptions } from '../net/sockopt.js';
+import { acceptWithOnread } from '../net/read-buffers.js';
 
 /** Sockets accepted but over a connection limit wait here, unread, like in a listen backlog. */
 const MAX_HELD_PER_LISTENER = 10_000;
@@ -126,6 +127,7 @@ export class Runtime {
       backlog: l.cfg.backlog || l.proxy.cfg.backlog || l.proxy.maxconn || undefined,
     })) logWarning(`Starting ${l.proxy.cfg.kind === 'listen' ? 'proxy' : 'frontend'} ${l.proxy.name}: ${w} [${describeAddress(l.cfg.address)}]`);
     srv.on('error', (e) => logAlert(`listener ${l.proxy.name}/${l.name}: ${e.message}`));
+    acceptWithOnread(srv, (e) => logAlert(`listener ${l.proxy.name}/${l.name}: ${e.message}`));
     l.server = srv;
     l.state = 'ready';
   }

@@ -7,7 +7,7 @@ import net from 'node:net';
 import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { Server, PendingConn } from '../proxy/server.js';
-import { ReadBuffer, adoptAccepted, safeView } from '../net/read-buffers.js';
+import { ReadBuffer, adoptAccepted, attachReader, safeView } from '../net/read-buffers.js';
 import { plainAddress } from '../net/address.js';
 import { parseProxyHeader } from '../net/proxy-protocol.js';
 import { sourceKey } from '../lb/config.js';
@@ -106,7 +106,8 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.rt = rt;
     this.listener = listener;
     this.fe = listener.proxy;
-    const adopted = adoptAccepted(accepted, { buffer: this.cbuf.next, callback: this.onCliRead }, true);
+    const onread = { buffer: this.cbuf.next, callback: this.onCliRead };
+    const adopted = attachReader(accepted, onread) ? accepted : adoptAccepted(accepted, onread, true);
     const cli = adopted ?? accepted;
     if (!adopted) cli.on('data', (chunk: Buffer) => { if (!this.onCliRead(chunk.length, chunk)) cli.pause(); });
     this.cli = cli;
@@ -129,6 +130,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     if (this.fe.cfg.options.clitcpka) cli.setKeepAlive(true);
     cli.setNoDelay(true);
     this.armRequestTimer(true);
+    cli.resume();
   }
 
   private guard(fn: () => void): void {

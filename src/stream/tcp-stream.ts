@@ -8,7 +8,7 @@ import { parseProxyHeader, type ProxyInfo } from '../net/proxy-protocol.js';
 import { serverConnectOptions, buildProxyHeader, shouldRedispatch, countIn, countOut } from './server-connect.js';
 import { plainAddress } from '../net/address.js';
 import { sourceKey, rdpCookieKey } from '../lb/config.js';
-import { ReadBuffer, adoptAccepted } from '../net/read-buffers.js';
+import { ReadBuffer, adoptAccepted, attachReader, safeView } from '../net/read-buffers.js';
 
 /** Termination state letters (configuration.txt 8.5): who ended it, and in which phase. */
 export type TermCause = '-' | 'C' | 'S' | 'P' | 'I' | 'R' | 'K' | 'c' | 's' | 'D' | 'L';
@@ -65,7 +65,8 @@ export class TcpStream implements PendingConn {
     this.rt = rt;
     this.listener = listener;
     this.fe = listener.proxy;
-    const adopted = adoptAccepted(accepted, { buffer: this.cbuf.next, callback: this.onCliRead }, true);
+    const onread = { buffer: this.cbuf.next, callback: this.onCliRead };
+    const adopted = attachReader(accepted, onread) ? accepted : adoptAccepted(accepted, onread, true);
     const cli = adopted ?? accepted;
     if (!adopted) {
       // fallback: the same handler, fed by 'data' events
@@ -151,7 +152,7 @@ export class TcpStream implements PendingConn {
     if (this.cliMode === 'relay') {
       countIn(this, n);
       const srv = this.srv!;
-      const ok = srv.write(chunk);
+      const ok = srv.write(safeView(chunk));
       if (!ok || srv.writableLength > 0) { this.cbuf.busy = true; return false; }
       this.cbuf.grow(n);
       return true;
