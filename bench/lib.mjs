@@ -383,3 +383,19 @@ export function printTable(rows) {
   console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
   for (const r of rows.slice(1)) console.log(line(r));
 }
+
+/** The settings both benchmarks read from the environment (see bench/run.mjs for their meaning). */
+export function benchEnv({ targets, tests }) {
+  const list = (v, d) => (v || d).split(',').map((x) => x.trim()).filter(Boolean);
+  return {
+    DURATION: process.env.BENCH_DURATION || '10s',
+    WARMUP: process.env.BENCH_WARMUP ?? '2s',
+    CONNS: Number(process.env.BENCH_CONNS || 50),
+    CONNS_BIG: Number(process.env.BENCH_CONNS_BIG || 20),
+    THREADS: Number(process.env.BENCH_THREADS || 2),
+    TARGETS: list(process.env.BENCH_TARGETS, targets),
+    ROUNDS: Math.max(1, Math.min(20, Number(process.env.BENCH_ROUNDS || 1))),
+    TESTS: list(process.env.BENCH_TESTS, tests),
+    PROFILE: process.env.BENCH_PROFILE === '1',
+  };
+}

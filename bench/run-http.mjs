@@ -31,18 +31,10 @@ import path from 'node:path';
 import {
   ROOT, SMALL_SIZE, BIG_SIZE, log, parseDurationSec, start, stop, freePort, waitPort, waitPortFree, httpCheck,
   runWrk, runToEnd, withProcAccounting, startNginx, startProxy, checkPrerequisites, machineInfo, writeResults,
-  fmt, ratio, medianRounds, printTable, runMain,
+  fmt, ratio, medianRounds, printTable, runMain, benchEnv,
 } from './lib.mjs';
 
-const DURATION = process.env.BENCH_DURATION || '10s';
-const WARMUP = process.env.BENCH_WARMUP ?? '2s';
-const CONNS = Number(process.env.BENCH_CONNS || 50);
-const CONNS_BIG = Number(process.env.BENCH_CONNS_BIG || 20);
-const THREADS = Number(process.env.BENCH_THREADS || 2);
-const TARGETS = (process.env.BENCH_TARGETS || 'direct,haproxy,haproxy-ts,node').split(',').map((s) => s.trim()).filter(Boolean);
-const ROUNDS = Math.max(1, Math.min(20, Number(process.env.BENCH_ROUNDS || 1)));
-const TESTS = (process.env.BENCH_TESTS || 'ka,close,big,latency,idle').split(',').map((s) => s.trim()).filter(Boolean);
-const PROFILE = process.env.BENCH_PROFILE === '1';
+const { DURATION, WARMUP, CONNS, CONNS_BIG, THREADS, TARGETS, ROUNDS, TESTS, PROFILE } = benchEnv({ targets: 'direct,haproxy,haproxy-ts,node', tests: 'ka,close,big,latency,idle' });
 const RATE = Number(process.env.BENCH_RATE || 5000);
 const RATE_CONNS = Number(process.env.BENCH_RATE_CONNS || 50);
 const IDLE_CONNS = Number(process.env.BENCH_IDLE_CONNS || 10_000);
