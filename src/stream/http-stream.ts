@@ -576,6 +576,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   }
 
   private readonly onCliDrain = (): void => {
+    this.lastAct = Date.now(); // the client took what we wrote: activity
     const c = this.conn;
     if (!c || !c.rbuf.busy) return;
     c.rbuf.busy = false;
@@ -984,6 +985,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
 
   onSrvDrain(c: SrvConn): void {
     if (c !== this.conn) return;
+    this.lastAct = Date.now(); // the server took what we wrote: activity
     this.onSrvDrainResume();
   }
 
