@@ -162,3 +162,14 @@ export function attachReader(sock: net.Socket, onread: OnRead): boolean {
   hook.cb = onread.callback;
   return true;
 }
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * After a write that was queued (writableLength > 0) although write() returned true, Node emits no
+ * 'drain' (only writes that return false do): asks for `cb` once everything queued so far has
+ * been flushed, with an empty write, which completes in order after the others.
+ */
+export function whenFlushed(sock: net.Socket, cb: () => void): void {
+  if (!sock.destroyed && !sock.writableEnded) sock.write(EMPTY, () => cb());
+}

@@ -7,7 +7,7 @@ import net from 'node:net';
 import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { Server, PendingConn } from '../proxy/server.js';
-import { ReadBuffer, adoptAccepted, attachReader, safeView } from '../net/read-buffers.js';
+import { ReadBuffer, adoptAccepted, attachReader, safeView, whenFlushed } from '../net/read-buffers.js';
 import { plainAddress } from '../net/address.js';
 import { parseProxyHeader } from '../net/proxy-protocol.js';
 import { sourceKey } from '../lb/config.js';
@@ -548,7 +548,10 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       this.keepReplay(b, isView);
       const sock = this.conn.sock;
       sock.write(safeView(b));
-      if (sock.writableLength > 0) this.cbuf.busy = true;
+      if (sock.writableLength > 0 && !this.cbuf.busy) {
+        this.cbuf.busy = true;
+        whenFlushed(sock, this.resumeClient);
+      }
       return;
     }
     this.queueOut(Buffer.from(b));
@@ -571,7 +574,11 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const c = this.conn;
     if (!c || !c.connected) { this.queueOut(Buffer.from(chunk)); return this.outQueued < MAX_HELD_BYTES; }
     const ok = c.sock.write(safeView(chunk));
-    if (!ok || c.sock.writableLength > 0) { if (fromCbuf) this.cbuf.busy = true; return false; }
+    if (!ok || c.sock.writableLength > 0) {
+      if (fromCbuf) this.cbuf.busy = true;
+      if (ok) whenFlushed(c.sock, this.resumeClient);
+      return false;
+    }
     return true;
   }
 
@@ -582,6 +589,8 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     c.rbuf.busy = false;
     if (!c.sock.destroyed) c.sock.resume();
   };
+
+  private readonly resumeClient = (): void => this.onSrvDrainResume();
 
   private onSrvDrainResume(): void {
     if (this.cbuf.busy) {
@@ -744,7 +753,10 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         c.sock.uncork();
       } else if (q.length === 1) c.sock.write(q[0]!);
       // client reading paused on a full queue resumes now unless the socket queued it all
-      if (this.cbuf.busy && c.sock.writableLength === 0) this.onSrvDrainResume();
+      if (this.cbuf.busy) {
+        if (c.sock.writableLength === 0) this.onSrvDrainResume();
+        else whenFlushed(c.sock, this.resumeClient);
+      }
       this.lastAct = Date.now();
       this.armIdleTimer();
       if (this.cliPaused && (!this.inBuf || this.inBuf.length < MAX_HELD_BYTES)) { this.cliPaused = false; this.cli.resume(); }
@@ -832,7 +844,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
             txn.respLeft = r.framing.length - rest2.length;
             if (txn.respLeft === 0) { this.responseDone(); return; }
           }
-          if (this.cli.writableLength > 0) c.rbuf.busy = true;
+          if (this.cli.writableLength > 0) { c.rbuf.busy = true; whenFlushed(this.cli, this.onCliDrain); }
           return;
         }
         this.writeClient(headBytes);
@@ -905,7 +917,11 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   private toClient(b: Buffer, c: SrvConn, fromRbuf: boolean): boolean {
     countOut(this, b.length);
     const ok = this.cli.write(safeView(b));
-    if (!ok || this.cli.writableLength > 0) { if (fromRbuf) c.rbuf.busy = true; return false; }
+    if (!ok || this.cli.writableLength > 0) {
+      if (fromRbuf) c.rbuf.busy = true;
+      if (ok) whenFlushed(this.cli, this.onCliDrain);
+      return false;
+    }
     return true;
   }
 

@@ -8,7 +8,7 @@ import { parseProxyHeader, type ProxyInfo } from '../net/proxy-protocol.js';
 import { serverConnectOptions, buildProxyHeader, shouldRedispatch, countIn, countOut } from './server-connect.js';
 import { plainAddress } from '../net/address.js';
 import { sourceKey, rdpCookieKey } from '../lb/config.js';
-import { ReadBuffer, adoptAccepted, attachReader, safeView } from '../net/read-buffers.js';
+import { ReadBuffer, adoptAccepted, attachReader, safeView, whenFlushed } from '../net/read-buffers.js';
 
 /** Termination state letters (configuration.txt 8.5): who ended it, and in which phase. */
 export type TermCause = '-' | 'C' | 'S' | 'P' | 'I' | 'R' | 'K' | 'c' | 's' | 'D' | 'L';
@@ -153,7 +153,11 @@ export class TcpStream implements PendingConn {
       countIn(this, n);
       const srv = this.srv!;
       const ok = srv.write(safeView(chunk));
-      if (!ok || srv.writableLength > 0) { this.cbuf.busy = true; return false; }
+      if (!ok || srv.writableLength > 0) {
+        this.cbuf.busy = true;
+        if (ok) whenFlushed(srv, this.onSrvDrain);
+        return false;
+      }
       this.cbuf.grow(n);
       return true;
     }
@@ -341,6 +345,7 @@ export class TcpStream implements PendingConn {
     if (!ok || cli.writableLength > 0) {
       // the write is queued and still points into sbuf: no more reads into it until it drains
       this.sbuf.busy = true;
+      if (ok) whenFlushed(cli, this.onCliDrain);
       return false;
     }
     this.sbuf.grow(n);
