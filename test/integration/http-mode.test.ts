@@ -778,3 +778,29 @@ backend b
     }, [be]);
   });
 });
+
+describe('mode http: queueing', () => {
+  it('server maxconn 1: a second request waits in the queue and gets 503 when timeout queue strikes', T, async () => {
+    const slow = await startHttpBackend('Q', (_req, res) => { setTimeout(() => { res.writeHead(200, { 'content-length': 2 }); res.end('ok'); }, 1200); });
+    await withSetup((fp) => `${DEFAULTS}\nlisten web\n  bind 127.0.0.1:${fp}\n  timeout queue 300ms\n  server s 127.0.0.1:${slow.port} maxconn 1\n`, async (fp) => {
+      const first = rawHttp(fp, 'GET /1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      await sleep(100);
+      const t0 = Date.now();
+      const second = await rawHttp(fp, 'GET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      const dt = Date.now() - t0;
+      assert.equal(second.responses[0]!.status, 503);
+      assert.ok(dt >= 250 && dt < 1100, `503 after ${dt}ms in the queue, expected ~300ms`);
+      assert.equal((await first).responses[0]!.status, 200);
+      assert.deepEqual(slow.requests.map((q) => q.url), ['/1'], 'the queued request never reached the server');
+    }, [slow]);
+  });
+
+  it('server maxconn 1: queued requests are served in turn when the slot frees', T, async () => {
+    const slow = await startHttpBackend('Q', (req, res) => { setTimeout(() => { res.writeHead(200, { 'content-length': req.url.length }); res.end(req.url); }, 150); });
+    await withSetup((fp) => `${DEFAULTS}\nlisten web\n  bind 127.0.0.1:${fp}\n  timeout queue 5s\n  server s 127.0.0.1:${slow.port} maxconn 1\n`, async (fp) => {
+      const all = await Promise.all([1, 2, 3, 4].map((i) => rawHttp(fp, `GET /${i} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)));
+      assert.deepEqual(all.map((r) => r.responses[0]!.body.toString()).sort(), ['/1', '/2', '/3', '/4']);
+      assert.equal(slow.requests.length, 4);
+    }, [slow]);
+  });
+});
