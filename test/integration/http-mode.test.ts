@@ -25,6 +25,8 @@ async function withSetup(cfg: (fp: number) => string, fn: (fp: number) => Promis
   try {
     proxy = await startProxyWithConfig(cfg(fp!), [fp!]);
     await fn(fp!);
+    // whatever the test did, no stream may have ended on an exception
+    assert.doesNotMatch(proxy.stderr(), /internal error/, 'a stream hit an internal error');
   } finally {
     await closeAll([proxy, ...extra]);
   }
@@ -802,5 +804,28 @@ describe('mode http: queueing', () => {
       assert.deepEqual(all.map((r) => r.responses[0]!.body.toString()).sort(), ['/1', '/2', '/3', '/4']);
       assert.equal(slow.requests.length, 4);
     }, [slow]);
+  });
+});
+
+describe('mode http: hostile input', () => {
+  it('300 mutated requests: every connection ends cleanly and the process keeps serving', { timeout: 40_000 }, async () => {
+    const be = await startHttpBackend('F');
+    await withSetup((fp) => listen(fp, [be], '  timeout http-request 1s\n  timeout client 2s\n  timeout server 2s'), async (fp) => {
+      let x = 0x1234567;
+      const rnd = (): number => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x; };
+      const seed = Buffer.from('POST /p?q=1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\nX-A: b\r\n\r\n3\r\nabc\r\n0\r\n\r\n', 'latin1');
+      const one = async (): Promise<void> => {
+        const b = Buffer.from(seed);
+        for (let k = 0; k < 3; k++) b[rnd() % b.length] = [0, 10, 13, 32, 58, 0x7f, 0xff, 0x2c][rnd() % 8]!;
+        const r = await rawHttp(fp, b, { halfClose: true, timeoutMs: 8000 });
+        // either answered (by the server or by the proxy) or closed: never hanging
+        assert.ok(r.closed, 'connection ends');
+        for (const res of r.responses) assert.ok(res.status >= 200 && res.status <= 599);
+      };
+      for (let i = 0; i < 300; i += 20) await Promise.all(Array.from({ length: 20 }, one));
+      const ok = await rawHttp(fp, 'GET /still-alive HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      assert.equal(ok.responses[0]!.status, 200);
+      assert.equal(ok.responses[0]!.body.toString(), 'F GET /still-alive\n');
+    }, [be]);
   });
 });
