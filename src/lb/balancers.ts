@@ -132,35 +132,149 @@ abstract class BaseBalancer implements Balancer {
 }
 
 // ---------------------------------------------------------------------------
-// roundrobin: smooth weighted round robin. On each pick every candidate gains
-// its weight as credit, the richest one is chosen and pays the sum of the
-// weights. This interleaves servers proportionally to their weights (3:1 gives
-// A A B A rather than A A A B) and weight changes apply at the next rebuild.
-// Full servers sit out the round (they neither gain nor pay).
+// roundrobin: HAProxy's "fast weighted round robin" (fwrr), so that servers are visited in the
+// same order as HAProxy visits them. Each server has a next position (npos) advancing by
+// total_weight / weight per pick (the remainder carried in rweight); servers wait in three
+// queues: `curr` (ordered by position), `init` and `next` (ordered by weight, for servers that
+// have not entered the current window or wait for the next one). The queues are ordered by key,
+// then by insertion order, as HAProxy's ebtrees keep duplicates. A change of the group (server
+// state or weight) rebuilds the whole state, as at start-up.
+
+/** 256 * 16: the highest effective weight (user weight 256 at scale 16). */
+const EWGHT_MAX = 256 * WEIGHT_SCALE;
+const UWGHT_RANGE = 256;
+
+class FwrrQueue {
+  private items: LbServer[] = [];
+  private seq = 0;
+  constructor(private readonly fs: (s: LbServer) => FwrrState) {}
+  insert(s: LbServer, key: number): void {
+    const st = this.fs(s);
+    st.key = key;
+    st.seq = this.seq++;
+    st.queue = this;
+    this.items.push(s);
+  }
+  remove(s: LbServer): void {
+    const i = this.items.indexOf(s);
+    if (i >= 0) this.items.splice(i, 1);
+    this.fs(s).queue = undefined;
+  }
+  first(): LbServer | undefined {
+    let best: LbServer | undefined;
+    let bk = 0, bs = 0;
+    for (const s of this.items) {
+      const st = this.fs(s);
+      if (!best || st.key < bk || (st.key === bk && st.seq < bs)) { best = s; bk = st.key; bs = st.seq; }
+    }
+    return best;
+  }
+}
+
+interface FwrrState { ew: number; npos: number; rweight: number; key: number; seq: number; queue: FwrrQueue | undefined }
 
 class RoundRobin extends BaseBalancer {
-  protected afterRebuild(joined: LbServer[]): void {
-    for (const s of joined) this.st(s).cw = 0;
+  private states = new Map<LbServer, FwrrState>();
+  private readonly fs = (s: LbServer): FwrrState => this.states.get(s)!;
+  private curr = new FwrrQueue(this.fs);
+  private init = new FwrrQueue(this.fs);
+  private next = new FwrrQueue(this.fs);
+  private currWeight = 0;
+  private nextWeight = 0;
+  private currPos = 0;
+
+  protected afterRebuild(): void {
+    this.states = new Map();
+    this.curr = new FwrrQueue(this.fs);
+    this.init = new FwrrQueue(this.fs);
+    this.next = new FwrrQueue(this.fs);
+    const { list, w } = this.g;
+    let total = 0;
+    for (let i = 0; i < list.length; i++) {
+      this.states.set(list[i]!, { ew: w[i]!, npos: 0, rweight: 0, key: 0, seq: 0, queue: undefined });
+      total += w[i]!;
+    }
+    this.currWeight = this.nextWeight = this.currPos = total;
+    for (const s of list) this.init.insert(s, EWGHT_MAX - this.fs(s).ew);
+  }
+
+  private dequeue(s: LbServer): void { this.fs(s).queue?.remove(s); }
+
+  /** The server at the current position, or one entering the window from `init`. */
+  private fromGroup(): LbServer | undefined {
+    const s1 = this.curr.first();
+    if (s1) {
+      const st = this.fs(s1);
+      if (st.ew && st.npos <= this.currPos) return s1;
+    }
+    const s2 = this.init.first();
+    if (s2 && this.fs(s2).ew) {
+      this.dequeue(s2);
+      this.fs(s2).npos = this.currPos;
+      return s2;
+    }
+    return s1;
+  }
+
+  private switchQueues(): void {
+    const sw = this.init;
+    this.init = this.next;
+    this.next = sw;
+    this.currWeight = this.nextWeight;
+    this.currPos = this.currWeight;
+  }
+
+  private updatePosition(s: LbServer): void {
+    const st = this.fs(s);
+    if (!st.npos) st.npos = this.currPos;
+    st.npos += Math.floor(this.nextWeight / st.ew);
+    st.rweight += this.nextWeight % st.ew;
+    if (st.rweight >= st.ew) { st.rweight -= st.ew; st.npos++; }
+  }
+
+  private queue(s: LbServer): void {
+    const st = this.fs(s);
+    if (st.ew <= 0 || st.npos >= 2 * this.currWeight || st.npos >= this.currWeight + this.nextWeight) {
+      st.npos -= this.currWeight;
+      this.next.insert(s, EWGHT_MAX - st.ew);
+    } else {
+      this.curr.insert(s, UWGHT_RANGE * st.npos + Math.floor((EWGHT_MAX + st.rweight - st.ew) / WEIGHT_SCALE));
+    }
   }
 
   protected select(_req: LbRequest, avoid: LbServer | null): LbServer | null {
-    const { list, w } = this.g;
-    let total = 0;
-    let best: LbServer | null = null;
-    let bestCw = -Infinity;
-    let avoided: LbServer | null = null;
-    for (let i = 0; i < list.length; i++) {
-      const s = list[i]!;
-      if (s.isFull()) continue;
-      const st = this.st(s);
-      st.cw += w[i]!;
-      total += w[i]!;
-      if (s === avoid) { avoided = s; continue; }
-      if (st.cw > bestCw) { bestCw = st.cw; best = s; }
+    if (!this.currWeight) this.currPos = this.currWeight = this.nextWeight;
+    let switched = false;
+    let avoided: LbServer | undefined;
+    const full: LbServer[] = [];
+    let chosen: LbServer | undefined;
+    for (;;) {
+      let srv: LbServer | undefined;
+      for (;;) {
+        srv = this.fromGroup();
+        if (srv) break;
+        if (switched) break;
+        switched = true;
+        this.switchQueues();
+      }
+      if (!srv) { chosen = avoided; break; }
+      this.updatePosition(srv);
+      this.dequeue(srv);
+      this.currPos++;
+      if (!srv.isFull()) {
+        if (srv !== avoid || avoided) { chosen = srv; break; }
+        avoided = srv;
+      }
+      // saturated or avoided: put back afterwards
+      full.push(srv);
     }
-    const chosen = best ?? avoided;
-    if (chosen) this.st(chosen).cw -= total;
-    return chosen;
+    if (chosen) this.queue(chosen);
+    for (const s of full) {
+      if (s === chosen) continue;
+      if (switched) this.init.insert(s, EWGHT_MAX - this.fs(s).ew);
+      else this.queue(s);
+    }
+    return chosen ?? null;
   }
 }
 

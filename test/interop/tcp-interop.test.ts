@@ -109,12 +109,9 @@ test('interop: balance roundrobin, weights 3/2/1: identical per-server counts', 
   rrOrder['haproxy-ts'] = r['haproxy-ts']!;
 });
 
-// HAProxy's roundrobin is its "fast weighted round robin" (lb_fwrr.c): with weights 3/2/1 it
-// serves s2,s1,s3,s1,s2,s1 repeatedly. haproxy-ts uses a smooth weighted round robin that
-// gives the same counts in another order (s2,s1,s3,s2,s1,s1): kept as a todo until it matches.
-test('interop: balance roundrobin, weights 3/2/1: same order as haproxy (up to phase)', {
-  skip: SKIP, todo: 'roundrobin order differs from lb_fwrr (same counts)',
-}, () => {
+// HAProxy's roundrobin is its "fast weighted round robin": with weights 3/2/1 it serves
+// s1,s2,s1,s3,s1,s2 repeatedly; haproxy-ts implements the same algorithm (src/lb/balancers.ts).
+test('interop: balance roundrobin, weights 3/2/1: same order as haproxy (up to phase)', { skip: SKIP }, () => {
   assert.ok(rrOrder.haproxy && rrOrder['haproxy-ts'], 'the roundrobin test ran first');
   assert.ok(sameUpToPhase(rrOrder.haproxy!, rrOrder['haproxy-ts']!, 6), `sequences differ beyond phase:\n${rrOrder.haproxy!.join(',')}\n${rrOrder['haproxy-ts']!.join(',')}`);
 });
