@@ -63,8 +63,6 @@ function selectGroup(servers: readonly LbServer[], allbackups: boolean): Group {
 
 /** Per-server private state, stored in LbServer.lb and owned by one balancer. */
 class SrvState {
-  /** smooth round-robin credit */
-  cw = 0;
   /** leastconn tie-breaker: order of the last repositioning */
   seq = 0;
   /** scaled weight as of the last rebuild */
