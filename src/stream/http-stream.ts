@@ -645,8 +645,21 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const b = be.cfg.balance;
     if (!b) return null;
     if (b.algo === 'source') return sourceKey(this.src);
-    if (b.algo !== 'uri' && b.algo !== 'url_param' && b.algo !== 'hdr') return null;
     const req = this.txn!.req;
+    if (b.algo === 'rdp-cookie') {
+      // in HTTP, the named cookie of the request's Cookie header(s)
+      for (const v of req.headers.getAll('cookie')) {
+        for (const part of v.split(';')) {
+          const eq = part.indexOf('=');
+          if (eq > 0 && part.slice(0, eq).trim().toLowerCase() === b.cookie.toLowerCase()) {
+            const val = part.slice(eq + 1).trim();
+            return val ? Buffer.from(val, 'latin1') : null;
+          }
+        }
+      }
+      return null;
+    }
+    if (b.algo !== 'uri' && b.algo !== 'url_param' && b.algo !== 'hdr') return null;
     const body = b.algo === 'url_param' && b.checkPost && this.outQueue.length > 1 ? Buffer.concat(this.outQueue.slice(1)) : null;
     return httpLbKey(b, { uri: req.uri, method: req.method, header: (n) => req.headers.get(n), body });
   }

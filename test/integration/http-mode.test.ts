@@ -326,9 +326,9 @@ listen junk
 });
 
 describe('mode http: request-based balancing', () => {
-  it('balance uri, url_param (with check_post) and hdr() send the same key to the same server', T, async () => {
+  it('balance uri, url_param (with check_post), hdr() and rdp-cookie send the same key to the same server', T, async () => {
     const bes = await Promise.all(['a', 'b', 'c', 'd'].map((n) => startHttpBackend(n)));
-    const [p1, p2, p3] = await freePorts(3);
+    const [p1, p2, p3, p4] = await freePorts(4);
     const sv = bes.map((b, i) => `  server s${i + 1} 127.0.0.1:${b.port}`).join('\n');
     await withSetup((fp) => `${DEFAULTS}
 listen byuri
@@ -347,6 +347,10 @@ listen byuri2
   bind 127.0.0.1:${p3}
   balance uri
 ${sv}
+listen byrdp
+  bind 127.0.0.1:${p4}
+  balance rdp-cookie
+${sv}
 `, async (fp) => {
       const who = async (port: number, req: string): Promise<string> => {
         const r = await rawHttp(port, req);
@@ -356,6 +360,7 @@ ${sv}
         [fp, (k: string) => `GET /${k} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`],
         [p1!, (k: string) => `GET /x?user=${k} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`],
         [p2!, (k: string) => `GET / HTTP/1.1\r\nHost: x\r\nX-Tenant: ${k}\r\nConnection: close\r\n\r\n`],
+        [p4!, (k: string) => `GET / HTTP/1.1\r\nHost: x\r\nCookie: a=1; mstshash=${k}\r\nConnection: close\r\n\r\n`],
       ] as const) {
         const first: Record<string, string> = {};
         for (let round = 0; round < 3; round++) {
