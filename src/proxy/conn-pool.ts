@@ -67,10 +67,14 @@ export class SrvConn {
     const sock = net.connect(opts({ buffer: this.rbuf.next, callback: this.onRead }));
     this.sock = sock;
     live++;
-    sock.once('close', () => { live--; idleAll.delete(this); });
     sock.once('connect', () => { this.connected = true; this.owner?.onSrvConnect(this); });
     sock.on('end', () => { this.ended = true; if (this.owner) this.owner.onSrvEnd(this); else this.dropIdle(); });
-    sock.on('close', () => { this.closed = true; if (this.owner) this.owner.onSrvClose(this); else this.dropIdle(); });
+    sock.on('close', () => {
+      live--;
+      idleAll.delete(this);
+      this.closed = true;
+      if (this.owner) this.owner.onSrvClose(this); else this.dropIdle();
+    });
     sock.on('error', (e) => { if (this.owner) this.owner.onSrvError(this, e); else this.dropIdle(); });
     sock.on('drain', () => this.owner?.onSrvDrain(this));
   }

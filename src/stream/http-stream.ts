@@ -63,7 +63,21 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   be: Proxy | undefined;
   cli: net.Socket;
   server: Server | undefined;
-  src = ''; srcPort = 0; dst = ''; dstPort = 0;
+  // Client addresses, read from the socket only when something needs them (getpeername and
+  // getsockname are system calls: forwardfor, balance source, send-proxy, logs use them), or
+  // set from a PROXY header.
+  private addrs: { src: string; srcPort: number; dst: string; dstPort: number } | undefined;
+  private get a(): { src: string; srcPort: number; dst: string; dstPort: number } {
+    if (!this.addrs) {
+      const c = this.cli;
+      this.addrs = { src: plainAddress(c.remoteAddress), srcPort: c.remotePort ?? 0, dst: plainAddress(c.localAddress), dstPort: c.localPort ?? 0 };
+    }
+    return this.addrs;
+  }
+  get src(): string { return this.a.src; }
+  get srcPort(): number { return this.a.srcPort; }
+  get dst(): string { return this.a.dst; }
+  get dstPort(): number { return this.a.dstPort; }
   dequeued = true;
   queuedAt = 0;
   termCause: TermCause = '-';
@@ -111,10 +125,6 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const cli = adopted ?? accepted;
     if (!adopted) cli.on('data', (chunk: Buffer) => { if (!this.onCliRead(chunk.length, chunk)) cli.pause(); });
     this.cli = cli;
-    this.src = plainAddress(cli.remoteAddress);
-    this.srcPort = cli.remotePort ?? 0;
-    this.dst = plainAddress(cli.localAddress);
-    this.dstPort = cli.localPort ?? 0;
     this.proxyHeaderPending = !!listener.cfg.acceptProxy;
     const t = rt.global.tune;
     this.h1opts = { maxHeadBytes: t.bufsize - t.maxrewrite, maxHeaders: t.httpMaxhdr, acceptUnsafe: this.fe.cfg.http.acceptUnsafeReq };
@@ -292,8 +302,10 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         }
         this.proxyHeaderPending = false;
         if (r.info.command === 'PROXY' && (r.info.family === 'TCP4' || r.info.family === 'TCP6')) {
-          this.src = plainAddress(r.info.srcAddr); this.srcPort = r.info.srcPort ?? 0;
-          this.dst = plainAddress(r.info.dstAddr); this.dstPort = r.info.dstPort ?? 0;
+          this.addrs = {
+            src: plainAddress(r.info.srcAddr), srcPort: r.info.srcPort ?? 0,
+            dst: plainAddress(r.info.dstAddr), dstPort: r.info.dstPort ?? 0,
+          };
         }
         this.inBuf = this.inBuf.subarray(r.length);
         continue;
@@ -669,7 +681,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const txn = this.txn;
     // a persistent server first (not when redispatching away from it)
     const persist = txn?.persistTo && txn.persistTo !== avoid ? be.assignTo(txn.persistTo, this) : undefined;
-    const r = persist ?? be.assign({ src: this.src, key: this.lbKey(be) }, avoid, this);
+    const r = persist ?? be.assign({ src: be.cfg.balance?.algo === 'source' ? this.src : undefined, key: this.lbKey(be) }, avoid, this);
     switch (r.kind) {
       case 'assigned':
         this.server = r.server;
