@@ -74,11 +74,20 @@ export interface Proc {
 }
 
 /** Starts a proxy binary; resolves once every port in `waitPorts` accepts connections. */
+/**
+ * Proxies still running when a test file's process ends (a test that timed out never reaches its
+ * `finally`): killed on exit so that no process outlives the test run.
+ */
+const running = new Set<ChildProcess>();
+process.on('exit', () => { for (const c of running) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
+
 export async function startProxy(bin: string, args: string[], waitPorts: number[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; host?: string } = {}): Promise<Proc> {
   const isNodeScript = bin === BIN;
   const child = spawn(isNodeScript ? process.execPath : bin, isNodeScript ? [BIN, ...args] : args, {
     stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env,
   });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   let out = '', err = '';
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { err += d; });
