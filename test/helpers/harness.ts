@@ -75,6 +75,17 @@ export interface Proc {
 
 /** Starts a proxy binary; resolves once every port in `waitPorts` accepts connections. */
 /**
+ * A test file whose tests are over but whose event loop is kept alive by something a failed or
+ * timed-out test left open must not hang the whole run: after 10 minutes (the slowest file takes
+ * about one) the file's process exits with an error. The timer does not itself keep the process
+ * alive.
+ */
+setTimeout(() => {
+  process.stderr.write('test file still running after 10 minutes (something was left open): exiting\n');
+  process.exit(1);
+}, 10 * 60_000).unref();
+
+/**
  * Proxies still running when a test file's process ends (a test that timed out never reaches its
  * `finally`): killed on exit so that no process outlives the test run.
  */
