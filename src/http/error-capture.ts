@@ -46,9 +46,6 @@ export function captureError(st: CaptureSource, kind: 'request' | 'response', bu
   });
 }
 
-/** Forgets every capture (tests). */
-export function clearCaptures(): void { captures.clear(); events = 0; }
-
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const p2 = (n: number): string => String(n).padStart(2, '0');
 

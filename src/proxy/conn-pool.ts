@@ -169,17 +169,3 @@ export function takeIdle(s: Server, owner: SrvConnOwner): SrvConn | undefined {
   }
   return undefined;
 }
-
-/** Number of idle connections kept for `s` (for stats). */
-export function idleCount(s: Server): number {
-  return pools.get(s)?.length ?? 0;
-}
-
-/** Closes every idle connection (stopping). */
-export function closeIdle(servers: Iterable<Server>): void {
-  for (const s of servers) {
-    const l = pools.get(s);
-    if (!l) continue;
-    for (const c of l.splice(0)) { idleAll.delete(c); c.destroy(); }
-  }
-}

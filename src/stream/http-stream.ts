@@ -45,9 +45,7 @@ interface Txn {
   respChunked: ChunkedDecoder | undefined;
   respDone: boolean;
   respStarted: boolean;            // bytes of the response were sent to the client
-  startedAt: number;
   retriesLeft: number;
-  attempt: number;
   /** cookie persistence: what the request's cookie said, and the server it designates */
   cookie: CookieReqState | undefined;
   persistTo: Server | undefined;
@@ -217,7 +215,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         // a connection that sent nothing is closed silently on keep-alive, and on the first
         // request too with option http-ignore-probes
         const nothing = !this.inBuf || this.inBuf.length === 0;
-        if (nothing && (kind === 'ka' || this.fe.cfg.http.ignoreProbes)) { this.abort('c', 'R', true); return; }
+        if (nothing && (kind === 'ka' || this.fe.cfg.http.ignoreProbes)) { this.abort('c', 'R'); return; }
         this.fe.feCounters.failedReq++;
         this.listener.counters.failedReq++;
         this.replyH1Error(408, 'c', 'R');
@@ -297,7 +295,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         if (r.status === 'error') {
           this.fe.feCounters.failedReq++;
           this.listener.counters.failedReq++;
-          this.abort('P', 'R', true);
+          this.abort('P', 'R');
           return;
         }
         this.proxyHeaderPending = false;
@@ -359,7 +357,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       upgrade: r.upgrade || req.method === 'CONNECT',
       resp: undefined, respFraming: undefined, respLeft: 0, respChunked: undefined,
       respDone: false, respStarted: false,
-      startedAt: Date.now(), retriesLeft: 0, attempt: 0, replay: null, replayBytes: 0,
+      retriesLeft: 0, replay: null, replayBytes: 0,
       cookie: undefined, persistTo: undefined,
     };
     this.txn = txn;
@@ -621,13 +619,13 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     }
     if (this.cliState === 'head' && (!this.inBuf || this.inBuf.length === 0) && !this.txn) {
       // client closed between requests
-      this.abort('C', 'R', true);
+      this.abort('C', 'R');
       return;
     }
     if (this.cliState === 'head' || this.cliState === 'body') {
       // truncated request
       if (this.txn && this.cliState === 'body') { this.be && this.be.counters.cliAborts++; this.fe.feCounters.cliAborts++; }
-      this.abort('C', this.cliState === 'head' ? 'R' : 'D', this.cliState === 'head' && !this.txn);
+      this.abort('C', this.cliState === 'head' ? 'R' : 'D');
       return;
     }
     // 'wait': request complete; the response still goes back (no abortonclose handling of HTTP yet)
@@ -638,7 +636,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     if (this.closed) return;
     if (isError || !this.cliEnded || this.cliState !== 'closing') {
       if (this.txn && !this.txn.respDone) { this.fe.feCounters.cliAborts++; if (this.be) this.be.counters.cliAborts++; }
-      this.abort('C', this.phase(), true);
+      this.abort('C', this.phase());
     }
   }
 
@@ -709,8 +707,6 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   private connect(): void {
     const be = this.be!;
     const s = this.server!;
-    const txn = this.txn!;
-    txn.attempt++;
     // reuse: a connection of this stream to the same server, or an idle one from the pool
     const mode = be.cfg.http.reuse;
     if (this.conn && this.conn.server === s && this.conn.reusable) {
@@ -722,11 +718,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       const idle = takeIdle(s, this);
       if (idle) { this.conn = idle; this.onSrvConnect(idle); return; }
     }
-    const c = new SrvConn(s, (onread) => serverConnectOptions(be, s, this, onread), this);
-    this.conn = c;
-    if (be.cfg.options.srvtcpka || s.cfg.tcpka) c.sock.setKeepAlive(true);
-    this.setTimer('connect', be.cfg.timeouts.connect);
-    if (s.sendProxy) c.sock.write(buildProxyHeader(s, this));
+    this.connectNew();
   }
 
   private connectFailed(why: string): void {
@@ -1038,11 +1030,13 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.connectNew();
   }
 
+  /** A new connection to the assigned server (first attempt, retries, replays). */
   private connectNew(): void {
     const be = this.be!;
     const s = this.server!;
     const c = new SrvConn(s, (onread) => serverConnectOptions(be, s, this, onread), this);
     this.conn = c;
+    if (be.cfg.options.srvtcpka || s.cfg.tcpka) c.sock.setKeepAlive(true);
     this.setTimer('connect', be.cfg.timeouts.connect);
     if (s.sendProxy) c.sock.write(buildProxyHeader(s, this));
   }
@@ -1149,8 +1143,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   }
 
   /** Abnormal end: close both sides now. */
-  private abort(cause: TermCause, phase: TermPhase, silent = false): void {
-    void silent;
+  private abort(cause: TermCause, phase: TermPhase): void {
     this.terminate(cause, phase, true);
   }
 
