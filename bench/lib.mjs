@@ -399,3 +399,16 @@ export function benchEnv({ targets, tests }) {
     PROFILE: process.env.BENCH_PROFILE === '1',
   };
 }
+
+/**
+ * Runs every target once per round, targets alternating within a round; returns, per target,
+ * the list of its results in round order.
+ */
+export async function runRounds(rounds, targets, runOne) {
+  const out = {};
+  for (let round = 1; round <= rounds; round++) {
+    if (rounds > 1) log(`round ${round}/${rounds}`);
+    for (const target of targets) (out[target] ??= []).push(await runOne(target));
+  }
+  return out;
+}

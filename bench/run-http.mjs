@@ -31,7 +31,7 @@ import path from 'node:path';
 import {
   ROOT, SMALL_SIZE, BIG_SIZE, log, parseDurationSec, start, stop, freePort, waitPort, waitPortFree, httpCheck,
   runWrk, runToEnd, withProcAccounting, startNginx, startProxy, checkPrerequisites, machineInfo, writeResults,
-  fmt, ratio, medianRounds, printTable, runMain, benchEnv,
+  fmt, ratio, medianRounds, printTable, runMain, benchEnv, runRounds,
 } from './lib.mjs';
 
 const { DURATION, WARMUP, CONNS, CONNS_BIG, THREADS, TARGETS, ROUNDS, TESTS, PROFILE } = benchEnv({ targets: 'direct,haproxy,haproxy-ts,node', tests: 'ka,close,big,latency,idle' });
@@ -165,11 +165,7 @@ async function main() {
   const cfgPath = path.join(tmp, 'bench.cfg');
   fs.writeFileSync(cfgPath, cfgText);
 
-  const rounds = {};
-  for (let round = 1; round <= ROUNDS; round++) {
-    if (ROUNDS > 1) log(`round ${round}/${ROUNDS}`);
-    for (const target of TARGETS) (rounds[target] ??= []).push(await runTarget(target, { nginxPort, fePort, cfgPath }));
-  }
+  const rounds = await runRounds(ROUNDS, TARGETS, (target) => runTarget(target, { nginxPort, fePort, cfgPath }));
   const keys = Object.keys(METRIC).filter((k) => TESTS.includes(k));
   const results = {};
   for (const [target, list] of Object.entries(rounds)) {

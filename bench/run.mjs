@@ -28,7 +28,7 @@ import path from 'node:path';
 import {
   ROOT, SMALL_SIZE, BIG_SIZE, log, parseDurationSec, start, stop, freePort, waitPort, waitPortFree, httpCheck,
   runWrk, withProcAccounting, startNginx, startProxy, checkPrerequisites, machineInfo, writeResults, fmt, ratio,
-  medianRounds, printTable, runMain, benchEnv,
+  medianRounds, printTable, runMain, benchEnv, runRounds,
 } from './lib.mjs';
 
 export { parseWrk } from './lib.mjs';
@@ -106,13 +106,7 @@ async function main() {
   fs.writeFileSync(cfgPath, cfgText);
 
   /** rounds[target] = one measure() result per round */
-  const rounds = {};
-  for (let round = 1; round <= ROUNDS; round++) {
-    if (ROUNDS > 1) log(`round ${round}/${ROUNDS}`);
-    for (const target of TARGETS) {
-      (rounds[target] ??= []).push(await runTarget(target, { nginxPort, fePort, cfgPath }));
-    }
-  }
+  const rounds = await runRounds(ROUNDS, TARGETS, (target) => runTarget(target, { nginxPort, fePort, cfgPath }));
   // per target and test: the round with the median request rate
   const results = {};
   for (const [target, list] of Object.entries(rounds)) results[target] = medianRounds(list, TESTS, (e) => e.requestsPerSec, 'roundsRequestsPerSec');

@@ -499,18 +499,27 @@ const FRAMING_NONE: BodyFraming = Object.freeze({ kind: 'none' }) as BodyFraming
 const FRAMING_CHUNKED: BodyFraming = Object.freeze({ kind: 'chunked' }) as BodyFraming;
 const FRAMING_CLOSE: BodyFraming = Object.freeze({ kind: 'close' }) as BodyFraming;
 
+/**
+ * Resets the scan state for a head at the start of a buffer of `end` bytes; returns how far the
+ * head may extend (the buffer, or maxHeadBytes when the buffer is longer).
+ */
+function beginHead(end: number, opts: H1Options): number {
+  const max = opts.maxHeadBytes;
+  const limit = end < max ? end : max;
+  limitHit = end >= max;
+  lastLimitValue = limit;
+  scan.flags = 0;
+  return limit;
+}
+
 // ---------------------------------------------------------------------------------------------
 // requests
 
 /** Parses a request head at the start of `buf`. */
 export function parseRequestHead(buf: Buffer, opts: H1Options): H1RequestResult {
   const end = buf.length;
-  const max = opts.maxHeadBytes;
-  const limit = end < max ? end : max;
-  limitHit = end >= max;
-  lastLimitValue = limit;
+  const limit = beginHead(end, opts);
   const unsafe = opts.acceptUnsafe === true;
-  scan.flags = 0;
 
   let p = skipLeadingEmptyLines(buf, limit, end);
   if (p < 0) return reqFailure(p, true);
@@ -641,12 +650,8 @@ function reqFailure(code: number, inStartLine: boolean): H1RequestResult {
 /** Parses a response head at the start of `buf`; reqMethod is the method of the request it answers. */
 export function parseResponseHead(buf: Buffer, reqMethod: string, opts: H1Options): H1ResponseResult {
   const end = buf.length;
-  const max = opts.maxHeadBytes;
-  const limit = end < max ? end : max;
-  limitHit = end >= max;
-  lastLimitValue = limit;
+  const limit = beginHead(end, opts);
   const unsafe = opts.acceptUnsafe === true;
-  scan.flags = 0;
 
   let p = skipLeadingEmptyLines(buf, limit, end);
   if (p < 0) return respFailure(p);

@@ -5,11 +5,8 @@ import fs from 'node:fs';
 import { registerOption, registerProxy, registerTimeout, registerGlobal, registerServer, ALL, FE, BE, type Caps, type ParseCtx } from '../registry/registry.js';
 import { parseTime } from '../util/units.js';
 import type { ProxyConfig, HttpOptions, GlobalConfig } from '../config/model.js';
-import { checkCap } from '../proxy/keywords.js';
+import { checkCap, registerFlagOption } from '../proxy/keywords.js';
 
-const DEF_FE: Caps = { d: true, f: true, b: false };
-/** "defaults, backend" only (e.g. option http-drop-request-trailers per the 4.1 matrix) */
-const DEF_BE_ONLY: Caps = { d: true, f: false, b: true };
 
 type Net = { addr: string; prefix: number; v6: boolean };
 
@@ -34,31 +31,33 @@ export function parseNetwork(text: string): Net | undefined {
   return undefined;
 }
 
+/** BlockLists built once per configured network (checked on every request). */
+const blockLists = new WeakMap<Net, net.BlockList>();
+
 /** Whether `ip` (plain text, v4 or v6) is inside `n`. */
 export function inNetwork(ip: string, n: Net): boolean {
-  const bl = new net.BlockList();
-  bl.addSubnet(n.addr, n.prefix, n.v6 ? 'ipv6' : 'ipv4');
+  let bl = blockLists.get(n);
+  if (!bl) {
+    bl = new net.BlockList();
+    bl.addSubnet(n.addr, n.prefix, n.v6 ? 'ipv6' : 'ipv4');
+    blockLists.set(n, bl);
+  }
   const fam = net.isIP(ip);
   if (!fam) return false;
   return bl.check(ip, fam === 6 ? 'ipv6' : 'ipv4');
 }
 
-function flag(name: string, caps: Caps, field: 'ignoreProbes' | 'acceptUnsafeReq' | 'acceptUnsafeResp' | 'dropReqTrailers' | 'dropRespTrailers' | 'bufferRequest' | 'pretendKeepalive' | 'noDelay' | 'caseAdjustClient' | 'caseAdjustServer'): void {
-  registerOption({
-    name, caps, negatable: true,
-    set(px, enabled, rest, ctx) {
-      if (rest.length) { ctx.alert(`'option ${name}' does not expect any argument.`); return; }
-      px.http[field] = enabled;
-    },
-  });
+type HttpFlag = { [K in keyof HttpOptions]-?: HttpOptions[K] extends boolean ? K : never }[keyof HttpOptions];
+function flag(name: string, caps: Caps, field: HttpFlag): void {
+  registerFlagOption(name, caps, (px, on) => { px.http[field] = on; });
 }
-flag('http-ignore-probes', DEF_FE, 'ignoreProbes');
-flag('accept-unsafe-violations-in-http-request', DEF_FE, 'acceptUnsafeReq');
+flag('http-ignore-probes', FE, 'ignoreProbes');
+flag('accept-unsafe-violations-in-http-request', FE, 'acceptUnsafeReq');
 flag('accept-unsafe-violations-in-http-response', BE, 'acceptUnsafeResp');
-flag('http-drop-request-trailers', DEF_BE_ONLY, 'dropReqTrailers');
-flag('http-drop-response-trailers', { d: true, f: true, b: false }, 'dropRespTrailers');
+flag('http-drop-request-trailers', BE, 'dropReqTrailers');
+flag('http-drop-response-trailers', FE, 'dropRespTrailers');
 flag('http-buffer-request', ALL, 'bufferRequest');
-flag('h1-case-adjust-bogus-client', DEF_FE, 'caseAdjustClient');
+flag('h1-case-adjust-bogus-client', FE, 'caseAdjustClient');
 flag('h1-case-adjust-bogus-server', BE, 'caseAdjustServer');
 flag('http-pretend-keepalive', BE, 'pretendKeepalive');
 // every write already goes out at once (TCP_NODELAY, no MSG_MORE-style batching), which is
@@ -279,4 +278,3 @@ export function checkHttpOnTcp(px: ProxyConfig, warn: (msg: string) => void): vo
   for (const w of what) warn(`'${w}' ignored for ${px.kind} '${px.name}' as it requires HTTP mode.`);
 }
 
-export type { ParseCtx };

@@ -352,6 +352,57 @@ function deleteValue(h: string, from: number, next: number): { h: string; delta:
   return { h: h.slice(0, p) + put + h.slice(n), delta: p + put.length - n, from: p };
 }
 
+/** A name=value pair inside a Cookie or Set-Cookie value (positions in the text). */
+interface CookiePair {
+  /** first character of the name, after blanks */
+  a: number;
+  /** end of the name without trailing blanks */
+  attEnd: number;
+  /** position of '=' (or where the name stopped when there is none) */
+  eq: number;
+  /** value start and end, without surrounding blanks */
+  vb: number;
+  ve: number;
+  /** where the value stops before trimming (the next delimiter); equals `eq` without '=' */
+  end: number;
+}
+
+/**
+ * Reads the pair starting at `start`: the name ends at '=', ';' or, in Cookie headers
+ * (`commaEnds`), ','.
+ */
+function readPair(h: string, start: number, commaEnds: boolean): CookiePair {
+  let a = start;
+  while (a < h.length && isSp(h[a])) a++;
+  let eq = a, attEnd = a;
+  while (eq < h.length) {
+    const c = h[eq]!;
+    if (c === '=' || c === ';' || (commaEnds && c === ',')) break;
+    eq++;
+    if (!isSp(c)) attEnd = eq;
+  }
+  if (eq >= h.length || h[eq] !== '=') return { a, attEnd, eq, vb: eq, ve: eq, end: eq };
+  let vb = eq + 1;
+  while (vb < h.length && isSp(h[vb])) vb++;
+  const end = cookieValueEnd(h, vb, h.length);
+  let ve = end;
+  while (ve > vb && isSp(h[ve - 1])) ve--;
+  return { a, attEnd, eq, vb, ve, end };
+}
+
+/**
+ * Removes the blanks around the '=' of `p` (a pair that has one); returns the new text and
+ * shifts the positions of `p` that follow them (the same string when there were none).
+ */
+function tightenPair(h: string, p: CookiePair): string {
+  let shift = 0;
+  if (p.attEnd !== p.eq) { h = h.slice(0, p.attEnd) + h.slice(p.eq); shift = p.attEnd - p.eq; p.eq += shift; p.vb += shift; }
+  if (p.vb > p.eq + 1) { const d = p.eq + 1 - p.vb; h = h.slice(0, p.eq + 1) + h.slice(p.vb); p.vb += d; shift += d; }
+  p.ve += shift;
+  p.end += shift;
+  return h;
+}
+
 /** Processes one Cookie header value; returns the new value, or null to remove the header. */
 function scanRequestCookies(value: string, be: Proxy, ck: CookieConfig, st: CookieReqState, now: number): string | null {
   let h = value;
@@ -360,29 +411,11 @@ function scanRequestCookies(value: string, be: Proxy, ck: CookieConfig, st: Cook
   let first = true;
   let next = 0;
   for (let prev = 0; prev < h.length; prev = next) {
-    let a = prev;
-    if (!first) a++;
+    const pair = readPair(h, first ? prev : prev + 1, true);
     first = false;
-    while (a < h.length && isSp(h[a])) a++;
-    let eq = a, attEnd = a;
-    while (eq < h.length) {
-      const c = h[eq]!;
-      if (c === '=' || c === ',' || c === ';') break;
-      eq++;
-      if (!isSp(c)) attEnd = eq;
-    }
-    let vb: number, ve: number;
-    if (eq < h.length && h[eq] === '=') {
-      vb = eq + 1;
-      while (vb < h.length && isSp(h[vb])) vb++;
-      next = cookieValueEnd(h, vb, h.length);
-      ve = next;
-      while (ve > vb && isSp(h[ve - 1])) ve--;
-    } else {
-      vb = ve = next = eq;
-    }
-    if (h[a] === '$') continue; // RFC 2109 attributes follow their cookie
-    if (eq === next) {
+    next = pair.end;
+    if (h[pair.a] === '$') continue; // RFC 2109 attributes follow their cookie
+    if (pair.eq === pair.end) {
       // no '=': not ours, so the header must stay; flush a pending deletion
       preserve = true;
       if (delFrom >= 0) {
@@ -392,12 +425,9 @@ function scanRequestCookies(value: string, be: Proxy, ck: CookieConfig, st: Cook
       continue;
     }
     // spaces around '=' are removed
-    if (attEnd !== eq || vb > eq + 1) {
-      let shift = 0;
-      if (attEnd !== eq) { h = h.slice(0, attEnd) + h.slice(eq); shift = attEnd - eq; eq += shift; vb += shift; }
-      if (vb > eq + 1) { const d = eq + 1 - vb; h = h.slice(0, eq + 1) + h.slice(vb); vb += d; shift += d; }
-      ve += shift; next += shift;
-    }
+    h = tightenPair(h, pair);
+    next = pair.end;
+    const { a, attEnd, vb, ve } = pair;
     if (attEnd - a === ck.name.length && h.startsWith(ck.name, a)) {
       let delim: number;
       if (ck.mode === 'prefix') {
@@ -528,32 +558,11 @@ export function cookieResponse(be: Proxy, state: CookieReqState, server: Server 
     if (f.lname !== 'set-cookie') continue;
     let h = f.value;
     // only the first cookie of a Set-Cookie counts: commas may appear in attributes
-    let a = 0;
-    while (a < h.length && isSp(h[a])) a++;
-    let eq = a, attEnd = a;
-    while (eq < h.length) {
-      const c = h[eq]!;
-      if (c === '=' || c === ';') break;
-      eq++;
-      if (!isSp(c)) attEnd = eq;
-    }
-    let vb: number, ve: number;
-    if (eq < h.length && h[eq] === '=') {
-      vb = eq + 1;
-      while (vb < h.length && isSp(h[vb])) vb++;
-      ve = cookieValueEnd(h, vb, h.length);
-      while (ve > vb && isSp(h[ve - 1])) ve--;
-    } else {
-      vb = ve = eq;
-    }
-    if (eq === ve) continue;
-    if (attEnd !== eq || vb > eq + 1) {
-      let shift = 0;
-      if (attEnd !== eq) { h = h.slice(0, attEnd) + h.slice(eq); shift = attEnd - eq; eq += shift; vb += shift; }
-      if (vb > eq + 1) { const d = eq + 1 - vb; h = h.slice(0, eq + 1) + h.slice(vb); vb += d; shift += d; }
-      ve += shift;
-      list[i] = { ...f, value: h };
-    }
+    const pair = readPair(h, 0, false);
+    if (pair.eq === pair.end) continue;
+    const tight = tightenPair(h, pair);
+    if (tight !== h) { h = tight; list[i] = { ...f, value: h }; }
+    const { a, attEnd, vb, ve } = pair;
     if (attEnd - a !== ck.name.length || !h.startsWith(ck.name, a)) continue;
     found = true;
     state.respStatus = 'found';

@@ -211,14 +211,19 @@ export function applyOption(args: string[], px: ProxyConfig, ctx: ParseCtx, enab
   kw.set(px, restoreDefault ? false : enabled, args.slice(2), ctx);
 }
 
-function boolOption(name: string, caps: Caps, field: 'abortonclose' | 'allbackups' | 'clitcpka' | 'srvtcpka' | 'nolinger'): void {
+/** Registers `option <name>` / `no option <name>`, taking no argument. */
+export function registerFlagOption(name: string, caps: Caps, set: (px: ProxyConfig, enabled: boolean) => void): void {
   registerOption({
     name, caps, negatable: true,
     set(px, enabled, rest, ctx) {
       if (rest.length) { ctx.alert(`'option ${name}' does not expect any argument.`); return; }
-      px.options[field] = enabled;
+      set(px, enabled);
     },
   });
+}
+
+function boolOption(name: string, caps: Caps, field: 'abortonclose' | 'allbackups' | 'clitcpka' | 'srvtcpka' | 'nolinger'): void {
+  registerFlagOption(name, caps, (px, on) => { px.options[field] = on; });
 }
 boolOption('abortonclose', BE, 'abortonclose');
 boolOption('allbackups', BE, 'allbackups');
