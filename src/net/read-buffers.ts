@@ -12,6 +12,8 @@
 // future Node lacks the property the original socket is returned and the caller falls back to
 // 'data' events.
 import net from 'node:net';
+import { RawSocket, isRawTcpHandle, type OnRead, type Sock } from './raw-socket.js';
+export type { OnRead, Sock } from './raw-socket.js';
 
 export const SMALL_BUF = 16 * 1024;
 export const LARGE_BUF = 64 * 1024;
@@ -59,8 +61,19 @@ export class ReadBuffer {
     this.sharedMode = shared;
   }
 
-  /** for onread.buffer: called before each read */
+  /** relax() asked while the socket may still be set to read into the private buffer */
+  private relaxing = false;
+
+  /**
+   * For onread.buffer: called before the first read and after each read; what it returns is
+   * where the socket reads next. A private buffer given up by relax() goes back to the pool only
+   * here, when the socket stops pointing at it.
+   */
   readonly next = (): Buffer => {
+    if (this.relaxing) {
+      this.relaxing = false;
+      if (this.buf && !this.busy) { giveBuf(this.buf); this.buf = undefined; }
+    }
     if (this.buf) return this.buf;
     if (this.sharedMode) return SHARED;
     return (this.buf = takeBuf(SMALL_BUF));
@@ -79,20 +92,22 @@ export class ReadBuffer {
     }
   }
 
-  /** Shared mode: back to the shared buffer when nothing points into the private one. */
+  /**
+   * Shared mode: back to the shared buffer when nothing points into the private one. The socket
+   * reads into the buffer `next()` returned last until its next read, so the private buffer is
+   * given back at the next `next()` call, not now.
+   */
   relax(): void {
     if (!this.sharedMode || !this.buf || this.busy) return;
-    giveBuf(this.buf);
-    this.buf = undefined;
+    this.relaxing = true;
   }
 
   release(safe: boolean): void {
     if (this.buf && !this.busy && safe) giveBuf(this.buf);
     this.buf = undefined;
+    this.relaxing = false;
   }
 }
-
-export type OnRead = { buffer: () => Buffer; callback: (n: number, buf: Uint8Array) => boolean };
 
 interface HandleOwner { _handle?: unknown; server?: unknown }
 
@@ -117,7 +132,7 @@ export function adoptAccepted(sock: net.Socket, onread: OnRead, allowHalfOpen: b
 
 const READ_HOOK = Symbol('haproxy-ts.readHook');
 interface ReadHook { next: () => Buffer; cb: (n: number, buf: Uint8Array) => boolean }
-interface ServerInternals { _handle?: { onconnection?: unknown } | null; _connections?: number }
+interface ServerInternals { _handle?: { onconnection?: unknown } | null; _connections?: number; _emitCloseIfDrained?: () => void }
 
 /**
  * Makes a listening server create each accepted socket with `onread` itself (one net.Socket per
@@ -131,10 +146,23 @@ export function acceptWithOnread(srv: net.Server, onError: (e: Error) => void): 
   const h = internals._handle;
   if (!h || typeof h.onconnection !== 'function') return false;
   const original = h.onconnection as (this: unknown, err: number, client: unknown) => void;
+  const onClosed = (): void => {
+    internals._connections = (internals._connections ?? 1) - 1;
+    internals._emitCloseIfDrained?.call(srv);
+  };
   h.onconnection = function (this: unknown, err: number, clientHandle: unknown): void {
     if (err || !clientHandle) {
       if (err) onError(new Error(`accept failed (${err})`));
       else original.call(this, err, clientHandle);
+      return;
+    }
+    if (isRawTcpHandle(clientHandle)) {
+      // data-plane socket on the handle itself (net/raw-socket.ts); reading starts with
+      // resume(), into the buffer attachReader gives it
+      const rs = new RawSocket({ buffer: () => SHARED, callback: () => false }, clientHandle as never);
+      rs.onClosed = onClosed;
+      internals._connections = (internals._connections ?? 0) + 1;
+      srv.emit('connection', rs);
       return;
     }
     const hook: ReadHook = { next: () => SHARED, cb: () => false };
@@ -155,7 +183,8 @@ export function acceptWithOnread(srv: net.Server, onError: (e: Error) => void): 
  * false for other sockets. Until the first read of the stream's own buffer, bytes may still land
  * in the shared buffer: callers write what they read through `safeView`.
  */
-export function attachReader(sock: net.Socket, onread: OnRead): boolean {
+export function attachReader(sock: Sock, onread: OnRead): boolean {
+  if (sock instanceof RawSocket) { sock.reader = onread; return true; }
   const hook = (sock as unknown as Record<symbol, ReadHook | undefined>)[READ_HOOK];
   if (!hook) return false;
   hook.next = onread.buffer;
@@ -170,6 +199,6 @@ const EMPTY = Buffer.alloc(0);
  * 'drain' (only writes that return false do): asks for `cb` once everything queued so far has
  * been flushed, with an empty write, which completes in order after the others.
  */
-export function whenFlushed(sock: net.Socket, cb: () => void): void {
+export function whenFlushed(sock: Sock, cb: () => void): void {
   if (!sock.destroyed && !sock.writableEnded) sock.write(EMPTY, () => cb());
 }

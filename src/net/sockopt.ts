@@ -89,7 +89,7 @@ export const DEFER_ACCEPT_SECONDS = 1;
 export const DEFAULT_TFO_QUEUE = 1024;
 
 /** The file descriptor behind a listening net.Server or a net.Socket, or -1. */
-export function handleFd(h: net.Server | net.Socket): number {
+export function handleFd(h: object): number {
   const handle = (h as unknown as { _handle?: { fd?: unknown } | null })._handle;
   const fd = handle?.fd;
   return typeof fd === 'number' && Number.isInteger(fd) && fd >= 0 ? fd : -1;
@@ -153,7 +153,7 @@ export function applyListenerOptions(server: net.Server, o: ListenerSockOptions)
  * that recent Linux kernels ignore TCP_MAXSEG changes once the handshake is done, so this
  * often has no visible effect. Returns true when something was applied.
  */
-export function applyClientSocketOptions(sock: net.Socket, o: { mss?: number }): boolean {
+export function applyClientSocketOptions(sock: object, o: { mss?: number }): boolean {
   const m = sockopt;
   if (!m || m.TCP_MAXSEG === undefined || o.mss === undefined || o.mss >= 0) return false;
   const fd = handleFd(sock);

@@ -4,7 +4,8 @@
 // HTTP stream using it, or the pool while it is idle. An idle connection that receives anything
 // or is closed by the server is dropped from the pool; idle connections are closed after a purge
 // delay.
-import net from 'node:net';
+import type net from 'node:net';
+import { connectSock, type Sock } from '../net/raw-socket.js';
 import type { Server } from './server.js';
 import { ReadBuffer } from '../net/read-buffers.js';
 
@@ -51,7 +52,7 @@ function makeRoom(): void {
 
 export class SrvConn {
   readonly server: Server;
-  readonly sock: net.Socket;
+  readonly sock: Sock;
   readonly rbuf = new ReadBuffer(true);
   owner: SrvConnOwner | undefined;
   connected = false;
@@ -64,7 +65,7 @@ export class SrvConn {
     this.server = server;
     this.owner = owner;
     makeRoom();
-    const sock = net.connect(opts({ buffer: this.rbuf.next, callback: this.onRead }));
+    const sock = connectSock(opts({ buffer: this.rbuf.next, callback: this.onRead }));
     this.sock = sock;
     live++;
     sock.once('connect', () => { this.connected = true; this.owner?.onSrvConnect(this); });

@@ -13,7 +13,7 @@ import { HttpStream } from '../stream/http-stream.js';
 export type Session = TcpStream | HttpStream;
 import { logAlert, logWarning, logNotice } from '../cli/messages.js';
 import { applyListenerOptions, applyClientSocketOptions } from '../net/sockopt.js';
-import { acceptWithOnread } from '../net/read-buffers.js';
+import { acceptWithOnread, type Sock } from '../net/read-buffers.js';
 
 /** Sockets accepted but over a connection limit wait here, unread, like in a listen backlog. */
 const MAX_HELD_PER_LISTENER = 10_000;
@@ -27,7 +27,7 @@ export class BindListener {
   server: net.Server | undefined;
   cur = 0;
   maxconn: number;
-  held: net.Socket[] = [];
+  held: Sock[] = [];
   state: 'ready' | 'paused' | 'stopped' | 'full' = 'stopped';
 
   constructor(proxy: Proxy, cfg: BindConfig, id: number) {
@@ -146,7 +146,7 @@ export class Runtime {
     return true;
   }
 
-  accept(l: BindListener, sock: net.Socket): void {
+  accept(l: BindListener, sock: Sock): void {
     sock.on('error', () => { /* handled by the stream once it starts */ });
     if (l.cfg.mss !== undefined && l.cfg.mss < 0) applyClientSocketOptions(sock, { mss: l.cfg.mss });
     if (this.stopping && l.state !== 'ready') { sock.destroy(); return; }
@@ -164,7 +164,7 @@ export class Runtime {
     this.startSession(l, sock);
   }
 
-  private startSession(l: BindListener, sock: net.Socket): void {
+  private startSession(l: BindListener, sock: Sock): void {
     this.curConns++;
     this.cumConns++;
     l.cur++;

@@ -7,7 +7,7 @@ import net from 'node:net';
 import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { Server, PendingConn } from '../proxy/server.js';
-import { ReadBuffer, adoptAccepted, attachReader, safeView, whenFlushed } from '../net/read-buffers.js';
+import { ReadBuffer, adoptAccepted, attachReader, safeView, whenFlushed, type Sock } from '../net/read-buffers.js';
 import { plainAddress } from '../net/address.js';
 import { parseProxyHeader } from '../net/proxy-protocol.js';
 import { sourceKey } from '../lb/config.js';
@@ -59,7 +59,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   readonly listener: BindListener;
   readonly fe: Proxy;
   be: Proxy | undefined;
-  cli: net.Socket;
+  cli: Sock;
   server: Server | undefined;
   // Client addresses, read from the socket only when something needs them (getpeername and
   // getsockname are system calls: forwardfor, balance source, send-proxy, logs use them), or
@@ -114,12 +114,12 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   private readonly h1opts: H1Options;
   private readonly h1respOpts: H1Options;
 
-  constructor(rt: Runtime, listener: BindListener, accepted: net.Socket) {
+  constructor(rt: Runtime, listener: BindListener, accepted: Sock) {
     this.rt = rt;
     this.listener = listener;
     this.fe = listener.proxy;
     const onread = { buffer: this.cbuf.next, callback: this.onCliRead };
-    const adopted = attachReader(accepted, onread) ? accepted : adoptAccepted(accepted, onread, true);
+    const adopted = attachReader(accepted, onread) ? accepted : adoptAccepted(accepted as net.Socket, onread, true);
     const cli = adopted ?? accepted;
     if (!adopted) cli.on('data', (chunk: Buffer) => { if (!this.onCliRead(chunk.length, chunk)) cli.pause(); });
     this.cli = cli;

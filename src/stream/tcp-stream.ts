@@ -1,6 +1,5 @@
 // A TCP-mode stream: client connection ⇄ server connection, full duplex with half-close,
 // HAProxy's timeouts, queueing, retries and redispatch, optional PROXY protocol on both sides.
-import net from 'node:net';
 import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { Server, PendingConn } from '../proxy/server.js';
@@ -8,7 +7,9 @@ import { parseProxyHeader, type ProxyInfo } from '../net/proxy-protocol.js';
 import { serverConnectOptions, buildProxyHeader, shouldRedispatch, countIn, countOut } from './server-connect.js';
 import { plainAddress } from '../net/address.js';
 import { sourceKey, rdpCookieKey } from '../lb/config.js';
-import { ReadBuffer, adoptAccepted, attachReader, safeView, whenFlushed } from '../net/read-buffers.js';
+import { ReadBuffer, adoptAccepted, attachReader, safeView, whenFlushed, type Sock } from '../net/read-buffers.js';
+import { connectSock } from '../net/raw-socket.js';
+import type net from 'node:net';
 
 /** Termination state letters (configuration.txt 8.5): who ended it, and in which phase. */
 export type TermCause = '-' | 'C' | 'S' | 'P' | 'I' | 'R' | 'K' | 'c' | 's' | 'D' | 'L';
@@ -21,8 +22,8 @@ export class TcpStream implements PendingConn {
   readonly listener: BindListener;
   readonly fe: Proxy;
   be: Proxy | undefined;
-  cli: net.Socket;
-  srv: net.Socket | undefined;
+  cli: Sock;
+  srv: Sock | undefined;
   server: Server | undefined;
   /** client and original destination addresses (possibly from a PROXY header) */
   src = ''; srcPort = 0; dst = ''; dstPort = 0;
@@ -61,12 +62,12 @@ export class TcpStream implements PendingConn {
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly sbuf = new ReadBuffer();
 
-  constructor(rt: Runtime, listener: BindListener, accepted: net.Socket) {
+  constructor(rt: Runtime, listener: BindListener, accepted: Sock) {
     this.rt = rt;
     this.listener = listener;
     this.fe = listener.proxy;
     const onread = { buffer: this.cbuf.next, callback: this.onCliRead };
-    const adopted = attachReader(accepted, onread) ? accepted : adoptAccepted(accepted, onread, true);
+    const adopted = attachReader(accepted, onread) ? accepted : adoptAccepted(accepted as net.Socket, onread, true);
     const cli = adopted ?? accepted;
     if (!adopted) {
       // fallback: the same handler, fed by 'data' events
@@ -256,7 +257,7 @@ export class TcpStream implements PendingConn {
     this.phase = 'C';
     this.attempt++;
     const opts = serverConnectOptions(be, s, this, { buffer: this.sbuf.next, callback: this.onSrvRead });
-    const sock = net.connect(opts);
+    const sock = connectSock(opts);
     this.srv = sock;
     if (be.cfg.options.srvtcpka || s.cfg.tcpka) sock.setKeepAlive(true);
     const ct = be.cfg.timeouts.connect;
@@ -303,7 +304,7 @@ export class TcpStream implements PendingConn {
     this.setTimer(wait, () => this.connect());
   }
 
-  private onConnected(sock: net.Socket): void {
+  private onConnected(sock: Sock): void {
     if (this.closed) { sock.destroy(); return; }
     this.clearTimer();
     this.connected = true;
@@ -491,7 +492,7 @@ export class TcpStream implements PendingConn {
     if (cause === '-' ) {
       cli.end();
       cli.destroySoon();
-    } else if (linger0 && !cli.destroyed && typeof cli.resetAndDestroy === 'function') {
+    } else if (linger0 && !cli.destroyed) {
       cli.resetAndDestroy();
     } else {
       cli.destroy();
