@@ -145,7 +145,7 @@ function onConnectDone(this: Req, status: number): void {
   (this['owner'] as RawSocket).afterConnect(status);
 }
 
-/** a write request object no write is using (see newWriteReq) */
+/** a write request object no write is using (see takeWriteReq) */
 let spareReq: Req | undefined;
 
 interface AddrInfo { address?: string; port?: number; family?: string }
@@ -217,7 +217,7 @@ export class RawSocket extends EventEmitter implements Sock {
     const h = new B!.TCP(B!.SOCKET);
     this._handle = h;
     this.initHandle(h);
-    const v6 = net.isIPv6(opts.host);
+    const v6 = ipFamily(opts.host) === 6;
     let err = 0;
     if (opts.localAddress || opts.localPort) {
       const la = opts.localAddress || (v6 ? '::' : '0.0.0.0');
@@ -344,26 +344,23 @@ export class RawSocket extends EventEmitter implements Sock {
     return ok;
   }
 
-  private newWriteReq(cb: ((err?: Error | null) => void) | undefined, bytes: number): Req {
-    // A write that the kernel takes whole never reaches libuv's queue and leaves the request
-    // object untouched: one object serves every such write, and a new one is made only after a
-    // write went asynchronous (libuv then owns the object until its completion).
-    let req = spareReq;
-    if (req) spareReq = undefined;
-    else { req = new B!.WriteWrap(); req.oncomplete = onWriteDone; }
-    req.handle = this._handle;
-    req['owner'] = this;
-    req['cb'] = cb;
-    req['bytes'] = bytes;
-    return req;
+  // A write that the kernel takes whole never reaches libuv's queue and leaves the request
+  // object untouched: one object serves every such write, and a new one is made only after a
+  // write went asynchronous (libuv then owns it until its completion). What the completion needs
+  // is stored on the object only then.
+  private takeWriteReq(): Req {
+    const req = spareReq;
+    if (req) { spareReq = undefined; return req; }
+    const r = new B!.WriteWrap();
+    r.oncomplete = onWriteDone;
+    return r;
   }
 
   private writeOne(data: Uint8Array, cb: ((err?: Error | null) => void) | undefined): void {
     const h = this._handle;
     if (!h) return;
-    const req = this.newWriteReq(cb, data.length);
-    const err = h.writeBuffer(req, data);
-    this.dispatched(req, err, data);
+    const req = this.takeWriteReq();
+    this.dispatched(req, h.writeBuffer(req, data), data, data.length, cb);
   }
 
   private writeMany(list: Pending[]): void {
@@ -374,16 +371,12 @@ export class RawSocket extends EventEmitter implements Sock {
     const cbs: Array<(err?: Error | null) => void> = [];
     for (const p of list) { chunks.push(p.data); bytes += p.data.length; if (p.cb) cbs.push(p.cb); }
     const cb = cbs.length === 0 ? undefined : (err?: Error | null): void => { for (const f of cbs) f(err); };
-    const req = this.newWriteReq(cb, bytes);
-    const err = h.writev(req, chunks, true);
-    this.dispatched(req, err, chunks);
+    const req = this.takeWriteReq();
+    this.dispatched(req, h.writev(req, chunks, true), chunks, bytes, cb);
   }
 
-  private dispatched(req: Req, err: number, keep: unknown): void {
-    const bytes = req['bytes'] as number;
-    const cb = req['cb'] as ((err?: Error | null) => void) | undefined;
+  private dispatched(req: Req, err: number, keep: unknown, bytes: number, cb: ((err?: Error | null) => void) | undefined): void {
     if (err) {
-      req['owner'] = req['cb'] = req.handle = undefined;
       spareReq = req;
       const e = uvError(err, 'write');
       if (cb) process.nextTick(cb, e);
@@ -391,13 +384,16 @@ export class RawSocket extends EventEmitter implements Sock {
       return;
     }
     if (B!.state[B!.kLastWriteWasAsync]) {
+      req.handle = this._handle;
+      req['owner'] = this;
+      req['cb'] = cb;
+      req['bytes'] = bytes;
       req['buffer'] = keep; // keeps the bytes alive until libuv has written them
       this.queued += bytes;
       return;
     }
-    this.bytesWritten += bytes;
-    req['owner'] = req['cb'] = req.handle = undefined;
     spareReq = req;
+    this.bytesWritten += bytes;
     if (cb) process.nextTick(cb);
   }
 
@@ -559,13 +555,24 @@ export class RawSocket extends EventEmitter implements Sock {
   address(): AddrInfo { return this.addrInfo('local'); }
 }
 
+/** net.isIP of the few server addresses a configuration has, remembered (the test is a long regexp). */
+const families = new Map<string, number>();
+function ipFamily(host: string): number {
+  let f = families.get(host);
+  if (f === undefined) {
+    f = net.isIP(host);
+    if (families.size < 4096) families.set(host, f);
+  }
+  return f;
+}
+
 /**
  * A server connection: on a raw handle when the bindings are there and the address is a literal
  * IP (no DNS lookup, no unix socket), else net.connect. `opts` carries `onread`.
  */
 export function connectSock(opts: net.NetConnectOpts): Sock {
   const o = opts as net.TcpNetConnectOpts & { onread?: OnRead; path?: string };
-  if (B && o.onread && !o.path && typeof o.host === 'string' && net.isIP(o.host) !== 0 && typeof o.port === 'number') {
+  if (B && o.onread && !o.path && typeof o.host === 'string' && ipFamily(o.host) !== 0 && typeof o.port === 'number') {
     return RawSocket.connectTo({ host: o.host, port: o.port, localAddress: o.localAddress, localPort: o.localPort, noDelay: o.noDelay ?? false }, o.onread);
   }
   return net.connect(opts);

@@ -19,7 +19,7 @@ export interface SrvConnOwner {
   onSrvDrain(c: SrvConn): void;
 }
 
-/** Default of pool-purge-delay: every such interval, half of a server's idle connections are closed. */
+/** Default of pool-purge-delay: every such interval, idle connections beyond the need are closed (ServerPool.purge). */
 export const IDLE_PURGE_MS = 5000;
 /** Idle connections kept per server when pool-max-conn is unlimited (-1). */
 const MAX_IDLE_PER_SERVER = 10_000;
@@ -60,10 +60,19 @@ export class SrvConn {
   closed = false;
   /** requests sent on this connection */
   uses = 0;
+  /** the server's pool, where this connection counts as used until it is idle or closed */
+  private readonly pool: ServerPool;
+  private countedUsed = true;
+  /** links in its server's idle list while idle (ServerPool) */
+  idleIn: ServerPool | undefined;
+  idlePrev: SrvConn | undefined;
+  idleNext: SrvConn | undefined;
 
   constructor(server: Server, opts: (onread: { buffer: () => Buffer; callback: (n: number, buf: Uint8Array) => boolean }) => net.NetConnectOpts, owner: SrvConnOwner) {
     this.server = server;
     this.owner = owner;
+    this.pool = poolOf(server);
+    this.pool.use();
     makeRoom();
     const sock = connectSock(opts({ buffer: this.rbuf.next, callback: this.onRead }));
     this.sock = sock;
@@ -81,7 +90,10 @@ export class SrvConn {
   }
 
   private readonly onRead = (n: number, buf: Uint8Array): boolean => {
-    if (this.owner) return this.owner.onSrvData(this, n, buf as Buffer);
+    const o = this.owner;
+    // an owner that ends its transaction in this call may put the connection in the pool and
+    // still answer false (it is done reading): an idle connection keeps reading
+    if (o) return o.onSrvData(this, n, buf as Buffer) || this.idleIn !== undefined;
     // an idle connection must stay silent: anything from the server makes it unusable
     this.dropIdle();
     return false;
@@ -100,71 +112,140 @@ export class SrvConn {
     this.rbuf.relax();
     if (!this.reusable) { this.destroy(); return; }
     const cfg = this.server.cfg;
-    const max = cfg.poolMaxConn ?? -1;
     const purge = cfg.poolPurgeDelay ?? IDLE_PURGE_MS;
-    const list = idleList(this.server);
-    if (purge === 0 || max === 0 || list.length >= (max < 0 ? MAX_IDLE_PER_SERVER : max)) { this.destroy(); return; }
-    if (budget.fdMax && fdsUsed() * 100 >= budget.fdMax * budget.low) { this.destroy(); return; }
-    list.push(this);
+    const pool = this.pool;
+    if (purge === 0 || !pool.admits(cfg.poolMaxConn ?? -1, cfg.poolLowConn ?? 0)) { this.destroy(); return; }
+    this.countedUsed = false;
+    pool.used--;
+    pool.push(this);
     idleAll.add(this);
     schedulePurge(this.server, purge);
     this.sock.unref();
+    // the last owner may have stopped reading (its read callback returned false as it ended);
+    // an idle connection reads, to notice the server closing it
+    this.sock.resume();
   }
 
   /** Takes this idle connection for `owner`. */
   adopt(owner: SrvConnOwner): void {
     idleAll.delete(this);
+    this.countedUsed = true;
+    this.pool.use();
     this.sock.ref();
     this.owner = owner;
   }
 
   dropIdle(): void {
-    const list = pools.get(this.server);
-    if (list) { const i = list.indexOf(this); if (i >= 0) list.splice(i, 1); }
+    this.idleIn?.remove(this);
     idleAll.delete(this);
     this.destroy();
   }
 
   destroy(): void {
     this.owner = undefined;
+    this.idleIn?.remove(this);
+    idleAll.delete(this);
+    if (this.countedUsed) { this.countedUsed = false; this.pool.used--; }
     if (!this.sock.destroyed) this.sock.destroy();
     this.rbuf.release(false);
   }
 }
 
-const pools = new WeakMap<Server, SrvConn[]>();
+/**
+ * A server's connections as the pool sees them: how many are in use, the most in use since the
+ * last purge, the estimate of how many are needed, and the idle ones, oldest first (a linked
+ * list: taking, dropping and purging in O(1)).
+ */
+export class ServerPool {
+  head: SrvConn | undefined;
+  tail: SrvConn | undefined;
+  size = 0;
+  used = 0;
+  maxUsed = 0;
+  estNeed = 0;
+
+  use(): void {
+    this.used++;
+    if (this.maxUsed < this.used) this.maxUsed = this.used;
+    if (this.estNeed < this.used) this.estNeed = this.used;
+  }
+
+  /**
+   * Whether a released connection (still counted as used) may stay idle, by HAProxy's rules:
+   * never with pool-max-conn 0 or at its limit, nor with the descriptors in use at the high
+   * ratio; always when the server has no idle connection at all; otherwise only below the low
+   * ratio and while used + idle stay within the estimated need plus pool-low-conn.
+   */
+  admits(maxConn: number, lowConn: number): boolean {
+    if (maxConn === 0 || this.size >= (maxConn < 0 ? MAX_IDLE_PER_SERVER : maxConn)) return false;
+    if (budget.fdMax && fdsUsed() * 100 >= budget.fdMax * budget.high) return false;
+    if (this.size === 0) return true;
+    if (budget.fdMax && fdsUsed() * 100 >= budget.fdMax * budget.low) return false;
+    return this.used + this.size <= Math.max(this.used, this.estNeed) + lowConn;
+  }
+
+  push(c: SrvConn): void {
+    c.idleIn = this;
+    c.idlePrev = this.tail;
+    c.idleNext = undefined;
+    if (this.tail) this.tail.idleNext = c; else this.head = c;
+    this.tail = c;
+    this.size++;
+  }
+
+  remove(c: SrvConn): void {
+    if (c.idleIn !== this) return;
+    if (c.idlePrev) c.idlePrev.idleNext = c.idleNext; else this.head = c.idleNext;
+    if (c.idleNext) c.idleNext.idlePrev = c.idlePrev; else this.tail = c.idlePrev;
+    c.idleIn = c.idlePrev = c.idleNext = undefined;
+    this.size--;
+  }
+
+  /**
+   * Every pool-purge-delay: half (rounded up) of the connections beyond what was needed are
+   * closed, oldest first, and the estimate of the need moves halfway towards the most used since
+   * the previous purge (never below it).
+   */
+  purge(): void {
+    const excess = this.used + this.size - Math.max(this.maxUsed, this.estNeed);
+    this.estNeed = Math.max(Math.floor((this.estNeed + this.maxUsed) / 2), this.maxUsed);
+    this.maxUsed = this.used;
+    for (let n = Math.ceil(excess / 2); n > 0 && this.head; n--) this.head.destroy();
+  }
+}
+
+const pools = new WeakMap<Server, ServerPool>();
 const purgeTimers = new WeakMap<Server, NodeJS.Timeout>();
 
 /**
- * Every pool-purge-delay while a server has idle connections, half of them (the oldest, rounded
- * up) are closed, as HAProxy does.
+ * Runs ServerPool.purge every pool-purge-delay while the server has idle connections.
  */
 function schedulePurge(s: Server, delay: number): void {
   if (purgeTimers.has(s)) return;
   const t = setTimeout(() => {
     purgeTimers.delete(s);
     const l = pools.get(s);
-    if (!l || !l.length) return;
-    const n = Math.ceil(l.length / 2);
-    for (const c of l.splice(0, n)) { idleAll.delete(c); c.destroy(); }
-    if (l.length) schedulePurge(s, delay);
+    if (!l || !l.size) return;
+    l.purge();
+    if (l.size) schedulePurge(s, delay);
   }, delay);
   t.unref();
   purgeTimers.set(s, t);
 }
 
-function idleList(s: Server): SrvConn[] {
+function poolOf(s: Server): ServerPool {
   let l = pools.get(s);
-  if (!l) { l = []; pools.set(s, l); }
+  if (!l) { l = new ServerPool(); pools.set(s, l); }
   return l;
 }
 
 /** The most recently idled reusable connection to `s`, taken out of the pool, or undefined. */
 export function takeIdle(s: Server, owner: SrvConnOwner): SrvConn | undefined {
   const l = pools.get(s);
-  while (l && l.length) {
-    const c = l.pop()!;
-    if (!c.reusable) { c.destroy(); continue; }
+  while (l && l.tail) {
+    const c = l.tail;
+    l.remove(c);
+    if (!c.reusable) { idleAll.delete(c); c.destroy(); continue; }
     c.adopt(owner);
     return c;
   }

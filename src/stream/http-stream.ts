@@ -38,6 +38,7 @@ interface Txn {
   reqChunked: ChunkedDecoder | undefined;
   reqDone: boolean;                // request fully forwarded (or buffered for the server)
   wantsClose: boolean;             // the client connection closes after this transaction
+  clAndTe: boolean;                // request had Content-Length and Transfer-Encoding: no reuse of its server connection
   upgrade: boolean;
   resp: HttpResponseHead | undefined;
   respFraming: BodyFraming | undefined;
@@ -354,6 +355,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       reqChunked: r.framing.kind === 'chunked' ? new ChunkedDecoder() : undefined,
       reqDone: r.framing.kind === 'none' || (r.framing.kind === 'length' && r.framing.length === 0),
       wantsClose: r.wantsClose || r.clAndTe,
+      clAndTe: r.clAndTe,
       upgrade: r.upgrade || req.method === 'CONNECT',
       resp: undefined, respFraming: undefined, respLeft: 0, respChunked: undefined,
       respDone: false, respStarted: false,
@@ -1061,11 +1063,14 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.txn = undefined;
     this.releaseServer();
     const c = this.conn;
-    const keepSrv = c && c.uses !== Infinity && this.be && !this.serverSideCloses(this.be) && !txn.wantsClose && c.reusable;
+    // A server connection that can serve another request goes to the server's idle pool, also
+    // when this client leaves (as HAProxy does: the client's "Connection: close" is not passed on);
+    // with http-reuse never it stays private to this client, and is closed with it.
+    const keepSrv = c && c.uses !== Infinity && this.be && !this.serverSideCloses(this.be) && !txn.clAndTe && c.reusable;
     if (c) {
       this.conn = undefined;
       if (keepSrv && this.be!.cfg.http.reuse !== 'never') c.release();
-      else if (keepSrv) { this.conn = c; c.owner = this; } // private to this client connection
+      else if (keepSrv && !txn.wantsClose && !this.cliEnded) { this.conn = c; c.owner = this; }
       else c.destroy();
     }
     if (txn.wantsClose || this.cliEnded) {

@@ -518,11 +518,19 @@ describe('mode http: server connection pool', () => {
     }, [be]);
   });
 
-  it('tune.pool-low-fd-ratio 0: with any descriptor in use, released connections are closed, not kept', T, async () => {
+  it('tune.pool-high-fd-ratio 0: with any descriptor in use, released connections are closed, not kept', T, async () => {
+    const be = await startHttpBackend('L');
+    await withSetup((fp) => `global\n  tune.pool-low-fd-ratio 0\n  tune.pool-high-fd-ratio 0\n${DEFAULTS}\nlisten web\n  bind 127.0.0.1:${fp}\n  server s 127.0.0.1:${be.port}\n`, async (fp) => {
+      await three(fp);
+      assert.deepEqual(be.requests.map((q) => q.conn), [1, 2, 3]);
+    }, [be]);
+  });
+
+  it('tune.pool-low-fd-ratio 0: a server with no idle connection still keeps one', T, async () => {
     const be = await startHttpBackend('L');
     await withSetup((fp) => `global\n  tune.pool-low-fd-ratio 0\n${DEFAULTS}\nlisten web\n  bind 127.0.0.1:${fp}\n  server s 127.0.0.1:${be.port}\n`, async (fp) => {
       await three(fp);
-      assert.deepEqual(be.requests.map((q) => q.conn), [1, 2, 3]);
+      assert.deepEqual(be.requests.map((q) => q.conn), [1, 1, 1]);
     }, [be]);
   });
 
@@ -534,9 +542,24 @@ describe('mode http: server connection pool', () => {
       await sleep(50);
       await one();
       assert.deepEqual(be.requests.map((q) => q.conn), [1, 1], 'the second client reused the idle connection');
-      await sleep(900);
+      // each purge closes half of what exceeds the estimated need, which itself decays towards
+      // the most used since the previous purge: 1 idle connection, need 1 → 1 → 0, then closed
+      await sleep(1500);
       await one();
       assert.equal(be.requests[2]!.conn, 2, 'the idle connection was purged');
+    }, [be]);
+  });
+
+  it('a client leaving with Connection: close leaves its server connection idle for other clients', T, async () => {
+    const be = await startHttpBackend('K');
+    await withSetup((fp) => `${DEFAULTS}\nlisten web\n  bind 127.0.0.1:${fp}\n  http-reuse always\n  server s 127.0.0.1:${be.port}\n`, async (fp) => {
+      const r1 = await rawHttp(fp, 'GET /bye HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { responses: 1 });
+      r1.sock.destroy();
+      assert.equal(be.requests[0]!.headers['connection'], undefined, 'the client\'s close is not passed on');
+      await sleep(100);
+      const r2 = await rawHttp(fp, 'GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { responses: 1 });
+      r2.sock.destroy();
+      assert.deepEqual(be.requests.map((q) => q.conn), [1, 1], 'the second client was served on the first one\'s server connection');
     }, [be]);
   });
 
