@@ -231,7 +231,14 @@ export class RawSocket extends EventEmitter implements Sock {
     req['address'] = opts.host;
     req['port'] = opts.port;
     err = v6 ? h.connect6(req, opts.host, opts.port) : h.connect(req, opts.host, opts.port);
-    if (err) this.destroy(uvError(err, 'connect', opts.host, opts.port));
+    if (err) { this.destroy(uvError(err, 'connect', opts.host, opts.port)); return; }
+    // Reading is set up with the connection (one epoll registration for both the connect and the
+    // reads, where starting it after the connect costs libuv two more epoll_ctl calls); libuv
+    // reports the connect before any read.
+    if (this.wantRead) {
+      if (!this.cur) { this.cur = this.reader.buffer(); h.useUserBuffer(this.cur); }
+      if (h.readStart() === 0) this.reading = true;
+    }
   }
 
   afterConnect(status: number): void {

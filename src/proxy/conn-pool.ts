@@ -99,22 +99,27 @@ export class SrvConn {
     return false;
   };
 
-  /** Usable for another request: open both ways, nothing pending, max-reuse not reached. */
+  /** Between transactions: open both ways, nothing pending in either direction. */
+  get clean(): boolean {
+    return this.connected && !this.ended && !this.closed && !this.sock.destroyed && this.sock.writableLength === 0 && !this.rbuf.busy;
+  }
+
+  /** Usable for another request: clean, max-reuse not reached. */
   get reusable(): boolean {
     const maxReuse = this.server.cfg.maxReuse ?? -1;
     if (maxReuse >= 0 && this.uses > maxReuse) return false;
-    return this.connected && !this.ended && !this.closed && !this.sock.destroyed && this.sock.writableLength === 0 && !this.rbuf.busy;
+    return this.clean;
   }
 
   /** Puts the connection in its server's idle pool (or closes it when it cannot be kept). */
   release(): void {
     this.owner = undefined;
     this.rbuf.relax();
-    if (!this.reusable) { this.destroy(); return; }
+    if (!this.reusable) { this.destroy(this.clean); return; }
     const cfg = this.server.cfg;
     const purge = cfg.poolPurgeDelay ?? IDLE_PURGE_MS;
     const pool = this.pool;
-    if (purge === 0 || !pool.admits(cfg.poolMaxConn ?? -1, cfg.poolLowConn ?? 0)) { this.destroy(); return; }
+    if (purge === 0 || !pool.admits(cfg.poolMaxConn ?? -1, cfg.poolLowConn ?? 0)) { this.destroy(true); return; }
     this.countedUsed = false;
     pool.used--;
     pool.push(this);
@@ -141,12 +146,20 @@ export class SrvConn {
     this.destroy();
   }
 
-  destroy(): void {
+  /**
+   * Closes the connection. `reset`: it is clean (between transactions) and is closed with a TCP
+   * reset rather than a FIN, as HAProxy closes a server connection it does not keep (no
+   * TIME_WAIT left on the proxy's side for a connection that has nothing more to say).
+   */
+  destroy(reset = false): void {
     this.owner = undefined;
     this.idleIn?.remove(this);
     idleAll.delete(this);
     if (this.countedUsed) { this.countedUsed = false; this.pool.used--; }
-    if (!this.sock.destroyed) this.sock.destroy();
+    if (!this.sock.destroyed) {
+      if (reset) this.sock.resetAndDestroy();
+      else this.sock.destroy();
+    }
     this.rbuf.release(false);
   }
 }

@@ -1071,7 +1071,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       this.conn = undefined;
       if (keepSrv && this.be!.cfg.http.reuse !== 'never') c.release();
       else if (keepSrv && !txn.wantsClose && !this.cliEnded) { this.conn = c; c.owner = this; }
-      else c.destroy();
+      else c.destroy(c.clean && c.uses !== Infinity);
     }
     if (txn.wantsClose || this.cliEnded) {
       this.cliState = 'closing';

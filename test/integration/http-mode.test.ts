@@ -550,6 +550,26 @@ describe('mode http: server connection pool', () => {
     }, [be]);
   });
 
+  it('a server connection that is not kept is closed with a reset once its response is complete', T, async () => {
+    // a server that answers one request and records how each connection ended
+    const endings: string[] = [];
+    const srv = net.createServer({ allowHalfOpen: true }, (c) => {
+      c.once('data', () => c.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+      c.on('error', (e: NodeJS.ErrnoException) => endings.push(e.code ?? 'error'));
+      c.on('end', () => { endings.push('FIN'); c.end(); });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as net.AddressInfo).port;
+    try {
+      await withSetup((fp) => `${DEFAULTS}\nlisten web\n  bind 127.0.0.1:${fp}\n  server s 127.0.0.1:${port} pool-max-conn 0\n`, async (fp) => {
+        const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { responses: 1 });
+        r.sock.destroy();
+        for (let i = 0; i < 100 && endings.length === 0; i++) await sleep(20);
+        assert.deepEqual(endings, ['ECONNRESET'], 'no TIME_WAIT left on the proxy side for a finished connection');
+      });
+    } finally { await new Promise((r) => srv.close(r)); }
+  });
+
   it('a client leaving with Connection: close leaves its server connection idle for other clients', T, async () => {
     const be = await startHttpBackend('K');
     await withSetup((fp) => `${DEFAULTS}\nlisten web\n  bind 127.0.0.1:${fp}\n  http-reuse always\n  server s 127.0.0.1:${be.port}\n`, async (fp) => {
