@@ -13,11 +13,14 @@
 //               (no Readable machinery, no allocation per read); client side as `notimeout`
 //   onread2     both sides read with `onread`: the accepted socket's handle is moved into a new
 //               net.Socket created with `onread` (Node has no `onread` option for servers)
+//   raw         the ceiling for a relay in Node.js: libuv TCP handles driven directly (the
+//               bindings src/net/raw-socket.ts uses), a reused write request, no timer, no
+//               counter, no back-pressure handling (enough for wrk's request/response loads)
 import net from 'node:net';
 
 const [variant = 'streams', lport, sport] = process.argv.slice(2);
-if (!lport || !sport || !['streams', 'notimeout', 'onread', 'onread2'].includes(variant)) {
-  process.stderr.write('usage: pump-variants.mjs streams|notimeout|onread|onread2 <listen-port> <server-port>\n');
+if (!lport || !sport || !['streams', 'notimeout', 'onread', 'onread2', 'raw'].includes(variant)) {
+  process.stderr.write('usage: pump-variants.mjs streams|notimeout|onread|onread2|raw <listen-port> <server-port>\n');
   process.exit(1);
 }
 const IDLE_MS = 30_000;
@@ -172,6 +175,57 @@ function relay2(accepted, server) {
   cli.resume();
 }
 
+/** The `raw` variant: a relay on libuv handles, with nothing but the bytes' path. */
+function rawRelay() {
+  const { TCP, TCPConnectWrap, constants } = process.binding('tcp_wrap');
+  const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kLastWriteWasAsync } = process.binding('stream_wrap');
+  const UV_EOF = -4095;
+  let spare;
+  const write = (h, buf) => {
+    const req = spare ?? new WriteWrap();
+    spare = undefined;
+    req.oncomplete = () => {};
+    h.writeBuffer(req, buf);
+    if (streamBaseState[kLastWriteWasAsync]) req.buffer = buf; else spare = req;
+  };
+  const shut = (h) => { const r = new ShutdownWrap(); r.oncomplete = () => {}; h.shutdown(r); };
+  const listener = new TCP(constants.SERVER);
+  if (listener.bind('127.0.0.1', Number(lport)) || listener.listen(511)) throw new Error('cannot listen');
+  listener.onconnection = (err, c) => {
+    if (err) return;
+    const s = new TCP(constants.SOCKET);
+    const cbuf = Buffer.allocUnsafe(16 * 1024);
+    const sbuf = Buffer.allocUnsafe(16 * 1024);
+    let closed = false;
+    let eofs = 0;
+    const closeBoth = () => { if (!closed) { closed = true; c.close(); s.close(); } };
+    const pipe = (from, to, buf) => {
+      let eof = false;
+      from.onread = () => {
+        const n = streamBaseState[kReadBytesOrError];
+        if (n > 0) write(to, buf.subarray(0, n));
+        else if (n === UV_EOF && !eof) { eof = true; shut(to); if (++eofs === 2) closeBoth(); }
+        else if (n < 0) closeBoth();
+      };
+    };
+    c.setNoDelay(true);
+    s.setNoDelay(true);
+    c.useUserBuffer(cbuf);
+    s.useUserBuffer(sbuf);
+    pipe(c, s, cbuf);
+    pipe(s, c, sbuf);
+    const req = new TCPConnectWrap();
+    req.oncomplete = (status) => { if (status < 0) { closeBoth(); return; } c.readStart(); };
+    if (s.connect(req, '127.0.0.1', Number(sport))) { closeBoth(); return; }
+    s.readStart();
+  };
+  const bye = () => { listener.close(); process.exit(0); };
+  process.on('SIGTERM', bye);
+  process.on('SIGINT', bye);
+}
+
+if (variant === 'raw') rawRelay();
+else {
 const server = variant === 'onread2'
   ? net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (s) => relay2(s, server))
   : net.createServer({ allowHalfOpen: true, pauseOnConnect: false }, relay);
@@ -179,3 +233,4 @@ server.listen(Number(lport), '127.0.0.1');
 const bye = () => { server.close(); process.exit(0); };
 process.on('SIGTERM', bye);
 process.on('SIGINT', bye);
+}

@@ -18,7 +18,8 @@
 // Environment (as bench/run.mjs, plus):
 //   BENCH_DURATION, BENCH_WARMUP, BENCH_CONNS (ka, close), BENCH_CONNS_BIG, BENCH_THREADS,
 //   BENCH_ROUNDS, BENCH_PROFILE, HAPROXY_BIN, HAPROXY_TS_BIN: see bench/run.mjs
-//   BENCH_TARGETS     subset of direct,haproxy,haproxy-ts,node (default all)
+//   BENCH_TARGETS     subset of direct,haproxy,haproxy-ts,node (default all); also pump-raw, the
+//                     minimal relay on libuv handles (bench/pump-variants.mjs raw), as a ceiling
 //   BENCH_RATE        requests/s of the latency test (default 5000)
 //   BENCH_RATE_CONNS  connections of the latency test (default 50)
 //   BENCH_IDLE_CONNS  connections of the idle test (default 10000)
@@ -75,6 +76,9 @@ const WRK_TESTS = {
 
 function startTarget(target, { fePort, nginxPort, cfgPath }) {
   if (target === 'node') return start(process.execPath, [path.join(ROOT, 'bench', 'node-http-proxy.mjs'), String(fePort), String(nginxPort)]);
+  // experiment: the minimal relay on libuv handles (bench/pump-variants.mjs raw), a ceiling for
+  // any Node.js proxy; it relays bytes and does no HTTP processing at all
+  if (target === 'pump-raw') return start(process.execPath, [path.join(ROOT, 'bench', 'pump-variants.mjs'), 'raw', String(fePort), String(nginxPort)]);
   const proc = startProxy(target, cfgPath, { profile: PROFILE });
   if (!proc) throw new Error(`unknown target '${target}'`);
   return proc;

@@ -12,7 +12,8 @@
 //   BENCH_CONNS_BIG  wrk connections for /big (default 20)
 //   BENCH_THREADS    wrk threads (default 2)
 //   BENCH_TARGETS    comma-separated subset of direct,haproxy,haproxy-ts (default all); also the
-//                    experimental relays pump-streams, pump-notimeout, pump-onread, pump-onread2 (pump-variants.mjs)
+//                    experimental relays pump-streams, pump-notimeout, pump-onread, pump-onread2, and
+//                    pump-raw, the minimal relay on libuv handles: a ceiling for Node.js (pump-variants.mjs)
 //   BENCH_ROUNDS     run every target this many times, alternating; report the median (default 1)
 //   BENCH_TESTS      comma-separated subset of small,big (default both)
 //   BENCH_PROFILE    1: run haproxy-ts under `node --cpu-prof` (profiles in bench/results/prof/)

@@ -594,7 +594,7 @@ export function parseRequestHead(buf: Buffer, opts: H1Options): H1RequestResult 
   }
   return {
     state: 'ok',
-    head: { method, uri, version: minor === 0 ? 'HTTP/1.0' : 'HTTP/1.1', headers: new HttpHeaders(list) },
+    head: { method, uri: method === 'CONNECT' ? uri : normalizeDefaultPort(uri, list), version: minor === 0 ? 'HTTP/1.0' : 'HTTP/1.1', headers: new HttpHeaders(list) },
     headLength: p,
     framing,
     wantsClose: (f & F_CONN_CLOSE) !== 0 || (minor === 0 && (f & F_CONN_KAL) === 0),
@@ -634,6 +634,33 @@ function checkRequestSemantics(method: string, uri: string, list: HttpHeader[], 
     }
   }
   return undefined;
+}
+
+/**
+ * Scheme-based normalisation of an absolute-form target, as HAProxy's H1 parser does: the port
+ * of `http://host:80/...` and `https://host:443/...` (or an empty port) is dropped from the
+ * target and from the Host header. Other request forms, CONNECT included, are left as they are.
+ * Returns the target to forward; Host fields are changed in `list`.
+ */
+function normalizeDefaultPort(uri: string, list: HttpHeader[]): string {
+  const c0 = uri.charCodeAt(0) | 0x20;
+  if (c0 !== 0x68) return uri; // 'h'
+  const m = /^(https?):\/\/([^/?#]*)/i.exec(uri);
+  if (!m) return uri;
+  const def = m[1]!.length === 5 ? '443' : '80';
+  const auth = m[2]!;
+  const stripped = stripDefaultPort(auth, def);
+  if (stripped === auth) return uri;
+  for (const h of list) if (h.lname === 'host') h.value = stripDefaultPort(h.value, def);
+  return uri.slice(0, m[1]!.length + 3) + stripped + uri.slice(m[0].length);
+}
+
+/** `host:port` without the port when it is `def` or empty (IPv6 literals in brackets kept whole). */
+function stripDefaultPort(authority: string, def: string): string {
+  const colon = authority.lastIndexOf(':');
+  if (colon < 0 || authority.indexOf(']', colon) >= 0) return authority;
+  const port = authority.slice(colon + 1);
+  return port === '' || port === def ? authority.slice(0, colon) : authority;
 }
 
 function reqFailure(code: number, inStartLine: boolean): H1RequestResult {

@@ -22,7 +22,7 @@ const SKIP = HAPROXY ? false : '/usr/sbin/haproxy not installed';
 // its assertion still runs and its failure is reported, without failing the suite).
 const KNOWN: Record<string, string> = {
   // H1 parser (src/http/h1.ts) -- the 3.2 docs agree with 2.6 here
-  'CONNECT': 'h1/normalisation: 2.6 forwards "Host: example.com:443" of a CONNECT as "host: example.com" (default port dropped); haproxy-ts keeps it',
+  'CONNECT': '3.2: scheme-based normalisation (default port dropped) applies to absolute-form targets only; 2.6 also forwards a CONNECT\'s "Host: example.com:443" as "host: example.com", haproxy-ts keeps it as 3.2 does',
   // documented 3.2 behaviour differs from 2.6 (the docs win: haproxy-ts is right, 2.6 differs)
   'NUL in a header value': '3.2 docs: NUL in a request header value is refused unless accept-unsafe-violations-in-http-request; 2.6 forwards it, haproxy-ts answers 400',
   'response header with NUL': '3.2: NUL in a response header value is refused (502) unless accept-unsafe-violations-in-http-response; 2.6 forwards it',
@@ -137,6 +137,7 @@ const CASES: Case[] = [
   { name: 'invalid method characters', req: 'G(T / HTTP/1.1\r\nHost: x\r\n\r\n', compare: 'status' },
   { name: 'HTTP/0.9-style request', req: 'GET /\r\n\r\n', compare: 'status' },
   { name: 'absolute-form URI', req: 'GET http://example.com/path?q=1 HTTP/1.1\r\nHost: example.com\r\n\r\n' },
+  { name: 'absolute-form URIs with default ports', req: 'GET http://example.com:80/x HTTP/1.1\r\nHost: example.com:80\r\n\r\nGET https://example.com:443/y HTTP/1.1\r\nHost: example.com:443\r\n\r\nGET http://example.com:8080/z HTTP/1.1\r\nHost: example.com:8080\r\n\r\n' },
   { name: 'absolute-form URI, Host differs', req: 'GET http://example.com/path HTTP/1.1\r\nHost: other.example\r\n\r\n', compare: 'status' },
   { name: 'CONNECT', req: ['CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 'tunnel-bytes'], gapMs: 200, head: [true], reply: (r) => (r.index === 0 ? 'HTTP/1.1 200 Connection established\r\n\r\n' : null) },
   { name: 'lower-case method', req: 'get / HTTP/1.1\r\nHost: x\r\n\r\n', compare: 'status' },

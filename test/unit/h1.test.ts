@@ -105,6 +105,20 @@ describe('h1 request heads', () => {
     assert.equal(okReq(req('OPTIONS * HTTP/1.1\r\n\r\n')).head.uri, '*');
   });
 
+  it('drops the default port of an absolute-form http/https target, from the target and Host', () => {
+    const r1 = okReq(req('GET http://x.y:80/a HTTP/1.1\r\nHost: x.y:80\r\n\r\n'));
+    assert.equal(r1.head.uri, 'http://x.y/a');
+    assert.equal(r1.head.headers.get('host'), 'x.y');
+    const r2 = okReq(req('GET HTTPS://x.y:443 HTTP/1.1\r\nHost: x.y:443\r\n\r\n'));
+    assert.equal(r2.head.uri, 'HTTPS://x.y');
+    assert.equal(r2.head.headers.get('host'), 'x.y');
+    assert.equal(okReq(req('GET http://x.y:/a HTTP/1.1\r\nHost: x.y:\r\n\r\n')).head.uri, 'http://x.y/a', 'empty port');
+    assert.equal(okReq(req('GET https://x.y:80/a HTTP/1.1\r\nHost: x.y:80\r\n\r\n')).head.uri, 'https://x.y:80/a', 'not the default of https');
+    assert.equal(okReq(req('GET http://[::1]:80/a HTTP/1.1\r\nHost: [::1]:80\r\n\r\n')).head.uri, 'http://[::1]/a');
+    assert.equal(okReq(req('GET http://[::1]/a HTTP/1.1\r\nHost: [::1]\r\n\r\n')).head.uri, 'http://[::1]/a');
+    assert.equal(okReq(req('GET /a HTTP/1.1\r\nHost: x.y:80\r\n\r\n')).head.headers.get('host'), 'x.y:80', 'origin-form: Host untouched');
+  });
+
   it('accepts any token method, several blanks between the parts (haproxy 2.6 too)', () => {
     assert.equal(okReq(req('get / HTTP/1.1\r\n\r\n')).head.method, 'get');
     assert.equal(okReq(req("X-Y_Z!~ / HTTP/1.1\r\n\r\n")).head.method, "X-Y_Z!~");
