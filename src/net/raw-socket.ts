@@ -329,7 +329,7 @@ export class RawSocket extends EventEmitter implements Sock {
   }
 
   write(data: Uint8Array | string, cb?: (err?: Error | null) => void): boolean {
-    if (typeof data === 'string') data = Buffer.from(data, 'latin1');
+    if (typeof data === 'string') data = Buffer.from(data, 'utf8'); // net.Socket's default encoding
     if (this.destroyed || this.writableEnded) {
       const e = uvError(-32, 'write'); // EPIPE
       if (cb) process.nextTick(cb, e);
