@@ -1,5 +1,5 @@
 // The data plane without raw handles: HAPROXY_TS_RAW_SOCKETS=0 makes haproxy-ts use net.Socket
-// (src/net/raw-socket.ts). The TCP, HTTP and PROXY-protocol integration suites run again in that
+// (src/net/raw-socket.ts). The TCP, HTTP, PROXY-protocol and rough-traffic suites run again in that
 // mode, in a child test run, and must pass there too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,9 +8,9 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SUITES = ['tcp-forwarding.test.js', 'http-mode.test.js', 'proxy-protocol.test.js'].map((f) => path.join(here, f));
+const SUITES = ['tcp-forwarding.test.js', 'http-mode.test.js', 'proxy-protocol.test.js', 'chaos.test.js'].map((f) => path.join(here, f));
 
-test('TCP, HTTP and PROXY-protocol suites pass on net.Socket (HAPROXY_TS_RAW_SOCKETS=0)', { timeout: 300_000 }, async () => {
+test('TCP, HTTP, PROXY-protocol and rough-traffic suites pass on net.Socket (HAPROXY_TS_RAW_SOCKETS=0)', { timeout: 300_000 }, async () => {
   // NODE_TEST_CONTEXT (set for files run by `node --test`) would make the child report to us
   // through the runner's own channel instead of printing its results
   const env: NodeJS.ProcessEnv = { ...process.env, HAPROXY_TS_RAW_SOCKETS: '0' };
