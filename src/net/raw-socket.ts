@@ -235,10 +235,7 @@ export class RawSocket extends EventEmitter implements Sock {
     // Reading is set up with the connection (one epoll registration for both the connect and the
     // reads, where starting it after the connect costs libuv two more epoll_ctl calls); libuv
     // reports the connect before any read.
-    if (this.wantRead) {
-      if (!this.cur) { this.cur = this.reader.buffer(); h.useUserBuffer(this.cur); }
-      if (h.readStart() === 0) this.reading = true;
-    }
+    if (this.wantRead) this.startReading();
   }
 
   afterConnect(status: number): void {
@@ -260,16 +257,17 @@ export class RawSocket extends EventEmitter implements Sock {
 
   // ---- reading -----------------------------------------------------------------------------
 
+  /** Also while connecting, once the handle exists; a failure then is retried after the connect. */
   private startReading(): void {
     const h = this._handle;
-    if (!h || this.reading || this.connecting || this.readEnded) return;
+    if (!h || this.reading || this.readEnded) return;
     if (!this.cur) {
       this.cur = this.reader.buffer();
       h.useUserBuffer(this.cur);
     }
-    this.reading = true;
     const err = h.readStart();
-    if (err) this.destroy(uvError(err, 'read'));
+    if (err === 0) this.reading = true;
+    else if (!this.connecting) this.destroy(uvError(err, 'read'));
   }
 
   private stopReading(): void {
@@ -466,7 +464,6 @@ export class RawSocket extends EventEmitter implements Sock {
   afterShutdown(_status: number): void {
     if (this.destroyed) return;
     this.writableFinished = true;
-    this.emit('finish');
     if (this.readEnded || this.destroyWhenFinished) this.destroy();
   }
 
@@ -541,8 +538,6 @@ export class RawSocket extends EventEmitter implements Sock {
     return 'closed';
   }
 
-  get pending(): boolean { return this.connecting || !this._handle; }
-
   /** getpeername / getsockname, asked once and kept */
   private addrInfo(which: 'peer' | 'local'): AddrInfo {
     const known = this[which];
@@ -556,10 +551,8 @@ export class RawSocket extends EventEmitter implements Sock {
 
   get remoteAddress(): string | undefined { return this.addrInfo('peer').address; }
   get remotePort(): number | undefined { return this.addrInfo('peer').port; }
-  get remoteFamily(): string | undefined { return this.addrInfo('peer').family; }
   get localAddress(): string | undefined { return this.addrInfo('local').address; }
   get localPort(): number | undefined { return this.addrInfo('local').port; }
-  address(): AddrInfo { return this.addrInfo('local'); }
 }
 
 /** net.isIP of the few server addresses a configuration has, remembered (the test is a long regexp). */

@@ -116,7 +116,8 @@ interface HandleOwner { _handle?: unknown; server?: unknown }
  * handle, with `onread`. The returned socket starts reading at once. Returns undefined when the
  * handle cannot be taken over; the original socket is then left untouched.
  */
-export function adoptAccepted(sock: net.Socket, onread: OnRead, allowHalfOpen: boolean): net.Socket | undefined {
+export function adoptAccepted(sock: Sock, onread: OnRead, allowHalfOpen: boolean): net.Socket | undefined {
+  if (sock instanceof RawSocket) return undefined; // reads through attachReader
   const old = sock as unknown as HandleOwner;
   const handle = old._handle;
   if (!handle || typeof handle !== 'object' || sock.destroyed) return undefined;

@@ -43,11 +43,16 @@ export function setPoolBudget(fdMax: number, low: number, high: number, others: 
 
 function fdsUsed(): number { return live + budget.others(); }
 
+/** Whether the descriptors in use reach `pct` percent of the limit (never when no limit is known). */
+function fdsAtRatio(pct: number): boolean {
+  return budget.fdMax > 0 && fdsUsed() * 100 >= budget.fdMax * pct;
+}
+
 /** Before opening a server connection: above the high ratio, an idle connection makes room. */
 function makeRoom(): void {
-  if (!budget.fdMax || fdsUsed() * 100 < budget.fdMax * budget.high) return;
+  if (!fdsAtRatio(budget.high)) return;
   const oldest = idleAll.values().next();
-  if (!oldest.done) oldest.value.dropIdle();
+  if (!oldest.done) oldest.value.destroy();
 }
 
 export class SrvConn {
@@ -78,14 +83,14 @@ export class SrvConn {
     this.sock = sock;
     live++;
     sock.once('connect', () => { this.connected = true; this.owner?.onSrvConnect(this); });
-    sock.on('end', () => { this.ended = true; if (this.owner) this.owner.onSrvEnd(this); else this.dropIdle(); });
+    // an idle connection (no owner) that the server ends, closes or breaks is dropped
+    sock.on('end', () => { this.ended = true; if (this.owner) this.owner.onSrvEnd(this); else this.destroy(); });
     sock.on('close', () => {
       live--;
-      idleAll.delete(this);
       this.closed = true;
-      if (this.owner) this.owner.onSrvClose(this); else this.dropIdle();
+      if (this.owner) this.owner.onSrvClose(this); else this.destroy();
     });
-    sock.on('error', (e) => { if (this.owner) this.owner.onSrvError(this, e); else this.dropIdle(); });
+    sock.on('error', (e) => { if (this.owner) this.owner.onSrvError(this, e); else this.destroy(); });
     sock.on('drain', () => this.owner?.onSrvDrain(this));
   }
 
@@ -95,7 +100,7 @@ export class SrvConn {
     // still answer false (it is done reading): an idle connection keeps reading
     if (o) return o.onSrvData(this, n, buf as Buffer) || this.idleIn !== undefined;
     // an idle connection must stay silent: anything from the server makes it unusable
-    this.dropIdle();
+    this.destroy();
     return false;
   };
 
@@ -115,13 +120,12 @@ export class SrvConn {
   release(): void {
     this.owner = undefined;
     this.rbuf.relax();
-    if (!this.reusable) { this.destroy(this.clean); return; }
+    if (!this.reusable) { this.discard(); return; }
     const cfg = this.server.cfg;
     const purge = cfg.poolPurgeDelay ?? IDLE_PURGE_MS;
     const pool = this.pool;
-    if (purge === 0 || !pool.admits(cfg.poolMaxConn ?? -1, cfg.poolLowConn ?? 0)) { this.destroy(true); return; }
-    this.countedUsed = false;
-    pool.used--;
+    if (purge === 0 || !pool.admits(cfg.poolMaxConn ?? -1, cfg.poolLowConn ?? 0)) { this.discard(); return; }
+    this.uncount();
     pool.push(this);
     idleAll.add(this);
     schedulePurge(this.server, purge);
@@ -140,22 +144,27 @@ export class SrvConn {
     this.owner = owner;
   }
 
-  dropIdle(): void {
-    this.idleIn?.remove(this);
-    idleAll.delete(this);
-    this.destroy();
+  /** No longer counted as in use by its server's pool (it went idle or is closed). */
+  private uncount(): void {
+    if (this.countedUsed) { this.countedUsed = false; this.pool.used--; }
   }
 
   /**
-   * Closes the connection. `reset`: it is clean (between transactions) and is closed with a TCP
-   * reset rather than a FIN, as HAProxy closes a server connection it does not keep (no
-   * TIME_WAIT left on the proxy's side for a connection that has nothing more to say).
+   * Closes a connection that is not kept after its transaction. A clean one (between
+   * transactions, the server not having asked to close) is closed with a TCP reset rather than a
+   * FIN, as HAProxy does: no TIME_WAIT left on the proxy's side for a connection that has
+   * nothing more to say.
    */
+  discard(): void {
+    this.destroy(this.clean && this.uses !== Infinity);
+  }
+
+  /** Closes the connection (idle or not); `reset`: with a TCP reset. */
   destroy(reset = false): void {
     this.owner = undefined;
     this.idleIn?.remove(this);
     idleAll.delete(this);
-    if (this.countedUsed) { this.countedUsed = false; this.pool.used--; }
+    this.uncount();
     if (!this.sock.destroyed) {
       if (reset) this.sock.resetAndDestroy();
       else this.sock.destroy();
@@ -191,9 +200,9 @@ export class ServerPool {
    */
   admits(maxConn: number, lowConn: number): boolean {
     if (maxConn === 0 || this.size >= (maxConn < 0 ? MAX_IDLE_PER_SERVER : maxConn)) return false;
-    if (budget.fdMax && fdsUsed() * 100 >= budget.fdMax * budget.high) return false;
+    if (fdsAtRatio(budget.high)) return false;
     if (this.size === 0) return true;
-    if (budget.fdMax && fdsUsed() * 100 >= budget.fdMax * budget.low) return false;
+    if (fdsAtRatio(budget.low)) return false;
     return this.used + this.size <= Math.max(this.used, this.estNeed) + lowConn;
   }
 
@@ -258,7 +267,7 @@ export function takeIdle(s: Server, owner: SrvConnOwner): SrvConn | undefined {
   while (l && l.tail) {
     const c = l.tail;
     l.remove(c);
-    if (!c.reusable) { idleAll.delete(c); c.destroy(); continue; }
+    if (!c.reusable) { c.destroy(); continue; }
     c.adopt(owner);
     return c;
   }

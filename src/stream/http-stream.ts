@@ -120,7 +120,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.listener = listener;
     this.fe = listener.proxy;
     const onread = { buffer: this.cbuf.next, callback: this.onCliRead };
-    const adopted = attachReader(accepted, onread) ? accepted : adoptAccepted(accepted as net.Socket, onread, true);
+    const adopted = attachReader(accepted, onread) ? accepted : adoptAccepted(accepted, onread, true);
     const cli = adopted ?? accepted;
     if (!adopted) cli.on('data', (chunk: Buffer) => { if (!this.onCliRead(chunk.length, chunk)) cli.pause(); });
     this.cli = cli;
@@ -1071,7 +1071,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       this.conn = undefined;
       if (keepSrv && this.be!.cfg.http.reuse !== 'never') c.release();
       else if (keepSrv && !txn.wantsClose && !this.cliEnded) { this.conn = c; c.owner = this; }
-      else c.destroy(c.clean && c.uses !== Infinity);
+      else c.discard();
     }
     if (txn.wantsClose || this.cliEnded) {
       this.cliState = 'closing';

@@ -9,7 +9,6 @@ import { plainAddress } from '../net/address.js';
 import { sourceKey, rdpCookieKey } from '../lb/config.js';
 import { ReadBuffer, adoptAccepted, attachReader, safeView, whenFlushed, type Sock } from '../net/read-buffers.js';
 import { connectSock } from '../net/raw-socket.js';
-import type net from 'node:net';
 
 /** Termination state letters (configuration.txt 8.5): who ended it, and in which phase. */
 export type TermCause = '-' | 'C' | 'S' | 'P' | 'I' | 'R' | 'K' | 'c' | 's' | 'D' | 'L';
@@ -67,7 +66,7 @@ export class TcpStream implements PendingConn {
     this.listener = listener;
     this.fe = listener.proxy;
     const onread = { buffer: this.cbuf.next, callback: this.onCliRead };
-    const adopted = attachReader(accepted, onread) ? accepted : adoptAccepted(accepted as net.Socket, onread, true);
+    const adopted = attachReader(accepted, onread) ? accepted : adoptAccepted(accepted, onread, true);
     const cli = adopted ?? accepted;
     if (!adopted) {
       // fallback: the same handler, fed by 'data' events
