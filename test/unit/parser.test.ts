@@ -1,27 +1,14 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import '../../src/config/global-keywords.js';
 import '../../src/proxy/keywords.js';
 import '../../src/http/keywords.js';
 import '../../src/proxy/server-keywords.js';
 import '../../src/proxy/cookie.js';
 import '../../src/net/bind-keywords.js';
-import { parseConfigFiles } from '../../src/config/parser.js';
-import { condContext } from '../../src/cli/main.js';
+import { parseConfigText } from '../helpers/config.js';
 
-function parse(text: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hts-parse-'));
-  const f = path.join(dir, 'h.cfg');
-  fs.writeFileSync(f, text);
-  try {
-    return parseConfigFiles([f], condContext());
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
+const parse = parseConfigText;
 
 const alerts = (r: ReturnType<typeof parse>) => r.diags.filter((d) => d.level === 'ALERT').map((d) => `${d.where?.line}:${d.msg}`);
 const warnings = (r: ReturnType<typeof parse>) => r.diags.filter((d) => d.level === 'WARNING').map((d) => d.msg);
