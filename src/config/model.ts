@@ -5,6 +5,9 @@ import type { ParsedAddress } from '../net/address.js';
 import type { BalanceConfig, HashTypeConfig } from '../lb/config.js';
 import type { ErrorReplies } from '../http/errors.js';
 import type { CookiePersistConfig } from '../proxy/cookie.js';
+import type { ProxyRules } from '../actions/rules.js';
+import { inheritRules } from '../actions/rules.js';
+import { inheritSwitching } from '../actions/keywords.js';
 
 export interface Where { file: string; line: number }
 
@@ -228,6 +231,10 @@ export interface ProxyConfig {
   errors?: ErrorReplies;
   /** cookie, dynamic-cookie-key, option persist (src/proxy/cookie.ts) */
   cookiePersist?: CookiePersistConfig;
+  /** ACLs and rule sets (src/actions/rules.ts) */
+  rules?: ProxyRules;
+  /** content switching and other rule-driven settings (src/actions/keywords.ts) */
+  switching?: import('../actions/keywords.js').SwitchingConfig;
 }
 
 export interface Config {
@@ -312,5 +319,7 @@ export function inheritFromDefaults(kind: ProxyKind, name: string, where: Where,
   px.options = { ...def.options };
   if (def.errors) px.errors = { directives: [...def.errors.directives], replies: new Map() };
   px.http = structuredClone(def.http);
+  if (def.rules) px.rules = inheritRules(def.rules);
+  if (def.switching) px.switching = inheritSwitching(def.switching, kind);
   return px;
 }
