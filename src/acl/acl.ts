@@ -5,7 +5,7 @@
 // answers MISS, and the rule waits (tcp-request content with an inspect-delay).
 import path from 'node:path';
 import { ACL_CATALOGUE } from '../sample/catalogue.js';
-import { fetchRegistry, type NamedEntry as _unused } from '../sample/registry.js';
+import { fetchRegistry } from '../sample/registry.js';
 import { parseSampleExpr, ExprError, findClose, type SampleExpr } from '../sample/expr.js';
 import type { SmpCtx } from '../sample/context.js';
 import type { Sample } from '../sample/types.js';

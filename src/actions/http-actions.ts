@@ -14,6 +14,7 @@ import { httpErrorsSections, errorMessageFor, type ErrorReply } from '../http/er
 import type { HttpHeaders } from '../http/htx.js';
 import type { SmpCtx } from '../sample/context.js';
 import { normalizers, type Normalizer } from './normalize-uri.js';
+import { experimentalAllowed } from '../config/global-keywords.js';
 
 const REQ: readonly RuleSetKind[] = ['http-request'];
 const REQ_RES: readonly RuleSetKind[] = ['http-request', 'http-response'];
@@ -50,14 +51,6 @@ function simple(name: string, sets: readonly RuleSetKind[], run: (h: RuleHost) =
 /* ---------------------------------------------------------------------------------------- */
 
 simple('allow', ALL_HTTP, () => Act.STOP);
-
-registerAction({
-  name: 'reject', sets: REQ,
-  parse(words) {
-    if (words.length > 1) return `unexpected argument '${words[1]}'`;
-    return { name: 'reject', run(h) { h.verdict = { kind: 'reject' }; return Act.DONE; } };
-  },
-});
 
 function replyAction(name: 'deny' | 'tarpit' | 'return', sets: readonly RuleSetKind[]): void {
   registerAction({
@@ -509,7 +502,9 @@ function reasonFor(code: number): string { return reasonPhrase(code); }
 
 registerAction({
   name: 'normalize-uri', sets: REQ,
-  parse(words) {
+  parse(words, pc) {
+    if (!experimentalAllowed()) return `this action is experimental, it must be allowed via a global 'expose-experimental-directives'`;
+    void pc;
     const which = words[1];
     if (!which) return `expects a normalizer name`;
     const n: Normalizer | undefined = normalizers[which];
@@ -523,7 +518,11 @@ registerAction({
         const req = h.ctx.req;
         if (!req) return Act.CONT;
         const out = n.apply(req.uri, withOpt);
-        if (out === undefined) { h.rewriteFailed?.(); return Act.CONT; }
+        if (out === null) {
+          // a strict normalizer found an invalid sequence: 400 Bad Request
+          h.verdict = { kind: 'reply', reply: errorMessageFor(h.be?.cfg, 400, h.fe.cfg), status: 400, deny: false };
+          return Act.DONE;
+        }
         req.uri = out;
         return Act.CONT;
       },

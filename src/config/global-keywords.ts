@@ -39,6 +39,7 @@ registerGlobal(
   { name: 'strict-limits', parse(args, g, ctx) { if (needArgs(args, 0, ctx)) g.strictLimits = true; } },
   { name: 'no strict-limits', parse(args, g, ctx) { if (needArgs(args.slice(1), 0, ctx)) g.strictLimits = false; } },
   { name: 'daemon', parse(args, g, ctx) { if (needArgs(args, 0, ctx)) g.daemon = true; } },
+  { name: 'expose-experimental-directives', parse(args, _g, ctx) { if (needArgs(args, 0, ctx)) experimental = true; } },
   { name: 'quiet', parse(args, g, ctx) { if (needArgs(args, 0, ctx)) g.quiet = true; } },
   {
     name: 'pidfile',
@@ -228,3 +229,9 @@ registerGlobal(
 export function currentUser(): string {
   try { return userInfo().username; } catch { return ''; }
 }
+
+/** `expose-experimental-directives` was seen in the configuration being parsed. */
+let experimental = false;
+export function experimentalAllowed(): boolean { return experimental; }
+/** Called when a new configuration starts being parsed. */
+export function resetExperimental(): void { experimental = false; }

@@ -1,5 +1,6 @@
 // Section dispatcher: turns the reader's logical lines into a Config, then runs the post-parse
 // checks. Keywords are looked up in the registries filled by the feature modules.
+import { resetExperimental } from './global-keywords.js';
 import {
   globalKeywords, proxyKeywords, bindKeywords, serverKeywords, sectionKeywords, postParseChecks,
   type ParseCtx, type SectionKeyword,
@@ -47,6 +48,7 @@ interface State {
 export function parseConfigFiles(files: string[], cond: CondContext): ParseResult {
   const diags: Diagnostic[] = [];
   let fatal = false;
+  resetExperimental();
   const config: Config = { files, global: newGlobalConfig(), proxies: [], defaults: new Map() };
   const st: State = { section: 'none' };
   const onDiag = (d: CfgDiag): void => {
