@@ -397,9 +397,15 @@ export function cryptSupported(hash: string): boolean {
 // until evicted by newer ones (least recently used first); a hash change in the configuration
 // gives new keys, so nothing needs to be invalidated.
 
-/** How many successful (hash, password) checks are remembered. */
-export const VERIFY_CACHE_SIZE = 1024;
 const verifyCache = new Map<string, true>();
+/** How many successful (hash, password) checks are remembered by default. */
+export const VERIFY_CACHE_SIZE = 1024;
+let cacheSize = VERIFY_CACHE_SIZE;
+/** Changes the cache size (0 disables it); entries beyond it are dropped, oldest first. */
+export function setVerifyCacheSize(n: number): void {
+  cacheSize = n;
+  while (verifyCache.size > n) verifyCache.delete(verifyCache.keys().next().value!);
+}
 
 function cacheKey(password: Buffer, hash: string): string {
   return createHash('sha256').update(hash, 'latin1').update('\0').update(password).digest('base64');
@@ -416,7 +422,8 @@ export function verifyPasswordCached(password: string | Buffer, hash: string): b
     return true;
   }
   if (!verifyPassword(pw, hash)) return false;
-  if (verifyCache.size >= VERIFY_CACHE_SIZE) verifyCache.delete(verifyCache.keys().next().value!);
+  if (cacheSize <= 0) return true;
+  if (verifyCache.size >= cacheSize) verifyCache.delete(verifyCache.keys().next().value!);
   verifyCache.set(key, true);
   return true;
 }
