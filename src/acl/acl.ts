@@ -90,6 +90,9 @@ export function dumpAclKeywords(): string[] {
   return ACL_CATALOGUE.filter(([, fetch]) => fetchRegistry.has(fetch)).map(([kw, fetch, m]) => `${kw} = ${fetch} -m ${m}`).sort();
 }
 
+/** ACL tests on http_auth_group, whose patterns are checked against the userlist after parsing. */
+export const authGroupTests: { test: AclTest; proxy: string; acl: string }[] = [];
+
 /* ---------------------------------------------------------------------------------------- */
 /* Parsing `acl <name> <criterion> [flags] [operator] [values]`                             */
 /* ---------------------------------------------------------------------------------------- */
@@ -230,7 +233,9 @@ export function parseAclTest(words: string[], cx: AclParseCtx): AclTest {
     idx.attach(ref);
     indexes.push(idx);
   }
-  return new AclTest(expr, method, indexes, cx.where);
+  const test = new AclTest(expr, method, indexes, cx.where);
+  if (expr.fetch.name === 'http_auth_group' && expr.convs.length === 0) authGroupTests.push({ test, proxy: cx.proxyName ?? '', acl: cx.aclName });
+  return test;
 }
 
 function unbalanced(s: string): boolean {

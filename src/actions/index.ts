@@ -4,4 +4,12 @@ import '../sample/index.js';
 import './keywords.js';
 import './common-actions.js';
 import './http-actions.js';
-export {};
+import { keywordDumpers } from '../registry/registry.js';
+import { dumpFetches, dumpConverters } from '../sample/registry.js';
+import { dumpAclKeywords } from '../acl/acl.js';
+import { dumpActions } from './rules.js';
+
+keywordDumpers.smp = dumpFetches;
+keywordDumpers.cnv = dumpConverters;
+keywordDumpers.acl = dumpAclKeywords;
+keywordDumpers.actions = dumpActions;

@@ -11,9 +11,11 @@ import { Acl, parseAclTest, parseCond, type Cond } from '../acl/acl.js';
 import { USE } from '../sample/registry.js';
 import { pendingRefs } from '../sample/expr.js';
 import { parseTime } from '../util/units.js';
-import { rulesOf, parseRule, placeOf, type RuleSetKind, type SwitchRule, type Rule } from './rules.js';
+import { rulesOf, parseRule, placeOf, Rule, type RuleSetKind, type SwitchRule } from './rules.js';
 import { compileLf, type Lf } from './lf.js';
-import { parseRedirect } from './http-actions.js';
+import { legacyRedirect } from './http-actions.js';
+import { resolveUserlistRef, checkAuthGroupPatterns, type Userlist } from '../proxy/userlist.js';
+import { authGroupTests } from '../acl/acl.js';
 
 export interface CaptureSlot { name?: string; len: number; where: string }
 
@@ -228,9 +230,17 @@ function parseMonitor(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
 }
 
 function parseRedirectKw(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
-  const rule = parseRule('http-request', args, px, ctx);
-  if (rule) switchingOf(px).redirects.push(rule);
-  void parseRedirect;
+  const ci = args.findIndex((w, i) => i > 0 && (w === 'if' || w === 'unless'));
+  const place = placeOf('http-request', px);
+  const pc = {
+    px, set: 'http-request' as const, where: whereOf(ctx), file: ctx.where.file, line: ctx.where.line,
+    use: place.use, useLabel: place.label, warn: (m: string) => ctx.warn(m),
+  };
+  const action = legacyRedirect(ci >= 0 ? args.slice(0, ci) : args, pc);
+  if (typeof action === 'string') { ctx.alert(`error detected in ${px.kind} '${px.name}' while parsing redirect rule : ${action}.`); return; }
+  const cond = ci >= 0 ? condOf(args.slice(ci), px, ctx, place.use, place.label, 'redirect') : undefined;
+  if (cond === null) return;
+  switchingOf(px).redirects.push(new Rule(action, cond, ctx.where.file, ctx.where.line));
 }
 
 function parseUniqueIdFormat(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
@@ -334,10 +344,26 @@ function checkRefs(config: Config, ctx: ParseCtx): void {
         else if (!be.servers.some((s) => s.name === r.name)) ctx.alert(`parsing [${p.where}] : unable to find server '${r.name}' in backend '${be.name}' referenced in arg 1 of '${p.kw}'.`);
         break;
       }
+      case 'user list': {
+        const err = resolveUserlistRef(r, config, p.kw, p.where, 'sample fetch', p.proxyName);
+        if (err) ctx.alert(err);
+        break;
+      }
       default:
-        break; // tables and user lists are checked by their owners
+        break; // tables are checked by their owner
     }
   }
 }
 
-registerPostParse(checkRefs);
+/** ACLs on http_auth_group: every pattern must be a group of the userlist. */
+function checkAuthGroups(_config: Config, ctx: ParseCtx): void {
+  for (const t of authGroupTests.splice(0)) {
+    const ul = (t.test.expr.fetchArgs[0] as { ref?: Userlist } | undefined)?.ref;
+    if (!ul) continue;
+    const patterns = t.test.indexes.flatMap((i) => i.refs.flatMap((r) => r.current().map((e) => e.key)));
+    const err = checkAuthGroupPatterns(ul, patterns);
+    if (err) ctx.alert(`proxy ${t.proxy}: acl ${t.acl} http_auth_group(): ${err}`);
+  }
+}
+
+registerPostParse(checkRefs, checkAuthGroups);

@@ -7,6 +7,7 @@ import '../proxy/keywords.js';
 import '../http/keywords.js';
 import { setPoolBudget } from '../proxy/conn-pool.js';
 import '../http/errors.js';
+import '../proxy/userlist.js';
 import '../proxy/server-keywords.js';
 import '../proxy/cookie.js';
 import '../net/bind-keywords.js';

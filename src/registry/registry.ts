@@ -125,14 +125,18 @@ export interface CliKeyword {
 export const cliKeywords: CliKeyword[] = [];
 export function registerCli(...kws: CliKeyword[]): void { cliKeywords.push(...kws); }
 
-// ---- sample fetches, converters, ACL keywords, filters, services --------------------------
-// Later issues fill these; -dK prints them (empty lists until then).
+// ---- sample fetches, converters, ACL keywords, actions, filters, services ----------------
+// The modules owning them install the functions listing what they registered; -dK prints them.
 export interface NamedEntry { name: string; signature: string }
-export const sampleFetches: NamedEntry[] = [];
-export const converters: NamedEntry[] = [];
-export const aclKeywords: NamedEntry[] = [];
 export const filters: NamedEntry[] = [];
 export const services: NamedEntry[] = [];
+export const keywordDumpers: {
+  acl?: () => string[];
+  smp?: () => string[];
+  cnv?: () => string[];
+  /** rule-set actions, printed in the 'listen' block ("\thttp-request deny") */
+  actions?: () => string[];
+} = {};
 
 function capsLabel(c: Caps): string {
   const parts: string[] = [];
@@ -147,7 +151,7 @@ export function dumpKeywords(classes: string[]): string {
   const out: string[] = [];
   if (want.has('acl')) {
     out.push('# List of registered ACL keywords:');
-    for (const e of [...aclKeywords].sort((a, b) => a.name.localeCompare(b.name))) out.push(`${e.name} = ${e.signature}`);
+    out.push(...(keywordDumpers.acl?.() ?? []));
   }
   if (want.has('cfg')) {
     out.push('# List of registered configuration keywords:');
@@ -159,6 +163,7 @@ export function dumpKeywords(classes: string[]): string {
     for (const k of [...bindKeywords.values()].sort((a, b) => a.name.localeCompare(b.name))) out.push(`\tbind <addr> ${k.name}${k.args ? ` +${k.args}` : ''}`);
     for (const k of [...serverKeywords.values()].sort((a, b) => a.name.localeCompare(b.name))) out.push(`\tserver <name> <addr> ${k.name}${k.args ? ` +${k.args}` : ''}`);
     for (const k of [...optionKeywords.values()].sort((a, b) => a.name.localeCompare(b.name))) out.push(`\toption ${k.name} ${capsLabel(k.caps)}`);
+    out.push(...(keywordDumpers.actions?.() ?? []));
   }
   if (want.has('cli')) {
     out.push('# List of registered CLI keywords:');
@@ -166,7 +171,7 @@ export function dumpKeywords(classes: string[]): string {
   }
   if (want.has('cnv')) {
     out.push('# List of registered sample converter functions:');
-    for (const e of converters) out.push(`${e.name}${e.signature}`);
+    out.push(...(keywordDumpers.cnv?.() ?? []));
   }
   if (want.has('flt')) {
     out.push('# List of registered filter names:');
@@ -174,7 +179,7 @@ export function dumpKeywords(classes: string[]): string {
   }
   if (want.has('smp')) {
     out.push('# List of registered sample fetch functions:');
-    for (const e of sampleFetches) out.push(`${e.signature} ${e.name}`);
+    out.push(...(keywordDumpers.smp?.() ?? []));
   }
   if (want.has('svc')) {
     out.push('# List of registered service names:');

@@ -3,6 +3,7 @@ import './fetches/internal.js';
 import './fetches/l4.js';
 import './fetches/payload.js';
 import './fetches/http.js';
+import './fetches/auth.js';
 import './converters/basic.js';
 import './converters/protocols.js';
 import './converters/maps.js';
