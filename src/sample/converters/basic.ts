@@ -4,7 +4,7 @@ import { createHash, createHmac, createCipheriv, createDecipheriv, getHashes, ti
 import { registerConverters, type ConvImpl } from '../registry.js';
 import type { SmpCtx } from '../context.js';
 import {
-  INT64_MAX, INT64_MIN, cast, intBig, ipv6ToV4, smpBin, smpBool, smpInt, smpIpv4, smpIpv6, smpStr, strToBuf, bufToStr,
+  INT64_MAX, INT64_MIN, cast, intBig, ipv6ToV4, smpBin, smpBool, smpInt, smpIpv4, smpIpv6, smpStr,
   type Sample,
 } from '../types.js';
 import { getVar, intOrVar, parseVarName, setVar, type VarRef } from '../vars.js';
@@ -716,5 +716,3 @@ registerConverters({
 
 registerWhen();
 
-// `bufToStr`/`strToBuf` kept for symmetry with other converter modules
-void bufToStr; void strToBuf;
