@@ -106,8 +106,11 @@ function regmOut(e: PatEntry, input: string): Sample | undefined {
 
 /* ---- loading ---- */
 
-/** The file line of each entry read from a file (for configuration error messages). */
-const entryLines = new WeakMap<PatEntry, number>();
+/**
+ * The file line of each entry read from a file, by position in ref.entries (for configuration
+ * error messages, which are produced before anything can change the entries).
+ */
+const entryLines = new WeakMap<PatternRef, Int32Array>();
 
 /** Reads a map file into its ref; returns an error message, or undefined. */
 function loadMapFile(ref: PatternRef, path: string, optional: boolean): string | undefined {
@@ -118,13 +121,18 @@ function loadMapFile(ref: PatternRef, path: string, optional: boolean): string |
     if (optional) { ref.loaded = true; return undefined; }
     return `failed to open pattern file <${path}>`;
   }
-  for (const l of parsePatternText(text, true)) entryLines.set(ref.add(l.key, l.value), l.line);
+  const first = ref.entries.length;
+  const list = parsePatternText(text, true);
+  const lines = new Int32Array(first + list.length);
+  for (let i = 0; i < list.length; i++) { const l = list[i]!; ref.add(l.key, l.value); lines[first + i] = l.line; }
+  entryLines.set(ref, lines);
   ref.loaded = true;
   return undefined;
 }
 
 function at(ref: PatternRef, e: PatEntry): string {
-  return ` at line ${entryLines.get(e) ?? 0} of file '${ref.name}'`;
+  const i = ref.entries.indexOf(e);
+  return ` at line ${(i >= 0 ? entryLines.get(ref)?.[i] : undefined) ?? 0} of file '${ref.name}'`;
 }
 
 /** Map file name forms (configuration.txt 2.7): file@ and opt@ prefixes, virt@ names. */
