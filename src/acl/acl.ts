@@ -3,14 +3,14 @@
 // `if`/`unless` conditions made of named and anonymous ACLs with implicit AND, `or`/`||` and `!`.
 // Evaluation is tri-state: a test that cannot decide yet because contents may still arrive
 // answers MISS, and the rule waits (tcp-request content with an inspect-delay).
-import path from 'node:path';
 import { ACL_CATALOGUE } from '../sample/catalogue.js';
 import { fetchRegistry } from '../sample/registry.js';
 import { parseSampleExpr, ExprError, findClose, type SampleExpr } from '../sample/expr.js';
 import type { SmpCtx } from '../sample/context.js';
 import type { Sample } from '../sample/types.js';
-import { PatternIndex, PatternError, defaultMethod, patternRefs, MATCH_METHODS, type MatchMethod, type PatEntry } from './pattern.js';
+import { PatternIndex, PatternError, defaultMethod, patternRefs, MATCH_METHODS, MATCH_ONLY, type MatchMethod, type PatEntry } from './pattern.js';
 import { loadPatternFile } from './files.js';
+import { addRefExpr, noteRefUse, sharedIndex } from './ref-users.js';
 
 export const enum AclResult { FAIL = 0, PASS = 1, MISS = 2 }
 
@@ -30,7 +30,7 @@ export class AclTest {
 
   /** The entry matching the sample (any index), or undefined. */
   matchSample(s: Sample): PatEntry | undefined {
-    if (this.method === 'found') return ({} as PatEntry);
+    if (this.method === 'found') return MATCH_ONLY;
     if (this.method === 'bool') {
       const idx = this.indexes[0]!;
       return idx.match(s);
@@ -206,23 +206,38 @@ export function parseAclTest(words: string[], cx: AclParseCtx): AclTest {
     return new AclTest(expr, method, indexes, cx.where);
   }
   for (const f of files) {
-    const full = f.path;
-    const ref = patternRefs.get(full, asMap, 'file');
+    const ref = patternRefs.get(f.path, asMap, 'file');
+    if (ref.usedAsMap && !asMap && ref.loaded) {
+      throw new Error(`The file "${f.path}" is already used as two column file and cannot be used by as one column file.`);
+    }
     ref.usedAsAcl = true;
-    if (!ref.usedBy.length) ref.displayName = `acl '${cx.aclName}' file '${cx.file}' line ${cx.line}`;
-    ref.usedBy.push(cx.where);
-    loadPatternFile(ref, path.isAbsolute(full) ? full : full, asMap);
-    const idx = new PatternIndex(method, f.icase, op);
-    idx.attach(ref);
+    loadPatternFile(ref, f.path, asMap);
+    noteRefUse(ref, 'acl', cx.file, cx.line);
+    // indexes over the same list with the same method and case are shared
+    const idx = sharedIndex(ref, method, f.icase && method !== 'ip' && method !== 'int', () => {
+      const i = new PatternIndex(method, f.icase, op);
+      i.attach(ref);
+      return i;
+    });
+    if (idx.op !== op) {
+      // an operator makes the index specific to this line
+      const own = new PatternIndex(method, f.icase, op);
+      own.attach(ref);
+      if (own.errors.length) throw new Error(`failed to load '${f.path}' : ${own.errors[0]}`);
+      indexes.push(own);
+      addRefExpr(ref, { kind: 'acl', matchName: method, index: own });
+      continue;
+    }
     if (idx.errors.length) throw new Error(`failed to load '${f.path}' : ${idx.errors[0]}`);
     indexes.push(idx);
+    addRefExpr(ref, { kind: 'acl', matchName: method, index: idx });
   }
-  if (values.length || (!files.length)) {
-    const desc = `acl '${cx.aclName}' file '${cx.file}' line ${cx.line}`;
+  // inline values (HAProxy also creates this list, empty, when only files are given)
+  {
+    const desc = `acl '${name}' file '${cx.file}' line ${cx.line}`;
     const ref = patternRefs.anonymous(desc, uid);
     ref.usedAsAcl = true;
     ref.displayName = desc;
-    // values are parsed with the -i state in force when they appear; here, all after the flags
     const idx = new PatternIndex(method, icase, op);
     for (const v of values) {
       try { idx.parse(v); } catch (e) {
@@ -231,7 +246,8 @@ export function parseAclTest(words: string[], cx: AclParseCtx): AclTest {
       ref.add(v, undefined);
     }
     idx.attach(ref);
-    indexes.push(idx);
+    addRefExpr(ref, { kind: 'acl', matchName: method, index: idx });
+    if (values.length || !files.length) indexes.push(idx);
   }
   const test = new AclTest(expr, method, indexes, cx.where);
   if (expr.fetch.name === 'http_auth_group' && expr.convs.length === 0) authGroupTests.push({ test, proxy: cx.proxyName ?? '', acl: cx.aclName });

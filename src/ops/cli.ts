@@ -11,6 +11,7 @@ import '../http/keywords.js';
 import '../proxy/server-keywords.js';
 import '../proxy/cookie.js';
 import '../net/bind-keywords.js';
+import './cli-maps.js';
 import './cli-config.js';
 import './cli-commands.js';
 
