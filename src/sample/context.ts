@@ -70,7 +70,9 @@ export class SmpCtx {
   srv: Server | undefined;
   listener: BindListener | undefined;
   conn: ConnInfo;
-  vars = new Vars();
+  private varStore: Vars | undefined;
+  /** the variables (created on first use) */
+  get vars(): Vars { return this.varStore ??= new Vars(); }
   dir: SmpDir = 'req';
 
   // ---- contents (tcp-request/tcp-response content, req.payload, req.len ...) ----
@@ -131,7 +133,7 @@ export class SmpCtx {
     this.status = 0;
     this.uniqueId = undefined;
     this.dir = 'req';
-    this.vars.newTxn();
+    this.varStore?.newTxn();
     if (this.reqCaptures.length) this.reqCaptures = [];
     if (this.resCaptures.length) this.resCaptures = [];
     this.srv = undefined;
