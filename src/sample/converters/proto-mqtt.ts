@@ -109,16 +109,18 @@ export function mqttParse(b: Buffer, out?: Fields): { res: R; type: number } {
   const ok = (v: boolean) => ({ res: v && r.p - start === rlen ? R.VALID : R.INVALID, type: t });
   if (t === 1) {
     const name = r.str();
-    if (name === undefined || name.toUpperCase() !== 'MQTT') return ok(false);
+    // MQTT 3.1 ("MQIsdp", level 3), 3.1.1 ("MQTT", 4) and 5.0 ("MQTT", 5)
+    const uname = name === undefined ? '' : name.toUpperCase();
+    if (uname !== 'MQTT' && uname !== 'MQISDP') return ok(false);
     const ver = r.u8();
-    if (ver !== 4 && ver !== 5) return ok(false);
+    if (ver !== 3 && ver !== 4 && ver !== 5) return ok(false);
     const fl = r.u8();
     if (fl === undefined || fl & 0x01) return ok(false);
     // will QoS set alone (no will, no will retain) is refused
     if ((fl & 0x3c) === 0x18) return ok(false);
     const ka = r.u16();
     if (ka === undefined) return ok(false);
-    out?.set('protocol_name', name).set('protocol_version', ver).set('flags', fl).set('keepalive', ka);
+    out?.set('protocol_name', name!).set('protocol_version', ver).set('flags', fl).set('keepalive', ka);
     const props: Fields = new Map();
     if (ver === 5 && !readProps(r, CONNECT_PROPS, props)) return ok(false);
     if (!props.get('21') && props.get('22')) return ok(false);
