@@ -9,12 +9,7 @@ const PACKET_TYPES = ['CONNECT', 'CONNACK', 'PUBLISH', 'PUBACK', 'PUBREC', 'PUBR
 /** Fixed-header flags each packet type must carry (PUBLISH's vary and are never accepted here). */
 const TYPE_FLAGS = [0, 0, 0, 0x0f, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0];
 
-/** Field names: the named ones, then MQTT 5.0 property identifiers. */
-const F = {
-  flags: 'flags', reason_code: 'reason_code', protocol_name: 'protocol_name', protocol_version: 'protocol_version',
-  client_identifier: 'client_identifier', will_topic: 'will_topic', will_payload: 'will_payload', username: 'username',
-  password: 'password', keepalive: 'keepalive',
-} as const;
+/** Field names each packet type accepts: named ones and MQTT 5.0 property identifiers. */
 const CONNECT_FIELDS = new Set(['flags', 'protocol_name', 'protocol_version', 'client_identifier', 'will_topic', 'will_payload',
   'username', 'password', 'keepalive', '1', '2', '3', '8', '9', '17', '21', '22', '23', '24', '25', '33', '34', '38', '39']);
 const CONNACK_FIELDS = new Set(['flags', 'protocol_version', 'reason_code', '17', '18', '19', '21', '22', '26', '28', '31', '33',
@@ -25,7 +20,6 @@ const OTHER_FIELDS: Record<number, string[]> = {
   8: ['11', '38'], 9: ['31', '38'], 10: ['38'], 11: ['31', '38'], 12: [], 13: [],
   14: ['reason_code', '17', '28', '31', '38'], 15: ['21', '22', '31', '38'],
 };
-void F;
 
 const enum R { INVALID, MORE, VALID }
 
