@@ -81,15 +81,8 @@ function replyAction(name: 'deny' | 'tarpit' | 'return', sets: readonly RuleSetK
 }
 
 function makeReply(spec: ReplySpec, h: RuleHost): ErrorReply {
-  const cfg = h.rt()?.configRef;
+  const cfg = h.config();
   return buildReply(spec, h.ctx, h.be?.cfg, h.fe.cfg, cfg ? httpErrorsSections(cfg) : undefined);
-}
-
-declare module './rules.js' {
-  interface RuleHost {
-    /** the runtime (for the configuration and process-wide state) */
-    rt(): { configRef?: import('../config/model.js').Config } | undefined;
-  }
 }
 
 replyAction('deny', REQ_RES);

@@ -48,6 +48,8 @@ export interface RuleHost {
   /** the frontend and the backend currently known */
   readonly fe: Proxy;
   readonly be: Proxy | undefined;
+  /** the running configuration (http-errors sections ...) */
+  config(): import('../config/model.js').Config | undefined;
   /** set-src / set-dst / set-src-port / set-dst-port */
   setAddr?(which: 'src' | 'dst', addr: string | undefined, port: number | undefined): void;
   /** set-timeout server|tunnel|client */

@@ -24,6 +24,11 @@ import { captureError } from '../http/error-capture.js';
 import { cookieRequest, cookieResponse, persistUsable, type CookieReqState } from '../proxy/cookie.js';
 import { serverConnectOptions, buildProxyHeader, shouldRedispatch, countIn, countOut } from './server-connect.js';
 import type { TermCause, TermPhase } from './tcp-stream.js';
+import { SmpCtx } from '../sample/context.js';
+import { runRules, Act, type Rule, type RuleHost, type Verdict } from '../actions/rules.js';
+import { AclResult } from '../acl/acl.js';
+import { errorMessageFor, serializeReply, type ErrorReply } from '../http/errors.js';
+import { HttpHeaders as Headers } from '../http/htx.js';
 
 /** Client bytes kept while a request is being processed (pipelined requests, early body). */
 const MAX_HELD_BYTES = 256 * 1024;
@@ -53,6 +58,9 @@ interface Txn {
   /** copies of every request byte sent, while they fit in a buffer (retry-on beyond conn-failure) */
   replay: Buffer[] | null;
   replayBytes: number;
+  /** decoded request body kept while the rules wait for it (http-buffer-request, wait-for-body) */
+  bodyParts: Buffer[] | null;
+  bodyLen: number;
 }
 
 export class HttpStream implements PendingConn, SrvConnOwner {
@@ -103,7 +111,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   private cliPaused = false;
   private proxyHeaderPending: boolean;
   private timer: NodeJS.Timeout | undefined;
-  private timerKind: 'req' | 'ka' | 'queue' | 'connect' | 'server' | 'client' | 'tunnel' | undefined;
+  private timerKind: 'req' | 'ka' | 'queue' | 'connect' | 'server' | 'client' | 'tunnel' | 'body' | 'pause' | 'tarpit' | undefined;
   private timerMs = 0;
   /** when the current deadline expires, and when the armed Node timer fires (ms) */
   private deadline = 0;
@@ -114,6 +122,21 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   private lbBodyWait = 0;
   private readonly h1opts: H1Options;
   private readonly h1respOpts: H1Options;
+  /** what sample fetches see of this connection and its current transaction */
+  readonly sctx: SmpCtx;
+  /** the rules' view of this stream (created when a proxy has rules) */
+  private host: HttpRuleHost | undefined;
+  /** request analysis: the stage reached and the rule to resume at */
+  private anStage = 0;
+  private anIndex = 0;
+  /** body bytes the analysis waits for before going on (0: not waiting) */
+  private anBodyWant = 0;
+  /** per-stream timeouts set by rules (set-timeout) */
+  tmoClient: number | undefined;
+  tmoServer: number | undefined;
+  tmoTunnel: number | undefined;
+  /** a reply held back by tarpit */
+  private tarpitReply: Extract<Verdict, { kind: 'reply' }> | undefined;
 
   constructor(rt: Runtime, listener: BindListener, accepted: Sock) {
     this.rt = rt;
@@ -128,6 +151,12 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const t = rt.global.tune;
     this.h1opts = { maxHeadBytes: t.bufsize - t.maxrewrite, maxHeaders: t.httpMaxhdr, acceptUnsafe: this.fe.cfg.http.acceptUnsafeReq };
     this.h1respOpts = { maxHeadBytes: t.bufsize - t.maxrewrite, maxHeaders: t.httpMaxhdr, acceptUnsafe: false };
+    const ctx = new SmpCtx(this);
+    ctx.rt = rt;
+    ctx.fe = this.fe;
+    ctx.listener = listener;
+    ctx.stream = this;
+    this.sctx = ctx;
   }
 
   start(): void {
@@ -193,9 +222,9 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   /** Idle timers while data flows: client or server inactivity, or tunnel. */
   private armIdleTimer(): void {
     const be = this.be?.cfg.timeouts;
-    if (this.cliState === 'tunnel') { this.setTimer('tunnel', be?.tunnel ?? be?.server ?? this.fe.cfg.timeouts.client); return; }
-    if (!this.txn?.reqDone) this.setTimer('client', this.fe.cfg.timeouts.client);
-    else this.setTimer('server', be?.server);
+    if (this.cliState === 'tunnel') { this.setTimer('tunnel', this.tmoTunnel ?? be?.tunnel ?? this.tmoServer ?? be?.server ?? this.tmoClient ?? this.fe.cfg.timeouts.client); return; }
+    if (!this.txn?.reqDone) this.setTimer('client', this.tmoClient ?? this.fe.cfg.timeouts.client);
+    else this.setTimer('server', this.tmoServer ?? be?.server);
   }
 
   private readonly onTimer = (): void => this.guard(() => {
@@ -230,6 +259,20 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       case 'connect':
         this.connectFailed('timeout');
         return;
+      case 'body':
+        // wait-for-body / http-buffer-request: the body did not come in time
+        this.anBodyWant = 0;
+        this.replyError(408, 'c', 'R');
+        return;
+      case 'pause':
+        this.analyzeRequest();
+        return;
+      case 'tarpit': {
+        const v = this.tarpitReply;
+        this.tarpitReply = undefined;
+        if (v) this.sendRuleReply(v, 'T');
+        return;
+      }
       case 'server':
       case 'client':
       case 'tunnel': {
@@ -360,7 +403,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       resp: undefined, respFraming: undefined, respLeft: 0, respChunked: undefined,
       respDone: false, respStarted: false,
       retriesLeft: 0, replay: null, replayBytes: 0,
-      cookie: undefined, persistTo: undefined,
+      cookie: undefined, persistTo: undefined, bodyParts: null, bodyLen: 0,
     };
     this.txn = txn;
     this.cliState = txn.reqDone ? 'wait' : 'body';
