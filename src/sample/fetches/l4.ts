@@ -234,9 +234,13 @@ registerFetches({
   bc_dst: (_a, ctx) => addrSample(srvConn(ctx)?.dst),
   bc_dst_port: (_a, ctx) => { const c = srvConn(ctx); return c ? portSample(c.dst, c.dstPort) : undefined; },
   bc_reused: (_a, ctx) => (srvConn(ctx) ? smpBool(ctx.stream!.srvConnReused ?? false) : undefined),
-  bc_http_major: (_a, ctx) => (srvConn(ctx) ? smpInt(ctx.stream!.srvHttpMajor ?? 1) : undefined),
+  bc_http_major: (_a, ctx) => {
+    if (!srvConn(ctx)) return undefined;
+    const v = ctx.stream!.srvHttpMajor ?? ((ctx.be ?? ctx.fe)?.mode === 'http' ? 1 : undefined);
+    return v === undefined ? undefined : smpInt(v);
+  },
   bc_nb_streams: (_a, ctx) => (srvConn(ctx) ? smpInt(1) : undefined),
-  bc_settings_streams_limit: (_a, ctx) => (srvConn(ctx) ? smpInt(1) : undefined),
+  bc_setting_streams_limit: (_a, ctx) => (srvConn(ctx) ? smpInt(1) : undefined),
   bc_glitches: (_a, ctx) => (srvConn(ctx) ? smpInt(ctx.stream!.srvGlitches ?? 0) : undefined),
   bc_err: (_a, ctx) => { const e = ctx.stream?.srvConnErr; return e === undefined ? undefined : smpInt(e); },
   bc_err_name: (_a, ctx) => {
