@@ -215,6 +215,30 @@ describe('proxy and server state', () => {
     assert.equal(val('nbsrv(be)', c), 0);
     be.dispose();
   });
+  it('backups: the first one only, all with option allbackups', () => {
+    const rt = runtime();
+    const c = ctxFor(rt);
+    const be = rt.findProxy('be')!;
+    be.servers[0]!.up = false; be.servers[1]!.up = false;
+    // only bk (maxconn 7) serves: 7 free slots
+    assert.equal(val('be_conn_free(be)', c), 7);
+    const r = parseConfigText(`
+backend b
+  option allbackups
+  server a 127.0.0.1:1 maxconn 2
+  server x 127.0.0.1:2 backup maxconn 3
+  server y 127.0.0.1:3 backup maxconn 4
+`);
+    const rt2 = new Runtime(r.config, { maxconnOverride: 500 });
+    const c2 = new SmpCtx(staticConn());
+    c2.rt = rt2;
+    const b = rt2.findProxy('b')!;
+    assert.equal(val('nbsrv(b)', c2), 1);
+    assert.equal(val('be_conn_free(b)', c2), 2);
+    b.servers[0]!.up = false;
+    assert.equal(val('nbsrv(b)', c2), 2);
+    assert.equal(val('be_conn_free(b)', c2), 7);
+  });
   it('avg_queue rounds up, doubles without servers', () => {
     const rt = runtime();
     const c = ctxFor(rt);

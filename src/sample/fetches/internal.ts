@@ -17,9 +17,6 @@ function nowMs(): number { return performance.timeOrigin + performance.now(); }
 
 /* ---------------------------------------------------------------- constants */
 
-const TRUE: Sample = { t: 'bool', v: true };
-const FALSE: Sample = { t: 'bool', v: false };
-
 registerFetches({
   always_true: () => ({ t: 'bool', v: true }),
   always_false: () => ({ t: 'bool', v: false }),
@@ -48,7 +45,8 @@ registerFetch('bin', {
     args[0] = Buffer.from(h, 'hex');
     return undefined;
   },
-  fn: (args) => ({ t: 'bin', v: args[0] }),
+  // a copy: the constant must survive whatever is done with the sample
+  fn: (args) => ({ t: 'bin', v: Buffer.from(args[0] as Buffer) }),
 });
 
 /* ---------------------------------------------------------------- process */
@@ -68,7 +66,7 @@ registerFetches({
   // one event loop per process: always the first thread
   thread: () => smpInt(0),
   uptime: (_a, ctx) => smpInt(Math.floor((Date.now() - (ctx.rt?.startedAt ?? PROCESS_START)) / 1000)),
-  stopping: (_a, ctx) => (ctx.rt?.stopping ? TRUE : FALSE),
+  stopping: (_a, ctx) => smpBool(ctx.rt?.stopping === true),
   act_conn: (_a, ctx) => (ctx.rt ? smpInt(ctx.rt.curConns) : undefined),
   date_us: () => smpInt(Math.floor((nowMs() % 1000) * 1000)),
   // termination events are not traced here: HAProxy documents "-" for that case
@@ -124,13 +122,33 @@ registerFetch('uuid', {
 
 /* ---------------------------------------------------------------- proxies and servers */
 
-/** Servers that can take traffic now: active ones, or the backups when no active one is. */
-function usableServers(px: Proxy): Server[] {
-  const act = px.servers.filter((s) => !s.backup && s.usable());
-  if (act.length) return act;
-  const bck = px.servers.filter((s) => s.backup && s.usable());
+/** Whether a server takes traffic now: active ones, or backups when no active one is usable. */
+function countsAsUsable(px: Proxy, s: Server, activeUp: boolean, firstBackup: Server | undefined): boolean {
+  if (!s.usable()) return false;
+  if (!s.backup) return true;
+  if (activeUp) return false;
   // without "option allbackups" only the first usable backup takes traffic
-  return px.cfg.options.allbackups ? bck : bck.slice(0, 1);
+  return px.cfg.options.allbackups || s === firstBackup;
+}
+
+/** Runs `f` on each server taking traffic now; stops when f returns false. */
+function forUsable(px: Proxy, f: (s: Server) => boolean | void): void {
+  let activeUp = false;
+  let firstBackup: Server | undefined;
+  for (const s of px.servers) {
+    if (!s.usable()) continue;
+    if (!s.backup) { activeUp = true; break; }
+    firstBackup ??= s;
+  }
+  for (const s of px.servers) {
+    if (countsAsUsable(px, s, activeUp, firstBackup) && f(s) === false) return;
+  }
+}
+
+function usableCount(px: Proxy): number {
+  let n = 0;
+  forUsable(px, () => { n++; });
+  return n;
 }
 
 const beFetch = (f: (px: Proxy, ctx: SmpCtx) => Sample | undefined) => ({
@@ -149,19 +167,20 @@ registerFetches({
   be_conn: beFetch((px) => smpInt(px.counters.cur)),
   be_sess_rate: beFetch((px) => smpInt(px.counters.sessRate.rate())),
   queue: beFetch((px) => smpInt(px.totalQueued())),
-  nbsrv: beFetch((px) => smpInt(usableServers(px).length)),
+  nbsrv: beFetch((px) => smpInt(usableCount(px))),
   avg_queue: beFetch((px) => {
-    const n = usableServers(px).length;
+    const n = usableCount(px);
     const q = px.totalQueued();
     return smpInt(n > 0 ? Math.floor((q + n - 1) / n) : q * 2);
   }),
   be_conn_free: beFetch((px) => {
     let free = 0;
-    for (const s of usableServers(px)) {
-      if (!s.maxconn) return smpInt(-1);
+    forUsable(px, (s) => {
+      if (!s.maxconn) { free = -1; return false; }
       const m = s.dynMaxconn();
       if (m > s.cur) free += m - s.cur;
-    }
+      return true;
+    });
     return smpInt(free);
   }),
   connslots: beFetch((px) => {
