@@ -9,7 +9,7 @@ import type { SmpCtx } from '../context.js';
 import type { Proxy } from '../../proxy/proxy.js';
 import type { Server } from '../../proxy/server.js';
 import { readFrontendReqRate } from '../../util/freq-ctr.js';
-import { argProxy, argServer, dateIn, defaultProxyArg, optionalFirstArg, unitArgCheck, type TimeUnit } from './refs.js';
+import { argProxy, argServer, dateIn, optionalProxyArg, unitArgCheck, type TimeUnit } from './refs.js';
 import './stream-state.js';
 
 /** Wall-clock time in ms with sub-millisecond precision. */
@@ -37,7 +37,7 @@ registerFetch('int', { fn: (args) => ({ t: 'sint', v: args[0] }) });
 registerFetch('str', { fn: (args) => ({ t: 'str', v: args[0] }) });
 registerFetch('meth', { fn: (args) => ({ t: 'meth', v: args[0] }) });
 registerFetch('ipv4', { fn: (args) => ({ t: 'ipv4', v: args[0] }) });
-registerFetch('ipv6', { fn: (args) => ({ t: 'ipv6', v: args[0] }) });
+registerFetch('ipv6', { fn: (args) => ({ t: 'ipv6', v: Buffer.from(args[0] as Buffer) }) });
 registerFetch('bin', {
   check: (args) => {
     const h = args[0] as string;
@@ -152,11 +152,9 @@ function usableCount(px: Proxy): number {
 }
 
 const beFetch = (f: (px: Proxy, ctx: SmpCtx) => Sample | undefined) => ({
-  check: defaultProxyArg('backend'),
   fn: (args: any[], ctx: SmpCtx) => { const px = argProxy(args, ctx, 'backend'); return px ? f(px, ctx) : undefined; },
 });
 const feFetch = (f: (px: Proxy) => Sample | undefined) => ({
-  check: defaultProxyArg('frontend'),
   fn: (args: any[], ctx: SmpCtx) => { const px = argProxy(args, ctx, 'frontend'); return px ? f(px) : undefined; },
 });
 const srvFetch = (f: (s: Server) => Sample | undefined) => ({
@@ -208,7 +206,8 @@ registerFetches({
   srv_uweight: srvFetch((s) => smpInt(s.uweight)),
   srv_iweight: srvFetch((s) => smpInt(s.iweight)),
 });
-optionalFirstArg(['be_conn', 'be_sess_rate', 'queue', 'nbsrv', 'avg_queue', 'be_conn_free', 'connslots', 'fe_conn', 'fe_sess_rate', 'fe_req_rate']);
+optionalProxyArg('backend', ['be_conn', 'be_sess_rate', 'queue', 'nbsrv', 'avg_queue', 'be_conn_free', 'connslots']);
+optionalProxyArg('frontend', ['fe_conn', 'fe_sess_rate', 'fe_req_rate']);
 
 /* ---------------------------------------------------------------- stream facts */
 

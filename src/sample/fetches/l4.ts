@@ -250,7 +250,7 @@ registerFetches({
   },
   bc_err_str: (_a, ctx) => {
     const e = ctx.stream?.srvConnErr;
-    if (e === undefined || e === 0) return undefined;
+    if (e === undefined) return undefined;
     const m = CONN_ERRORS[e];
     return m ? smpStr(m[1]) : undefined;
   },

@@ -1,33 +1,33 @@
 // Helpers shared by the fetch modules: arguments naming a backend, frontend or server (resolved
 // lazily through the runtime when the configuration loader did not fill NameRef.ref), the
 // optional "current proxy" argument HAProxy fills in, and date units.
-import { fetchRegistry, type ArgCheckCtx, type NameRef } from '../registry.js';
+import { fetchRegistry, type NameRef } from '../registry.js';
 import { pendingRefs } from '../expr.js';
 import type { SmpCtx } from '../context.js';
 import type { Proxy } from '../../proxy/proxy.js';
 import type { Server } from '../../proxy/server.js';
 
 /**
- * Makes the first (proxy-typed) argument of registered fetches optional: HAProxy uses the
- * proxy holding the expression when it is omitted. The catalogue text (for -dKsmp) is kept.
+ * Makes the first (proxy-typed) argument of registered fetches optional, as HAProxy does: when
+ * omitted, it designates the proxy holding the expression (queued in pendingRefs like a named
+ * one, so that the configuration check rejects e.g. be_conn in a frontend-only proxy). The
+ * catalogue text (for -dKsmp) is kept. Must run after the fetches are registered.
  */
-export function optionalFirstArg(names: readonly string[]): void {
+export function optionalProxyArg(kind: 'backend' | 'frontend', names: readonly string[]): void {
   for (const n of names) {
     const d = fetchRegistry.get(n);
-    if (d && d.args[0]) d.args[0] = { ...d.args[0], optional: true };
+    if (!d || !d.args[0]) continue;
+    d.args[0] = { ...d.args[0], optional: true };
+    const prev = d.check;
+    d.check = (args, cx) => {
+      if (args.length === 0 && cx.proxyName !== undefined) {
+        const ref: NameRef = { kind, name: cx.proxyName };
+        pendingRefs.push({ ref, where: cx.where, proxyName: cx.proxyName, kw: n });
+        args.push(ref);
+      }
+      return prev?.(args, cx);
+    };
   }
-}
-
-/** check(): an omitted backend/frontend argument designates the proxy holding the rule. */
-export function defaultProxyArg(kind: 'backend' | 'frontend') {
-  return (args: any[], cx: ArgCheckCtx): string | undefined => {
-    if (args.length === 0 && cx.proxyName !== undefined) {
-      const ref: NameRef = { kind, name: cx.proxyName };
-      pendingRefs.push({ ref, where: cx.where, proxyName: cx.proxyName, kw: kind });
-      args.push(ref);
-    }
-    return undefined;
-  };
 }
 
 /** The proxy an argument designates; without an argument, the stream's current one. */
