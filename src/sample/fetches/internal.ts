@@ -88,7 +88,7 @@ registerFetch('rand', {
   fn: (args) => {
     const r = args[0] as number | bigint | undefined;
     // a 32-bit random scaled to the range: floor(rand32 * range / 2^32)
-    const rnd = crypto.randomInt(0, 0x100000000);
+    const rnd = Math.floor(Math.random() * 0x100000000);
     if (r === undefined) return smpInt(rnd);
     const range = BigInt.asUintN(32, BigInt(r));
     return smpInt(Number((BigInt(rnd) * range) >> 32n));
