@@ -1,6 +1,8 @@
 // Section dispatcher: turns the reader's logical lines into a Config, then runs the post-parse
 // checks. Keywords are looked up in the registries filled by the feature modules.
 import { resetExperimental } from './global-keywords.js';
+import { pendingRefs } from '../sample/expr.js';
+import { authGroupTests } from '../acl/acl.js';
 import {
   globalKeywords, proxyKeywords, bindKeywords, serverKeywords, sectionKeywords, postParseChecks,
   type ParseCtx, type SectionKeyword,
@@ -49,6 +51,9 @@ export function parseConfigFiles(files: string[], cond: CondContext): ParseResul
   const diags: Diagnostic[] = [];
   let fatal = false;
   resetExperimental();
+  // references collected by expressions parsed outside a configuration (tests, CLI) are not ours
+  pendingRefs.length = 0;
+  authGroupTests.length = 0;
   const config: Config = { files, global: newGlobalConfig(), proxies: [], defaults: new Map() };
   const st: State = { section: 'none' };
   const onDiag = (d: CfgDiag): void => {

@@ -174,3 +174,33 @@ export function bindMss(b: object): number | undefined {
   const v = (b as { mss?: unknown }).mss;
   return typeof v === 'number' ? v : undefined;
 }
+
+/** The file descriptor of a RawSocket or a net.Socket/Server, or -1. */
+export function sockFd(sock: object): number {
+  const direct = (sock as { fd?: unknown }).fd;
+  if (typeof direct === 'number' && Number.isInteger(direct) && direct >= 0) return direct;
+  return handleFd(sock);
+}
+
+// Linux values (the addon exports only a few constants)
+const IP_TOS = 1, IP_TTL = 2, IPV6_UNICAST_HOPS = 16, IPV6_TCLASS = 67, SO_MARK = 36;
+
+/**
+ * Sets the IP TTL / hop limit ('ttl'), TOS / traffic class ('tos') or the netfilter mark
+ * ('mark') of a connected socket. False when it cannot be done (no addon, no descriptor,
+ * refused by the kernel: SO_MARK needs CAP_NET_ADMIN).
+ */
+export function setIpOpt(sock: object, what: 'ttl' | 'tos' | 'mark', v6: boolean, value: number): boolean {
+  const m = sockopt;
+  if (!m) return false;
+  const fd = sockFd(sock);
+  if (fd < 0) return false;
+  try {
+    if (what === 'mark') m.setIntOpt(fd, m.SOL_SOCKET, SO_MARK, value);
+    else if (v6) m.setIntOpt(fd, m.IPPROTO_IPV6, what === 'ttl' ? IPV6_UNICAST_HOPS : IPV6_TCLASS, value);
+    else m.setIntOpt(fd, m.IPPROTO_IP, what === 'ttl' ? IP_TTL : IP_TOS, value);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -17,7 +17,7 @@ import {
   encodeChunk, encodeLastChunk, type H1Options,
 } from '../http/h1.js';
 import { type HttpRequestHead, type HttpResponseHead, type BodyFraming, type HttpHeaders, minorVersion } from '../http/htx.js';
-import { errorReply, h1ErrorMessage } from '../http/reply.js';
+import { h1ErrorMessage } from '../http/reply.js';
 import { inNetwork } from '../http/keywords.js';
 import { SrvConn, takeIdle, type SrvConnOwner } from '../proxy/conn-pool.js';
 import { captureError } from '../http/error-capture.js';
@@ -28,7 +28,9 @@ import { SmpCtx } from '../sample/context.js';
 import { runRules, Act, type Rule, type RuleHost, type Verdict } from '../actions/rules.js';
 import { AclResult } from '../acl/acl.js';
 import { errorMessageFor, serializeReply, type ErrorReply } from '../http/errors.js';
-import { HttpHeaders as Headers } from '../http/htx.js';
+import { countFrontendRequest } from '../util/freq-ctr.js';
+import { nextTxnId } from '../sample/fetches/stream-state.js';
+import { setIpOpt } from '../net/sockopt.js';
 
 /** Client bytes kept while a request is being processed (pipelined requests, early body). */
 const MAX_HELD_BYTES = 256 * 1024;
@@ -135,6 +137,10 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   tmoClient: number | undefined;
   tmoServer: number | undefined;
   tmoTunnel: number | undefined;
+  /** retries set by set-retries */
+  private retriesOverride: number | undefined;
+  /** 103 Early Hints headers waiting to be sent */
+  private earlyHints: [string, string][] | undefined;
   /** a reply held back by tarpit */
   private tarpitReply: Extract<Verdict, { kind: 'reply' }> | undefined;
 
@@ -410,27 +416,280 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.clearTimer();
     this.fe.feCounters.reqTotal++;
 
-    // monitor-uri: answered here, never forwarded
+    countFrontendRequest(this.fe);
+    const ctx = this.sctx;
+    ctx.newTxn();
+    ctx.req = req;
+    ctx.be = this.be;
+    ctx.txnId = nextTxnId();
+    ctx.reqStartedAt = Date.now();
+
+    // monitor-uri: answered here, never forwarded (503 when a "monitor fail" condition holds)
     const mu = this.fe.cfg.http.monitorUri;
     if (mu && (mu.startsWith('/') ? pathOf(req.uri) === mu : req.uri === mu)) {
-      this.replyLocal(200, txn);
+      const fails = this.fe.cfg.switching?.monitorFail;
+      let failed = false;
+      if (fails) for (const c of fails) if (c.exec(ctx) === AclResult.PASS) { failed = true; break; }
+      this.replyLocal(failed ? 503 : 200, txn);
       return !this.closed;
     }
-    const be = this.fe.isBackend ? this.fe : this.fe.defaultBackend;
-    if (!be || be.stopped) { this.replyError(503, 'P', 'R'); return false; }
-    if (this.be !== be) {
-      if (this.be) this.be.counters.leave();
-      this.be = be;
-      be.counters.enter();
+    this.anStage = 0;
+    this.anIndex = 0;
+    this.analyzeRequest();
+    return !this.closed;
+  }
+
+  /**
+   * The request analysis, in HAProxy's order: the frontend's body wait (http-buffer-request),
+   * tcp-request content, http-request and redirect rules; content switching (use_backend); then
+   * the same for the backend when it is another proxy; then server choice. A rule may suspend it
+   * (pause, wait-for-body): it resumes from the same stage and rule.
+   */
+  private analyzeRequest(): void {
+    const txn = this.txn;
+    if (!txn) return;
+    const fe = this.fe;
+    while (!this.closed && this.txn === txn) {
+      const be = this.be;
+      switch (this.anStage) {
+        case 0:
+          if (fe.cfg.http.bufferRequest && !this.waitBodyDone(this.h1opts.maxHeadBytes, fe.cfg.timeouts.httpRequest ?? fe.cfg.timeouts.client)) return;
+          break;
+        case 1: if (!this.stageRules(fe.cfg.rules?.tcpReqCont)) return; break;
+        case 2: if (!this.stageRules(fe.cfg.rules?.httpReq)) return; break;
+        case 3: if (!this.stageRules(fe.cfg.switching?.redirects)) return; break;
+        case 4: {
+          const target = this.switchBackend();
+          if (!target || target.stopped) { this.replyError(503, 'P', 'R'); return; }
+          if (this.be !== target) {
+            if (this.be) this.be.counters.leave();
+            this.be = target;
+            target.counters.enter();
+          }
+          this.sctx.be = target;
+          break;
+        }
+        case 5:
+          if (be !== fe && be!.cfg.http.bufferRequest && !this.waitBodyDone(this.h1opts.maxHeadBytes, fe.cfg.timeouts.httpRequest ?? fe.cfg.timeouts.client)) return;
+          break;
+        case 6: if (be !== fe && !this.stageRules(be!.cfg.rules?.tcpReqCont)) return; break;
+        case 7: if (be !== fe && !this.stageRules(be!.cfg.rules?.httpReq)) return; break;
+        case 8: if (be !== fe && !this.stageRules(be!.cfg.switching?.redirects)) return; break;
+        default:
+          this.anStage = 0;
+          this.finishAnalysis(be!);
+          return;
+      }
+      this.anStage++;
+      this.anIndex = 0;
     }
+  }
+
+  /** Runs a rule list from the saved index; false when the analysis stops here (yield or verdict). */
+  private stageRules(rules: readonly Rule[] | undefined): boolean {
+    if (!rules || rules.length === 0) return true;
+    const host = this.ruleHost();
+    const r = runRules(rules, host, this.anIndex);
+    if (this.earlyHints) this.flushEarlyHints();
+    if (r.act === Act.CONT || r.act === Act.STOP) return true;
+    if (r.act === Act.YIELD) {
+      // the action armed what resumes the analysis (a pause timer, a body wait); the rule that
+      // yielded runs again then
+      this.anIndex = r.at + (host.resumeAfter ? 1 : 0);
+      host.resumeAfter = false;
+      return false;
+    }
+    this.applyVerdict();
+    return false;
+  }
+
+  /** use_backend rules, then default_backend (a listen section is its own backend). */
+  private switchBackend(): Proxy | undefined {
+    const fe = this.fe;
+    if (fe.isBackend) return fe;
+    const rules = fe.cfg.switching?.useBackend;
+    if (rules && rules.length) {
+      const ctx = this.sctx;
+      for (const r of rules) {
+        if (r.cond && r.cond.exec(ctx) !== AclResult.PASS) continue;
+        const t = r.target as { name: string; lf?: { render(c: SmpCtx): string }; px?: Proxy | null };
+        if (!t.lf) {
+          if (t.px === undefined) t.px = backendByName(this.rt, t.name) ?? null;
+          if (t.px) return t.px;
+          continue;
+        }
+        const name = t.lf.render(ctx);
+        const px = backendByName(this.rt, name);
+        if (px) return px;
+        // a dynamic name that matches no backend: the default backend is used
+        break;
+      }
+    }
+    return fe.defaultBackend;
+  }
+
+  /**
+   * Waits until `want` body bytes are held or the request body is complete; false while
+   * waiting (the body feed resumes the analysis, the timer answers 408).
+   */
+  private waitBodyDone(want: number, ms: number | undefined): boolean {
+    const txn = this.txn!;
+    if (txn.reqDone && !txn.bodyParts) { this.sctx.reqBodyComplete = true; return true; }
+    if (!txn.bodyParts) { txn.bodyParts = []; txn.bodyLen = 0; }
+    const limit = Math.min(want || this.h1opts.maxHeadBytes, this.h1opts.maxHeadBytes);
+    if (txn.reqDone || txn.bodyLen >= limit) {
+      this.sctx.reqBody = txn.bodyParts.length === 1 ? txn.bodyParts[0] : Buffer.concat(txn.bodyParts);
+      this.sctx.reqBodyComplete = txn.reqDone;
+      this.anBodyWant = 0;
+      return true;
+    }
+    this.anBodyWant = limit;
+    this.lastAct = Date.now();
+    this.setTimer('body', ms);
+    return false;
+  }
+
+  /** Body bytes arrived while the analysis waits for them. */
+  private bodyArrived(): void {
+    const txn = this.txn;
+    if (!txn || !this.anBodyWant || !txn.bodyParts) return;
+    if (txn.reqDone || txn.bodyLen >= this.anBodyWant) {
+      this.anBodyWant = 0;
+      this.clearTimer();
+      this.analyzeRequest();
+    }
+  }
+
+  /** The rules' view of this stream. */
+  private ruleHost(): HttpRuleHost {
+    return this.host ??= new HttpRuleHost(this);
+  }
+
+  /** What a final rule decided for the request. */
+  private applyVerdict(): void {
+    const host = this.host!;
+    const v = host.verdict!;
+    host.verdict = undefined;
+    switch (v.kind) {
+      case 'reject':
+        this.fe.feCounters.deniedReq++;
+        this.abort('P', 'R');
+        return;
+      case 'silent-drop':
+        this.fe.feCounters.deniedReq++;
+        this.silentDrop();
+        return;
+      case 'reply':
+        if (v.deny) { this.fe.feCounters.deniedReq++; if (this.be && this.be !== this.fe) this.be.counters.deniedReq++; }
+        if (v.tarpit !== undefined) {
+          this.tarpitReply = v;
+          this.setTimer('tarpit', v.tarpit || 1);
+          return;
+        }
+        this.sendRuleReply(v, 'R');
+    }
+  }
+
+  /** Disappears without telling the client: no FIN reaches it (TTL 1, then a reset). */
+  private silentDrop(): void {
+    // the reset then dies on the way: TTL / hop limit 1 (when the socket option can be set)
+    setIpOpt(this.cli, 'ttl', this.a.src.includes(':'), 1);
+    const cli = this.cli;
+    this.termCause = 'P'; this.termPhase = 'R';
+    if (typeof cli.resetAndDestroy === 'function' && !cli.destroyed) {
+      const orig = this.fe.cfg.options.nolinger;
+      this.fe.cfg.options.nolinger = true;
+      this.terminate('P', 'R', true);
+      this.fe.cfg.options.nolinger = orig;
+    } else {
+      this.terminate('P', 'R', true);
+    }
+  }
+
+  /**
+   * Sends a reply produced by a request rule (deny, return, redirect, auth, tarpit): the
+   * connection stays open for the next request when the request was read completely.
+   */
+  private sendRuleReply(v: Extract<Verdict, { kind: 'reply' }>, phase: TermPhase): void {
+    const txn = this.txn;
+    if (!txn || this.closed) return;
+    const reply = v.reply as ErrorReply;
+    const keep = txn.reqDone && !txn.wantsClose && connMode(this.fe, this.be) !== 'close' && !this.cliEnded && !this.rt.stopping && !reply.close;
+    const bytes = this.serializeWithAfter(reply, keep);
+    countStatus(this.fe.feCounters, v.status);
+    txn.respStarted = true;
+    if (bytes.length) this.writeClient(bytes);
+    if (keep && bytes.length) {
+      // the body (already read) was queued for a server that will never see it
+      this.outQueue = [];
+      this.outQueued = 0;
+      txn.respDone = true;
+      this.srvState = 'none';
+      this.maybeFinishTxn();
+      return;
+    }
+    this.closeAfterReply(v.deny ? 'P' : '-', v.deny ? phase : '-');
+  }
+
+  /**
+   * The bytes of a reply haproxy-ts generates, after the http-after-response rules of the
+   * backend and the frontend.
+   */
+  private serializeWithAfter(reply: ErrorReply, keepAlive: boolean): Buffer {
+    if (reply.empty) return serializeReply(reply, { keepAlive });
+    const feAfter = this.fe.cfg.rules?.httpAfter;
+    const beAfter = this.be && this.be !== this.fe ? this.be.cfg.rules?.httpAfter : undefined;
+    if (!feAfter?.length && !beAfter?.length) return serializeReply(reply, { keepAlive });
+    const res: HttpResponseHead = { version: reply.version, status: reply.status, reason: reply.reason, headers: reply.headers.clone() };
+    this.runAfterRules(res);
+    return serializeReply({ ...reply, status: res.status, reason: res.reason, headers: res.headers }, { keepAlive });
+  }
+
+  /** http-after-response rules, backend then frontend, on a response head. */
+  private runAfterRules(res: HttpResponseHead): void {
+    const ctx = this.sctx;
+    const prevDir = ctx.dir, prevRes = ctx.res;
+    ctx.dir = 'res';
+    ctx.res = res;
+    ctx.status = res.status;
+    const host = this.ruleHost();
+    for (const px of this.be && this.be !== this.fe ? [this.be, this.fe] : [this.fe]) {
+      const rules = px.cfg.rules?.httpAfter;
+      if (rules?.length) runRules(rules, host, 0);
+      host.verdict = undefined;
+    }
+    ctx.dir = prevDir;
+    ctx.res = prevRes ?? res;
+  }
+
+  /** The rest of the request processing once the rules let it through. */
+  private finishAnalysis(be: Proxy): void {
+    const txn = this.txn!;
+    const req = txn.req;
     const retryOn = be.cfg.http.retryOn;
-    txn.retriesLeft = retryOn.length ? be.cfg.retries : 0;
-    if (retryOn.some((k) => k !== 'conn-failure')) txn.replay = [];
+    txn.retriesLeft = retryOn.length ? (this.retriesOverride ?? be.cfg.retries) : 0;
+    // body bytes held while the rules waited for the body are part of what a retry replays
+    if (retryOn.some((k) => k !== 'conn-failure')) { txn.replay = [...this.outQueue]; txn.replayBytes = this.outQueued; }
+    // force-persist / ignore-persist, use-server, then cookie persistence
+    const sw = be.cfg.switching;
+    const ctx = this.sctx;
+    const force = !!sw?.forcePersist.length && sw.forcePersist.some((c) => c.exec(ctx) === AclResult.PASS);
+    const ignore = !!sw?.ignorePersist.length && sw.ignorePersist.some((c) => c.exec(ctx) === AclResult.PASS);
+    let useServer = false;
+    if (sw?.useServer.length) {
+      for (const r of sw.useServer) {
+        if (r.cond && r.cond.exec(ctx) !== AclResult.PASS) continue;
+        const name = r.target.lf ? r.target.lf.render(ctx) : r.target.name;
+        const srv = be.findServer(name);
+        if (!srv) continue;
+        if (persistUsable(be, srv) || force) { txn.persistTo = srv; useServer = true; break; }
+      }
+    }
     // cookie persistence: read (and, per mode, strip) the cookie before the request goes on
     if (be.cfg.cookiePersist?.cookie) {
       const ck = cookieRequest(be, req, Date.now());
       txn.cookie = ck.state;
-      if (ck.server && persistUsable(be, ck.server)) txn.persistTo = ck.server;
+      if (!useServer && !ignore && ck.server && (force || persistUsable(be, ck.server))) txn.persistTo = ck.server;
     }
     // option http-restrict-req-hdr-names, frontend then backend
     for (const px of be === this.fe ? [this.fe] : [this.fe, be]) {
@@ -438,11 +697,13 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       if (mode === 'preserve') continue;
       const bad = req.headers.list.filter((h) => !/^[a-zA-Z0-9-]+$/.test(h.name));
       if (!bad.length) continue;
-      if (mode === 'reject') { this.replyError(403, 'P', 'R'); return false; }
+      if (mode === 'reject') { this.replyError(403, 'P', 'R'); return; }
       for (const h of bad) req.headers.list.splice(req.headers.list.indexOf(h), 1);
     }
+    this.uniqueId(req);
     this.prepareRequest(req, be);
-    this.queueOut(formatRequestHead(req, this.srvNames(be)));
+    this.queueHead(formatRequestHead(req, this.srvNames(be)));
+    txn.bodyParts = null;
     const b = be.cfg.balance;
     if (!txn.reqDone && (this.fe.cfg.http.bufferRequest || be.cfg.http.bufferRequest)) {
       // option http-buffer-request: the whole body, or a buffer's worth, before going on
@@ -461,8 +722,42 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     } else {
       this.assign(null);
     }
-    return !this.closed;
   }
+
+  /** unique-id-format: the transaction's id, generated once; unique-id-header sends it. */
+  private uniqueId(req: HttpRequestHead): void {
+    const sw = this.fe.cfg.switching;
+    if (!sw?.uniqueIdFormat) return;
+    const id = this.genUniqueId();
+    if (sw.uniqueIdHeader && id !== undefined) req.headers.add(sw.uniqueIdHeader, id);
+  }
+
+  /** StreamInfo: builds the unique id from unique-id-format on first use. */
+  genUniqueId(): string | undefined {
+    const ctx = this.sctx;
+    if (ctx.uniqueId !== undefined) return ctx.uniqueId;
+    const fmt = this.fe.cfg.switching?.uniqueIdFormat;
+    if (!fmt) return undefined;
+    ctx.uniqueId = fmt.render(ctx);
+    return ctx.uniqueId;
+  }
+
+  /**
+   * The formatted request head goes first to the server, before body bytes already queued while
+   * the rules waited for the body (and first in the replay copy).
+   */
+  private queueHead(head: Buffer): void {
+    const txn = this.txn!;
+    if (this.outQueue.length === 0) { this.queueOut(head); return; }
+    this.outQueue.unshift(head);
+    this.outQueued += head.length;
+    if (txn.replay) {
+      txn.replayBytes += head.length;
+      if (txn.replayBytes > this.rt.global.tune.bufsize) txn.replay = null;
+      else txn.replay.unshift(head);
+    }
+  }
+
 
   /** Header changes on the way to the server: X-Forwarded-For, X-Original-To, Connection. */
   private prepareRequest(req: HttpRequestHead, be: Proxy): void {
@@ -518,6 +813,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     let consumed = 0;
     if (txn.reqFraming.kind === 'length') {
       const take = Math.min(txn.reqLeft, chunk.length);
+      if (take && txn.bodyParts) { txn.bodyParts.push(Buffer.from(chunk.subarray(0, take))); txn.bodyLen += take; }
       if (take) this.sendOut(chunk.subarray(0, take), fromCbuf);
       txn.reqLeft -= take;
       consumed = take;
@@ -532,6 +828,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         else this.replyError(400, 'P', 'D');
         return chunk.length;
       }
+      if (txn.bodyParts) for (const d of r.data) { txn.bodyParts.push(Buffer.from(d)); txn.bodyLen += d.length; }
       // what one read brought is sent as one chunk, as HAProxy re-chunks what it has buffered
       if (r.data.length === 1) for (const piece of encodeChunk(r.data[0]!)) this.sendOut(piece, fromCbuf);
       else if (r.data.length > 1) for (const piece of encodeChunk(Buffer.concat(r.data))) this.sendOut(piece, false);
@@ -542,6 +839,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         this.requestBodyDone();
       }
     }
+    if (this.anBodyWant && this.txn === txn) this.bodyArrived();
     return consumed;
   }
 
@@ -683,6 +981,54 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       if (this.txn && !this.txn.respDone) { this.fe.feCounters.cliAborts++; if (this.be) this.be.counters.cliAborts++; }
       this.abort('C', this.phase());
     }
+  }
+
+  // ------------------------------------------------------------------ what rules may change
+  /** set-src / set-dst / set-src-port / set-dst-port */
+  ruleSetAddr(which: 'src' | 'dst', addr: string | undefined, port: number | undefined): void {
+    const a = { ...this.a };
+    if (which === 'src') { if (addr !== undefined) a.src = addr; if (port !== undefined) a.srcPort = port; }
+    else { if (addr !== undefined) a.dst = addr; if (port !== undefined) a.dstPort = port; }
+    this.addrs = a;
+    this.sctx.streamAddr = a;
+  }
+
+  /** set-retries: the retries left for this transaction */
+  ruleSetRetries(n: number): void {
+    this.retriesOverride = n;
+    if (this.txn) this.txn.retriesLeft = n;
+  }
+
+  /** pause: the analysis resumes after the next rule once the delay is over */
+  rulePause(ms: number): void {
+    this.host!.resumeAfter = true;
+    this.setTimer('pause', Math.max(1, ms));
+  }
+
+  /** wait-for-body: true when the body (or `atLeast` bytes of it, or a buffer's worth) is there */
+  ruleWaitBody(ms: number, atLeast: number): boolean {
+    return this.waitBodyDone(atLeast || this.h1opts.maxHeadBytes, ms);
+  }
+
+  /** early-hint: collected, sent as one 103 response when the rule set pauses or ends */
+  ruleEarlyHint(name: string, value: string): void {
+    (this.earlyHints ??= []).push([name, value]);
+  }
+
+  private flushEarlyHints(): void {
+    const h = this.earlyHints;
+    if (!h) return;
+    this.earlyHints = undefined;
+    const txn = this.txn;
+    if (!txn || txn.respStarted || this.closed || minorVersion(txn.req.version) < 1) return;
+    let head = 'HTTP/1.1 103 Early Hints\r\n';
+    for (const [n, v] of h) head += `${n.toLowerCase()}: ${v}\r\n`;
+    this.writeClient(Buffer.from(head + '\r\n', 'latin1'));
+  }
+
+  /** set-fc-tos / set-fc-mark (and set-tos / set-mark) on the client connection */
+  ruleSockOpt(what: 'tos' | 'mark', value: number): void {
+    setIpOpt(this.cli, what, this.a.dst.includes(':'), value);
   }
 
   // ------------------------------------------------------------------ server choice
@@ -855,6 +1201,44 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     }
   }
 
+  /**
+   * Response rules: the backend's tcp-response content and http-response rules, then the
+   * frontend's; then http-after-response. False when a rule answered instead of the server.
+   */
+  private responseRules(resp: HttpResponseHead, c: SrvConn): boolean {
+    const host = this.ruleHost();
+    const be = this.be;
+    const order = be && be !== this.fe ? [be, this.fe] : [this.fe];
+    for (const px of order) {
+      const rules = px.cfg.rules;
+      if (!rules) continue;
+      for (const list of [px.isBackend ? rules.tcpResCont : undefined, rules.httpRes]) {
+        if (!list?.length) continue;
+        const r = runRules(list, host, 0);
+        if (r.act !== Act.DONE) continue;
+        const v = host.verdict!;
+        host.verdict = undefined;
+        // the server's answer is dropped: its connection cannot be reused
+        c.uses = Infinity;
+        this.dropConn();
+        this.respBuf = undefined;
+        if (v.kind === 'silent-drop') { (be ?? this.fe).counters.deniedResp++; this.silentDrop(); return false; }
+        if (v.kind === 'reject') { (be ?? this.fe).counters.deniedResp++; this.abort('P', 'H'); return false; }
+        if (v.deny) { (be ?? this.fe).counters.deniedResp++; if (this.server) this.server.counters.deniedResp++; }
+        const txn = this.txn!;
+        const bytes = this.serializeWithAfter(v.reply as ErrorReply, false);
+        countStatus(this.fe.feCounters, v.status);
+        txn.respStarted = true;
+        if (bytes.length) this.writeClient(bytes);
+        this.closeAfterReply(v.deny ? 'P' : '-', v.deny ? 'H' : '-');
+        return false;
+      }
+    }
+    if (this.fe.cfg.rules?.httpAfter.length || (be && be !== this.fe && be.cfg.rules?.httpAfter.length)) this.runAfterRules(resp);
+    this.sctx.status = resp.status;
+    return true;
+  }
+
   private processResponse(): void {
     const c = this.conn!;
     while (!this.closed && this.respBuf && this.respBuf.length && this.conn === c) {
@@ -882,6 +1266,14 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         }
         if (resp.status !== 101 && txn.retriesLeft > 0 && this.be!.cfg.http.retryOn.includes(String(resp.status)) && this.retryL7(String(resp.status))) return;
         if (txn.cookie && this.be) cookieResponse(this.be, txn.cookie, this.server, txn.req, resp, Date.now());
+        const sctx = this.sctx;
+        sctx.res = resp;
+        sctx.serverStatus = resp.status;
+        sctx.status = resp.status;
+        if (this.be?.cfg.rules || this.fe.cfg.rules) {
+          sctx.dir = 'res';
+          if (!this.responseRules(resp, c)) return;
+        }
         txn.resp = resp;
         txn.respFraming = r.framing;
         txn.respStarted = true;
@@ -1150,7 +1542,8 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   }
 
   private replyLocal(status: number, txn: Txn): void {
-    const body = errorReply(this.fe.cfg, status);
+    const bytes = this.serializeWithAfter(errorMessageFor(this.fe.cfg, status), true);
+    const body = bytes.length ? bytes : undefined;
     txn.respStarted = true;
     countStatus(this.fe.feCounters, status);
     if (body) this.writeClient(body);
@@ -1168,7 +1561,8 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       (status === 502 || status === 503 || status === 504) && connMode(this.fe, this.be) !== 'close' && !this.cliEnded && !this.rt.stopping;
     if (!txn?.respStarted) {
       const px = this.be && this.txn ? this.be.cfg : this.fe.cfg;
-      const reply = errorReply(px, status, this.fe.cfg, keep);
+      const bytes = this.serializeWithAfter(errorMessageFor(px, status, px !== this.fe.cfg ? this.fe.cfg : undefined), keep);
+      const reply = bytes.length ? bytes : undefined;
       countStatus(this.fe.feCounters, status);
       if (reply) this.writeClient(reply);
       if (txn) txn.respStarted = true;
@@ -1278,4 +1672,46 @@ function pathOf(uri: string): string {
 function countStatus(c: { reqTotal: number; hrsp: number[] }, status: number): void {
   const cls = Math.floor(status / 100);
   c.hrsp[cls >= 1 && cls <= 5 ? cls : 0]!++;
+}
+
+/** The rules' view of an HTTP stream (configuration.txt 4.3): what actions may read and change. */
+class HttpRuleHost implements RuleHost {
+  readonly http = true;
+  verdict: Verdict | undefined;
+  strictMode = true;
+  /** the action that yielded is done: resume after it (pause) */
+  resumeAfter = false;
+  private readonly s: HttpStream;
+  constructor(s: HttpStream) { this.s = s; }
+  get ctx(): SmpCtx { return this.s.sctx; }
+  get fe(): Proxy { return this.s.fe; }
+  get be(): Proxy | undefined { return this.s.be; }
+  config() { return this.s.rt.config; }
+  setAddr(which: 'src' | 'dst', addr: string | undefined, port: number | undefined): void { this.s.ruleSetAddr(which, addr, port); }
+  setTimeout(which: 'server' | 'tunnel' | 'client', ms: number): void {
+    if (which === 'server') this.s.tmoServer = ms;
+    else if (which === 'tunnel') this.s.tmoTunnel = ms;
+    else this.s.tmoClient = ms;
+  }
+  setRetries(n: number): void { this.s.ruleSetRetries(n); }
+  disableL7Retry(): void { this.s.ruleSetRetries(0); }
+  pauseUntil(ms: number): void { this.s.rulePause(ms); }
+  waitForBody(ms: number, atLeast: number): boolean { return this.s.ruleWaitBody(ms, atLeast); }
+  sendEarlyHint(name: string, value: string): void { this.s.ruleEarlyHint(name, value); }
+  setSockOpt(what: 'tos' | 'mark' | 'nice' | 'fc-tos' | 'fc-mark' | 'bc-tos' | 'bc-mark', v: number): void {
+    if (what === 'tos' || what === 'fc-tos') this.s.ruleSockOpt('tos', v);
+    else if (what === 'mark' || what === 'fc-mark') this.s.ruleSockOpt('mark', v);
+  }
+}
+
+/** Backends by name, per runtime (use_backend with formatted names). */
+const backendMaps = new WeakMap<Runtime, Map<string, Proxy>>();
+function backendByName(rt: Runtime, name: string): Proxy | undefined {
+  let m = backendMaps.get(rt);
+  if (!m) {
+    m = new Map();
+    for (const p of rt.proxies) if (p.isBackend && !m.has(p.name)) m.set(p.name, p);
+    backendMaps.set(rt, m);
+  }
+  return m.get(name);
 }

@@ -186,14 +186,24 @@ listen web
     await expectAlert(text, 'mode log', /'mode log'.*not supported yet/);
   });
 
-  it('http-request is reported as not supported yet', T, async () => {
+  it('an action not built yet is reported as not supported yet, with file and line', T, async () => {
     const text = `${HEAD}
 listen web
   bind 127.0.0.1:18080
-  http-request deny
+  http-request cache-use c
   server s1 127.0.0.1:18081
 `;
-    await expectAlert(text, 'http-request', /'http-request'.*not supported yet/);
+    await expectAlert(text, 'http-request cache-use', /\[.*:\d+\].*'http-request cache-use' is not supported yet/);
+  });
+
+  it('an unknown fetch in an ACL is an error naming file and line', T, async () => {
+    const text = `${HEAD}
+listen web
+  bind 127.0.0.1:18080
+  acl a nosuchfetch foo
+  server s1 127.0.0.1:18081
+`;
+    await expectAlert(text, 'nosuchfetch', /\[.*:\d+\].*unknown fetch method 'nosuchfetch'/);
   });
 
   it('warnings do not fail -c, but -dW makes them fatal', T, async () => {

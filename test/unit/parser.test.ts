@@ -66,21 +66,21 @@ test('keywords of features not built yet are rejected, not ignored', () => {
   mode http
 frontend f
   bind :8080
-  http-request deny
+  http-request cache-use c
   option httplog
   log global
 backend b
   server s 127.0.0.1:80 check
-userlist u
-  user x password y
+peers p
+  peer x 127.0.0.1:1024
 `);
   const a = alerts(r);
   assert.ok(!a.some((m) => /^2:/.test(m)), `mode http is supported: ${a.join('\n')}`);
-  assert.ok(a.some((m) => /^5:'http-request' is not supported yet/.test(m)));
+  assert.ok(a.some((m) => /^5:'http-request cache-use' is not supported yet/.test(m)));
   assert.ok(a.some((m) => /^6:'option httplog' is not supported yet/.test(m)));
   assert.ok(a.some((m) => /^7:'log' is not supported yet/.test(m)));
   assert.ok(a.some((m) => /^9:.*'check' option is not supported yet/.test(m)));
-  assert.ok(a.some((m) => /^10:'userlist' section is not supported yet/.test(m)));
+  assert.ok(a.some((m) => /^10:'peers' section is not supported yet/.test(m)));
   assert.equal(r.fatal, true);
 });
 
