@@ -178,7 +178,7 @@ export function parseAclTest(words: string[], cx: AclParseCtx): AclTest {
       case '-m': {
         const m = words[++wi];
         if (m === undefined) throw new Error(`'-m' expects a match method`);
-        if (!MATCH_METHODS.includes(m as MatchMethod)) throw new Error(`unknown matching method '${m}' for ACL`);
+        if (!MATCH_METHODS.includes(m as MatchMethod)) throw new Error(`unknown matching method '${m}' when parsing ACL expression`);
         if (files.length) throw new Error(`'-m' must only be specified before patterns and files in parsing ACL expression`);
         method = m as MatchMethod;
         explicitMethod = true;
@@ -190,7 +190,7 @@ export function parseAclTest(words: string[], cx: AclParseCtx): AclTest {
     }
   }
   if (method === undefined) {
-    throw new Error(`ACL keyword '${name}' : fetch method returns type '${expr.out}' and requires a match method (-m)`);
+    throw new Error(`matching method must be specified first (using '-m') when using a sample fetch of this type ('${name}')`);
   }
   void explicitMethod;
   // integer operators may appear among the values and apply to the values after them; a
