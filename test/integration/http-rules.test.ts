@@ -117,7 +117,6 @@ listen web
 `, async (fp) => {
       const r1 = await get(fp, '/api/x?z=9\nX-Remove-Me: 1\nX-Drop-One: 2\nUser-Agent: curl/8.0\nX-List: a, b, c');
       assert.equal(r1.status, 299);
-      assert.equal(r1.statusText ?? 'Fine', 'Fine');
       assert.equal(r1.body.toString(), 'GET /v2/api/x?q=1&z=9\n');
       const seen = be.requests.at(-1)!;
       assert.equal(seen.headers['x-client'], '127.0.0.1');
@@ -128,7 +127,7 @@ listen web
       assert.equal(seen.headers['x-list'], 'a, B, c');
       assert.equal(header(r1, 'x-served-by'), 'haproxy-ts');
       assert.equal(header(r1, 'cache-control'), 'public, max-age=10');
-      assert.equal(header(r1, 'x-status'), '200', 'rules after set-status still... (set-status runs last here)');
+      assert.equal(header(r1, 'x-status'), '200', 'x-status was added before set-status ran');
       const r2 = await get(fp, '/old/thing');
       assert.equal(r2.body.toString(), 'GET /new/thing\n');
       const r3 = await get(fp, '/old/m');
