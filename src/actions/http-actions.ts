@@ -66,8 +66,8 @@ function replyAction(name: 'deny' | 'tarpit' | 'return', sets: readonly RuleSetK
         run(h) {
           const reply = makeReply(spec, h);
           if (name === 'tarpit') {
-            const t = h.be?.cfg.timeouts as { tarpit?: number; connect?: number } | undefined;
-            const ft = h.fe.cfg.timeouts as { tarpit?: number; connect?: number };
+            // timeout tarpit of the frontend, else of the backend, else timeout connect
+            const t = h.be?.cfg.timeouts, ft = h.fe.cfg.timeouts;
             const delay = ft.tarpit ?? t?.tarpit ?? ft.connect ?? t?.connect ?? 0;
             h.verdict = { kind: 'reply', reply, status: spec.status, deny: true, tarpit: delay };
           } else {
@@ -374,7 +374,8 @@ function splitValues(v: string): string[] {
  * formatted-string compiler would take the backslash as an escape).
  */
 function lfKeepBackslashDigits(text: string, pc: ActionParseCtx): Lf {
-  return lf(text.replace(/\\([0-9])/g, '\\\\$1'), pc);
+  // the formatted-string compiler leaves backslashes alone: \N reaches backrefs() as written
+  return lf(text, pc);
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -195,7 +195,7 @@ listen web
 userlist users
   group admins
   user alice insecure-password s3cret groups admins
-  user bob password $5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZF7yPI8C. 
+  user bob password $5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZaBBGWEc5
 listen web
   bind 127.0.0.1:${fp}
   timeout tarpit 300ms
@@ -217,7 +217,7 @@ listen web
       const ok = await get(fp, `/x\n${basic('alice', 's3cret')}`);
       assert.equal(ok.status, 200);
       assert.equal(be.requests.at(-1)!.headers['x-user'], 'alice');
-      // bob's password is "Hello world!" hashed with SHA-256 crypt (the specification's example)
+      // bob's password is "Hello world!" hashed with SHA-256 crypt (openssl passwd -5 -salt saltstring)
       const bob = await get(fp, `/x\n${basic('bob', 'Hello world!')}`);
       assert.equal(bob.status, 200);
       const bobAdmin = await get(fp, `/admin\n${basic('bob', 'Hello world!')}`);
@@ -265,7 +265,7 @@ backend bk
       assert.equal(health.status, 200);
       const r1 = await get(fp, '/tag/x\nUser-Agent: abcdefgh');
       const [, , uid, tag] = r1.body.toString().trim().split(' ');
-      assert.match(uid!, /^127\.0\.0\.1:\d+_42$/, 'unique-id-format renders and is sent');
+      assert.match(uid!, /^7F000001:[0-9A-F]{4}_42$/, 'unique-id-format renders (%{+X}o: hex addresses and ports) and is sent');
       assert.equal(tag, 'tagged');
       assert.equal(be.requests.at(-1)!.headers['x-captured'], 'abcd', 'capture truncated to its length');
       const ok = await get(fp, 'POST /p', 'hello world');
