@@ -31,6 +31,7 @@ import { errorMessageFor, serializeReply, type ErrorReply } from '../http/errors
 import { countFrontendRequest } from '../util/freq-ctr.js';
 import { nextTxnId } from '../sample/fetches/stream-state.js';
 import { setIpOpt } from '../net/sockopt.js';
+import { balanceHashKey } from '../lb/hash-expr.js';
 
 /** Client bytes kept while a request is being processed (pipelined requests, early body). */
 const MAX_HELD_BYTES = 256 * 1024;
@@ -1046,6 +1047,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const b = be.cfg.balance;
     if (!b) return null;
     if (b.algo === 'source') return sourceKey(this.src);
+    if (b.algo === 'hash') return balanceHashKey(b, this.sctx);
     const req = this.txn!.req;
     if (b.algo === 'rdp-cookie') {
       // in HTTP, the named cookie of the request's Cookie header(s)

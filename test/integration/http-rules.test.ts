@@ -302,4 +302,38 @@ backend bk
       }
     }, [a, b]);
   });
+
+  it('balance hash <expr>: the same key always reaches the same server, a missing key falls back to round robin', T, async () => {
+    const bes = await Promise.all(['A', 'B', 'C'].map((n) => startHttpBackend(n)));
+    await withProxy((fp) => `${DEFAULTS}
+defaults named
+  mode http
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+  balance hash req.hdr(x-user),lower
+backend unused from named
+  server s 127.0.0.1:1
+listen web from named
+  bind 127.0.0.1:${fp}
+${bes.map((b, i) => `  server s${i} 127.0.0.1:${b.port}`).join('\n')}
+`, async (fp) => {
+      const seen = new Map<string, Set<string>>();
+      for (let round = 0; round < 3; round++) {
+        for (const u of ['alice', 'ALICE', 'bob', 'carol', 'dave', 'erin', 'frank']) {
+          const r = await get(fp, `/x\nX-User: ${u}`);
+          const who = r.body.toString().split(' ')[0]!;
+          const k = u.toLowerCase();
+          if (!seen.has(k)) seen.set(k, new Set());
+          seen.get(k)!.add(who);
+        }
+      }
+      for (const [u, s] of seen) assert.equal(s.size, 1, `${u} always goes to one server (got ${[...s].join(',')})`);
+      const used = new Set([...seen.values()].map((s) => [...s][0]));
+      assert.ok(used.size >= 2, 'different keys spread over servers');
+      const rr = new Set<string>();
+      for (let i = 0; i < 6; i++) rr.add((await get(fp, '/nokey')).body.toString().split(' ')[0]!);
+      assert.equal(rr.size, 3, 'without the header, round robin uses every server');
+    }, bes);
+  });
 });
