@@ -32,6 +32,7 @@ import { countFrontendRequest } from '../util/freq-ctr.js';
 import { nextTxnId } from '../sample/fetches/stream-state.js';
 import { setIpOpt } from '../net/sockopt.js';
 import { balanceHashKey } from '../lb/hash-expr.js';
+import { switchPlan, segmentMatch } from '../actions/switch-table.js';
 
 /** Client bytes kept while a request is being processed (pipelined requests, early body). */
 const MAX_HELD_BYTES = 256 * 1024;
@@ -511,8 +512,16 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const rules = fe.cfg.switching?.useBackend;
     if (rules && rules.length) {
       const ctx = this.sctx;
-      for (const r of rules) {
-        if (r.cond && r.cond.exec(ctx) !== AclResult.PASS) continue;
+      const plan = rules.length >= 8 ? switchPlan(rules) : undefined;
+      for (let i = 0; i < rules.length; i++) {
+        const seg = plan?.at.get(i);
+        if (seg) {
+          // a run of exact-match rules on one sample: one lookup decides
+          const k = segmentMatch(seg, ctx);
+          if (k < 0) { i = seg.end - 1; continue; }
+          i = k;
+        } else if (rules[i]!.cond && rules[i]!.cond!.exec(ctx) !== AclResult.PASS) continue;
+        const r = rules[i]!;
         const t = r.target as { name: string; lf?: { render(c: SmpCtx): string }; px?: Proxy | null };
         if (!t.lf) {
           if (t.px === undefined) t.px = backendByName(this.rt, t.name) ?? null;
