@@ -742,6 +742,10 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     if (sw.uniqueIdHeader && id !== undefined) req.headers.add(sw.uniqueIdHeader, id);
   }
 
+  /** StreamInfo: the client socket and the server connection's socket (TCP_INFO fetches) */
+  get cliSock(): object { return this.cli; }
+  get srvSock(): object | undefined { return this.conn?.sock; }
+
   /** StreamInfo: builds the unique id from unique-id-format on first use. */
   genUniqueId(): string | undefined {
     const ctx = this.sctx;
