@@ -71,7 +71,7 @@ function replyAction(name: 'deny' | 'tarpit' | 'return', sets: readonly RuleSetK
             const delay = ft.tarpit ?? t?.tarpit ?? ft.connect ?? t?.connect ?? 0;
             h.verdict = { kind: 'reply', reply, status: spec.status, deny: true, tarpit: delay };
           } else {
-            h.verdict = { kind: 'reply', reply, status: spec.status, deny: isDeny };
+            h.verdict = { kind: 'reply', reply, status: spec.status, deny: isDeny, applet: name === 'return' };
           }
           return Act.DONE;
         },

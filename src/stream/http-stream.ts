@@ -421,6 +421,9 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     countFrontendRequest(this.fe);
     const ctx = this.sctx;
     ctx.newTxn();
+    this.forwarded = false;
+    this.toApplet = false;
+    this.redispatched = false;
     ctx.req = req;
     ctx.be = this.be;
     ctx.txnId = nextTxnId();
@@ -624,6 +627,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const txn = this.txn;
     if (!txn || this.closed) return;
     const reply = v.reply as ErrorReply;
+    if (v.applet) this.toApplet = true;
     const keep = txn.reqDone && !txn.wantsClose && connMode(this.fe, this.be) !== 'close' && !this.cliEnded && !this.rt.stopping && !reply.close;
     const bytes = this.serializeWithAfter(reply, keep);
     countStatus(this.fe.feCounters, v.status);
@@ -741,6 +745,33 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const id = this.genUniqueId();
     if (sw.uniqueIdHeader && id !== undefined) req.headers.add(sw.uniqueIdHeader, id);
   }
+
+  // ---- StreamInfo (what fetches read of this stream) ----
+  /** the last final rule that matched (last_rule_file / last_rule_line) */
+  lastRule: { file: string; line: number } | undefined;
+  /** a retry went to another server */
+  redispatched = false;
+  /** the current request was sent to a server / answered by haproxy-ts itself (return) */
+  forwarded = false;
+  toApplet = false;
+  /** an error happened in this transaction: a failed connection, a retry, a redispatch, a 5xx, an abort */
+  get txnError(): boolean {
+    return this.termCause !== '-' || this.sctx.status >= 500 || this.redispatched || (this.txn !== undefined && this.be !== undefined && this.txn.retriesLeft < (this.retriesOverride ?? this.be.cfg.retries) && this.be.cfg.http.retryOn.length > 0);
+  }
+  readonly cliHttpMajor = 1;
+  get srvHttpMajor(): number | undefined { return this.conn ? 1 : undefined; }
+  get curClientTimeout(): number | undefined { return this.tmoClient ?? this.fe.cfg.timeouts.client; }
+  get curServerTimeout(): number | undefined { return this.tmoServer ?? this.be?.cfg.timeouts.server; }
+  get curTunnelTimeout(): number | undefined { return this.tmoTunnel ?? this.be?.cfg.timeouts.tunnel; }
+  /** the server connection: our local address as src, the server as dst */
+  get srvConn(): { src: string; srcPort: number; dst: string; dstPort: number; acceptedAt: number } | undefined {
+    const c = this.conn;
+    if (!c || !c.connected) return undefined;
+    const k = c.sock;
+    return { src: plainAddress(k.localAddress), srcPort: k.localPort ?? 0, dst: plainAddress(k.remoteAddress), dstPort: k.remotePort ?? 0, acceptedAt: this.acceptedAt };
+  }
+  /** the server connection came from the idle pool (it served earlier requests) */
+  get srvConnReused(): boolean | undefined { return this.conn ? this.conn.uses > 1 : undefined; }
 
   /** StreamInfo: the client socket and the server connection's socket (TCP_INFO fetches) */
   get cliSock(): object { return this.cli; }
@@ -902,6 +933,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       this.releaseServer();
       s.counters.redispatches++;
       be.counters.redispatches++;
+      this.redispatched = true;
       this.assign(s);
     } else {
       this.connectNew();
@@ -1149,6 +1181,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       this.releaseServer();
       s.counters.redispatches++;
       be.counters.redispatches++;
+      this.redispatched = true;
       this.assign(s);
       return;
     }
@@ -1163,6 +1196,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       if (c !== this.conn || this.closed) return;
       this.clearTimer();
       c.uses++;
+      this.forwarded = true;
       this.srvState = 'head';
       this.respBuf = undefined;
       // flush what was prepared while connecting
