@@ -57,6 +57,8 @@ export interface RuleHost {
   setTimeout?(which: 'server' | 'tunnel' | 'client', ms: number): void;
   /** set-retries */
   setRetries?(n: number): void;
+  /** set-priority-class / set-priority-offset: the stream's place in queues */
+  setPriority?(which: 'class' | 'offset', v: number): void;
   /** disable-l7-retry */
   disableL7Retry?(): void;
   /** pause <time>: resume the rules after that many ms (the host calls again) */

@@ -423,6 +423,8 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     ctx.newTxn();
     this.forwarded = false;
     this.toApplet = false;
+    this.prioClass = 0;
+    this.prioOffset = 0;
     this.redispatched = false;
     ctx.req = req;
     ctx.be = this.be;
@@ -751,6 +753,9 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   lastRule: { file: string; line: number } | undefined;
   /** a retry went to another server */
   redispatched = false;
+  /** queue priority (set-priority-class / set-priority-offset), for queues and prio_* fetches */
+  prioClass = 0;
+  prioOffset = 0;
   /** the current request was sent to a server / answered by haproxy-ts itself (return) */
   forwarded = false;
   toApplet = false;
@@ -1740,6 +1745,9 @@ class HttpRuleHost implements RuleHost {
     else this.s.tmoClient = ms;
   }
   setRetries(n: number): void { this.s.ruleSetRetries(n); }
+  setPriority(which: 'class' | 'offset', v: number): void {
+    if (which === 'class') this.s.prioClass = v; else this.s.prioOffset = v;
+  }
   disableL7Retry(): void { this.s.ruleSetRetries(0); }
   pauseUntil(ms: number): void { this.s.rulePause(ms); }
   waitForBody(ms: number, atLeast: number): boolean { return this.s.ruleWaitBody(ms, atLeast); }

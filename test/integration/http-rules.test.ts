@@ -336,4 +336,31 @@ ${bes.map((b, i) => `  server s${i} 127.0.0.1:${b.port}`).join('\n')}
       assert.equal(rr.size, 3, 'without the header, round robin uses every server');
     }, bes);
   });
+
+  it('set-priority-class: a queued request of a better class is served first', T, async () => {
+    const order: string[] = [];
+    const be = await startHttpBackend('Q', (req, res) => {
+      order.push(req.url);
+      setTimeout(() => { res.writeHead(200, { 'content-length': 2 }); res.end('ok'); }, req.url === '/first' ? 400 : 20);
+    });
+    await withProxy((fp) => `${DEFAULTS}
+listen web
+  bind 127.0.0.1:${fp}
+  timeout queue 5s
+  http-request set-priority-class int(-10) if { path /urgent }
+  http-request set-priority-class int(10) if { path /late }
+  server s1 127.0.0.1:${be.port} maxconn 1
+`, async (fp) => {
+      const first = get(fp, '/first');
+      await new Promise((r) => setTimeout(r, 100));
+      const late = get(fp, '/late');
+      await new Promise((r) => setTimeout(r, 50));
+      const normal = get(fp, '/normal');
+      await new Promise((r) => setTimeout(r, 50));
+      const urgent = get(fp, '/urgent');
+      const all = await Promise.all([first, late, normal, urgent]);
+      assert.ok(all.every((r) => r.status === 200));
+      assert.deepEqual(order, ['/first', '/urgent', '/normal', '/late']);
+    }, [be]);
+  });
 });
