@@ -99,6 +99,9 @@ backend bd
 listen web
   bind 127.0.0.1:${fp}
   http-request set-header X-Client %[src]
+  acl is_put method PUT
+  http-request set-header X-When-Put %[str(yes),when(acl,is_put)]
+  http-request set-header X-When-Not %[str(yes),when(!acl,is_put)]
   http-request add-header X-Path "%[path] via %[method]"
   http-request del-header X-Remove-Me
   http-request del-header x-drop- -m beg
@@ -120,6 +123,8 @@ listen web
       assert.equal(r1.body.toString(), 'GET /v2/api/x?q=1&z=9\n');
       const seen = be.requests.at(-1)!;
       assert.equal(seen.headers['x-client'], '127.0.0.1');
+      assert.equal(seen.headers['x-when-put'], '', 'when(acl,...) gives nothing when the ACL fails');
+      assert.equal(seen.headers['x-when-not'], 'yes');
       assert.equal(seen.headers['x-path'], '/api/x via GET', 'add-header sees the path before set-path');
       assert.equal(seen.headers['x-remove-me'], undefined);
       assert.equal(seen.headers['x-drop-one'], undefined);
