@@ -274,6 +274,7 @@ function parseUniqueIdHeader(args: string[], px: ProxyConfig, ctx: ParseCtx): vo
 
 function parseCapture(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
   const dir = args[1];
+  if (dir === 'cookie') { ctx.alert(`'capture cookie' is not supported yet by haproxy-ts (it belongs to the logging work).`); return; }
   if ((dir !== 'request' && dir !== 'response') || args[2] !== 'header' || !args[3] || args[4] !== 'len' || !args[5]) {
     ctx.alert(`'capture' expects 'cookie', 'request header' or 'response header' followed by a name and 'len' <length>.`);
     return;
