@@ -368,4 +368,22 @@ listen web
       assert.deepEqual(order, ['/first', '/urgent', '/normal', '/late']);
     }, [be]);
   });
+
+  it('global set-var / set-var-fmt set process variables the rules read', T, async () => {
+    const be = await startHttpBackend('G');
+    await withProxy((fp) => `
+global
+  set-var proc.prio int(100)
+  set-var proc.threshold int(200),sub(proc.prio)
+  set-var-fmt proc.label "v-%[var(proc.threshold)]"
+${DEFAULTS}
+listen web
+  bind 127.0.0.1:${fp}
+  http-request return status 200 content-type text/plain lf-string "%[var(proc.label)] %[var(proc.prio)]"
+  server s1 127.0.0.1:${be.port}
+`, async (fp) => {
+      const r = await get(fp, '/');
+      assert.equal(r.body.toString(), 'v-100 100');
+    }, [be]);
+  });
 });
