@@ -70,6 +70,7 @@ export function parseReplyArgs(words: string[], i: number, defStatus: number, de
       case 'errorfiles':
         if (arg === undefined) return `'${a}' expects <name> as argument`;
         spec.section = arg; spec.kind = a; explicitKind = true; i += 2;
+        pendingReplySections.push({ spec, where: lfcx.where });
         continue;
       case 'file': case 'lf-file': {
         if (arg === undefined) return `'${a}' expects <file> as argument`;
@@ -124,7 +125,13 @@ export function parseReplyArgs(words: string[], i: number, defStatus: number, de
   return spec;
 }
 
-/** Checks an `errorfiles <section>` reference once sections are known (post-parse). */
+/** Replies naming an http-errors section, checked once the whole configuration is read. */
+export const pendingReplySections: { spec: ReplySpec; where: string }[] = [];
+
+/**
+ * Checks an `errorfiles <section>` reference once sections are known (post-parse). A section
+ * without a file for the status is fine: the proxy's reply for it is used then.
+ */
 export function replySectionError(spec: ReplySpec, cfgSections: ReturnType<typeof httpErrorsSections>): string | undefined {
   if (spec.kind !== 'errorfiles') return undefined;
   const s = cfgSections.get(spec.section!);

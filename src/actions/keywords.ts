@@ -17,6 +17,8 @@ import { parseTime } from '../util/units.js';
 import { rulesOf, parseRule, placeOf, Rule, type RuleSetKind, type SwitchRule } from './rules.js';
 import { compileLf, type Lf } from './lf.js';
 import { legacyRedirect } from './http-actions.js';
+import { pendingReplySections, replySectionError } from './http-reply.js';
+import { httpErrorsSections } from '../http/errors.js';
 import { resolveUserlistRef, checkAuthGroupPatterns, type Userlist } from '../proxy/userlist.js';
 import { authGroupTests } from '../acl/acl.js';
 import { aclScope } from '../sample/fetches/vars-acl.js';
@@ -384,7 +386,16 @@ function checkAuthGroups(_config: Config, ctx: ParseCtx): void {
   }
 }
 
-registerPostParse(checkRefs, checkAuthGroups);
+/** return/deny ... errorfiles <name>: the http-errors section must exist and cover the status. */
+function checkReplySections(config: Config, ctx: ParseCtx): void {
+  const sections = httpErrorsSections(config);
+  for (const p of pendingReplySections.splice(0)) {
+    const err = replySectionError(p.spec, sections);
+    if (err) ctx.alert(`parsing [${p.where}] : ${err}.`);
+  }
+}
+
+registerPostParse(checkRefs, checkAuthGroups, checkReplySections);
 
 /* ---- global set-var / set-var-fmt: process variables set while the configuration is read ---- */
 

@@ -3,6 +3,7 @@
 import { resetExperimental } from './global-keywords.js';
 import { pendingRefs } from '../sample/expr.js';
 import { authGroupTests } from '../acl/acl.js';
+import { pendingReplySections } from '../actions/http-reply.js';
 import {
   globalKeywords, proxyKeywords, bindKeywords, serverKeywords, sectionKeywords, postParseChecks,
   type ParseCtx, type SectionKeyword,
@@ -54,6 +55,7 @@ export function parseConfigFiles(files: string[], cond: CondContext): ParseResul
   // references collected by expressions parsed outside a configuration (tests, CLI) are not ours
   pendingRefs.length = 0;
   authGroupTests.length = 0;
+  pendingReplySections.length = 0;
   const config: Config = { files, global: newGlobalConfig(), proxies: [], defaults: new Map() };
   const st: State = { section: 'none' };
   const onDiag = (d: CfgDiag): void => {
