@@ -117,7 +117,7 @@ backend be from d
   });
 
   it('do nothing when the expression gives no sample', () => {
-    const px = ok('  tcp-request content set-fc-mark req.payload(0,4),length\n  tcp-request content set-fc-tos var(txn.nothing)');
+    const px = ok('  tcp-request content set-fc-mark req.payload(0,4),length\n  tcp-request content set-fc-tos req.payload_lv(0,1),length');
     const h = new FakeHost(new SmpCtx(staticConn()));
     h.ctx.final = true;
     h.ctx.reqPayload = Buffer.alloc(0);
