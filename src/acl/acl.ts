@@ -8,11 +8,13 @@ import { fetchRegistry } from '../sample/registry.js';
 import { parseSampleExpr, ExprError, findClose, type SampleExpr } from '../sample/expr.js';
 import type { SmpCtx } from '../sample/context.js';
 import type { Sample } from '../sample/types.js';
-import { PatternIndex, PatternError, defaultMethod, patternRefs, MATCH_METHODS, MATCH_ONLY, type MatchMethod, type PatEntry } from './pattern.js';
+import { PatternIndex, PatternError, defaultMethod, parseIntPattern, patternRefs, MATCH_METHODS, MATCH_ONLY, type MatchMethod, type PatEntry } from './pattern.js';
 import { loadPatternFile } from './files.js';
 import { addRefExpr, noteRefUse, sharedIndex } from './ref-users.js';
 
 export const enum AclResult { FAIL = 0, PASS = 1, MISS = 2 }
+
+const INT_OPS = ['eq', 'ge', 'gt', 'le', 'lt'];
 
 /** One line of an ACL: an expression matched against patterns with a method. */
 export class AclTest {
@@ -176,27 +178,40 @@ export function parseAclTest(words: string[], cx: AclParseCtx): AclTest {
       case '-m': {
         const m = words[++wi];
         if (m === undefined) throw new Error(`'-m' expects a match method`);
-        if (!MATCH_METHODS.includes(m as MatchMethod)) throw new Error(`unknown matching method '${m}' for ACL`);
+        if (!MATCH_METHODS.includes(m as MatchMethod)) throw new Error(`unknown matching method '${m}' when parsing ACL expression`);
         if (files.length) throw new Error(`'-m' must only be specified before patterns and files in parsing ACL expression`);
         method = m as MatchMethod;
         explicitMethod = true;
         continue;
       }
       default:
-        // not a flag: a pattern starting with '-' (negative numbers, ...)
-        break;
+        // patterns starting with '-' must follow '--'
+        throw new Error(`'${w}' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'.`);
     }
-    break;
   }
   if (method === undefined) {
-    throw new Error(`ACL keyword '${name}' : fetch method returns type '${expr.out}' and requires a match method (-m)`);
+    throw new Error(`matching method must be specified first (using '-m') when using a sample fetch of this type ('${name}')`);
   }
   void explicitMethod;
-  // integer operator
-  let op: string | undefined;
-  if ((method === 'int' || method === 'len') && ['eq', 'ge', 'gt', 'le', 'lt'].includes(words[wi] ?? '')) op = words[wi++];
-
-  const values = words.slice(wi);
+  // integer operators may appear among the values and apply to the values after them; a
+  // value with an operator is turned into the equivalent range (one holding ':' or '-' is kept)
+  const op: string | undefined = undefined;
+  let values = words.slice(wi);
+  if (method === 'int' || method === 'len') {
+    const out: string[] = [];
+    let cur: string | undefined;
+    for (const v of values) {
+      if (INT_OPS.includes(v)) { cur = v; continue; }
+      if (!cur || cur === 'eq' || v.includes(':') || v.includes('-')) { out.push(v); continue; }
+      try {
+        const r = parseIntPattern(v, cur);
+        out.push(`${r.lo === -Infinity ? '' : r.lo}:${r.hi === Infinity ? '' : r.hi}`);
+      } catch (e) {
+        throw new Error(e instanceof PatternError ? e.message : String(e));
+      }
+    }
+    values = out;
+  }
   if ((method === 'found' || method === 'bool') && (values.length || files.length)) {
     cx.warn?.(`'${method}' matching method ignores the patterns given to ACL '${cx.aclName}'`);
   }

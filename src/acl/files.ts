@@ -34,10 +34,10 @@ export function parsePatternText(text: string, isMap: boolean): { key: string; v
     let i = 0;
     while (i < line.length && (line[i] === ' ' || line[i] === '\t')) i++;
     if (i === line.length || (i === 0 && line[0] === '#')) continue;
-    // trailing blanks are part of nothing: strip them
-    let end = line.length;
-    while (end > i && (line[end - 1] === ' ' || line[end - 1] === '\t')) end--;
-    out.push({ key: line.slice(i, end), value: undefined, line: n + 1 });
+    // trailing blanks are kept: they are part of the pattern (a CR ends the line)
+    const cr = line.indexOf('\r', i);
+    const key = line.slice(i, cr >= 0 ? cr : line.length);
+    if (key) out.push({ key, value: undefined, line: n + 1 });
   }
   return out;
 }

@@ -145,7 +145,7 @@ export function parsePattern(method: MatchMethod, text: string, icase: boolean, 
       return { k: 'str', s: icase ? s.toLowerCase() : s };
     }
     case 'dir': {
-      const s = text.replace(/^\/+/, '').replace(/\/+$/, '');
+      const s = text.replace(/^[/?]+/, '').replace(/[/?]+$/, '');
       return { k: 'str', s: icase ? s.toLowerCase() : s };
     }
     case 'found': case 'bool':
@@ -495,7 +495,7 @@ export class PatternIndex {
 /** Returned by match() for methods that need no pattern. */
 export const MATCH_ONLY: PatEntry = { key: '', value: undefined, gen: 0, seq: 0 };
 
-function isDirDelim(c: number): boolean { return c === 0x2f; }
+function isDirDelim(c: number): boolean { return c === 0x2f || c === 0x3f; }
 function isDomDelim(c: number): boolean { return c === 0x2e || c === 0x2f || c === 0x3a || c === 0x3f; }
 
 /** `pat` occurs in `v` with a delimiter (or the string's edge) on both sides. */

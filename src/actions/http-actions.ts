@@ -66,8 +66,8 @@ function replyAction(name: 'deny' | 'tarpit' | 'return', sets: readonly RuleSetK
         run(h) {
           const reply = makeReply(spec, h);
           if (name === 'tarpit') {
-            const t = h.be?.cfg.timeouts as { tarpit?: number; connect?: number } | undefined;
-            const ft = h.fe.cfg.timeouts as { tarpit?: number; connect?: number };
+            // timeout tarpit of the frontend, else of the backend, else timeout connect
+            const t = h.be?.cfg.timeouts, ft = h.fe.cfg.timeouts;
             const delay = ft.tarpit ?? t?.tarpit ?? ft.connect ?? t?.connect ?? 0;
             h.verdict = { kind: 'reply', reply, status: spec.status, deny: true, tarpit: delay };
           } else {
@@ -333,16 +333,18 @@ function replaceHeaderAction(name: 'replace-header' | 'replace-value'): void {
               rendered ??= fmt.render(h.ctx);
               f.value = backrefs(rendered, m);
             } else {
+              // each comma-separated value is matched without its surrounding blanks; a
+              // replaced value loses them, the others are kept as written
               const parts = splitValues(f.value);
               let changed = false;
               for (let i = 0; i < parts.length; i++) {
-                const m = re.exec(parts[i]!);
+                const m = re.exec(parts[i]!.trim());
                 if (!m) continue;
                 rendered ??= fmt.render(h.ctx);
                 parts[i] = backrefs(rendered, m);
                 changed = true;
               }
-              if (changed) f.value = parts.join(', ');
+              if (changed) f.value = parts.join(',');
             }
           }
           return Act.CONT;
@@ -354,7 +356,7 @@ function replaceHeaderAction(name: 'replace-header' | 'replace-value'): void {
 replaceHeaderAction('replace-header');
 replaceHeaderAction('replace-value');
 
-/** Comma-separated values of a header, trimmed, commas inside quotes kept. */
+/** Comma-separated values of a header as written (blanks kept), commas inside quotes kept. */
 function splitValues(v: string): string[] {
   const out: string[] = [];
   let cur = '';
@@ -362,10 +364,10 @@ function splitValues(v: string): string[] {
   for (let i = 0; i < v.length; i++) {
     const c = v[i]!;
     if (c === '"') q = !q;
-    if (c === ',' && !q) { out.push(cur.trim()); cur = ''; continue; }
+    if (c === ',' && !q) { out.push(cur); cur = ''; continue; }
     cur += c;
   }
-  out.push(cur.trim());
+  out.push(cur);
   return out;
 }
 
@@ -374,7 +376,8 @@ function splitValues(v: string): string[] {
  * formatted-string compiler would take the backslash as an escape).
  */
 function lfKeepBackslashDigits(text: string, pc: ActionParseCtx): Lf {
-  return lf(text.replace(/\\([0-9])/g, '\\\\$1'), pc);
+  // the formatted-string compiler leaves backslashes alone: \N reaches backrefs() as written
+  return lf(text, pc);
 }
 
 /* ---------------------------------------------------------------------------------------- */

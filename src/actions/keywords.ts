@@ -16,6 +16,7 @@ import { compileLf, type Lf } from './lf.js';
 import { legacyRedirect } from './http-actions.js';
 import { resolveUserlistRef, checkAuthGroupPatterns, type Userlist } from '../proxy/userlist.js';
 import { authGroupTests } from '../acl/acl.js';
+import { aclScope } from '../sample/fetches/vars-acl.js';
 
 export interface CaptureSlot { name?: string; len: number; where: string }
 
@@ -55,6 +56,9 @@ export function inheritSwitching(def: SwitchingConfig, kind: ProxyKind): Switchi
 
 function whereOf(ctx: ParseCtx): string { return `${ctx.where.file}:${ctx.where.line}`; }
 
+/** The named ACLs the `acl()` fetch may name while this proxy's lines are parsed. */
+function scope(px: ProxyConfig): void { aclScope.current = rulesOf(px).acls; }
+
 /** Named defaults only: the rule keywords are refused in anonymous defaults sections. */
 function anonDefaults(kw: string, px: ProxyConfig, ctx: ParseCtx): boolean {
   if (px.kind === 'defaults' && !px.name) {
@@ -67,6 +71,7 @@ function anonDefaults(kw: string, px: ProxyConfig, ctx: ParseCtx): boolean {
 /* ---- acl ---- */
 
 function parseAclLine(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
+  scope(px);
   if (anonDefaults('acl', px, ctx)) return;
   const name = args[1];
   if (!name) { ctx.alert(`'acl' expects an ACL name.`); return; }
@@ -96,6 +101,7 @@ function ruleKeyword(set: RuleSetKind, caps: Caps) {
   return {
     name: set, caps,
     parse(args: string[], px: ProxyConfig, ctx: ParseCtx) {
+      scope(px);
       if (anonDefaults(set, px, ctx)) return;
       const words = set.startsWith('tcp-') ? args.slice(2) : args.slice(1);
       const rule = parseRule(set, words, px, ctx);
@@ -115,6 +121,7 @@ function ruleKeyword(set: RuleSetKind, caps: Caps) {
 }
 
 function parseTcpRequest(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
+  scope(px);
   const sub = args[1];
   switch (sub) {
     case 'connection': case 'session':
@@ -137,6 +144,7 @@ function parseTcpRequest(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
 }
 
 function parseTcpResponse(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
+  scope(px);
   const sub = args[1];
   if (px.kind === 'frontend') { ctx.alert(`'tcp-response' is not allowed in 'frontend' sections.`); return; }
   switch (sub) {
@@ -172,6 +180,7 @@ function condOf(words: string[], px: ProxyConfig, ctx: ParseCtx, use: number, la
 }
 
 function parseUseBackend(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
+  scope(px);
   const name = args[1];
   if (!name) { ctx.alert(`'use_backend' expects a backend name.`); return; }
   if (args[2] !== undefined && args[2] !== 'if' && args[2] !== 'unless') {
@@ -194,6 +203,7 @@ function parseUseBackend(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
 }
 
 function parseUseServer(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
+  scope(px);
   const name = args[1];
   if (!name) { ctx.alert(`'use-server' expects a server name.`); return; }
   if (args[2] !== 'if' && args[2] !== 'unless') {
@@ -211,8 +221,9 @@ function parseUseServer(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
 
 function persistKeyword(kw: 'force-persist' | 'ignore-persist') {
   return {
-    name: kw, caps: { d: false, f: true, b: true },
+    name: kw, caps: { d: false, f: false, b: true },
     parse(args: string[], px: ProxyConfig, ctx: ParseCtx) {
+      scope(px);
       if (args[1] !== 'if' && args[1] !== 'unless') { ctx.alert(`'${kw}' requires either 'if' or 'unless' followed by a condition.`); return; }
       const cond = condOf(args.slice(1), px, ctx, placeOf('http-request', px).use, placeOf('http-request', px).label, kw);
       if (!cond) return;
@@ -222,6 +233,7 @@ function persistKeyword(kw: 'force-persist' | 'ignore-persist') {
 }
 
 function parseMonitor(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
+  scope(px);
   if (args[1] !== 'fail') { ctx.alert(`'monitor' expects 'fail', but got '${args[1] ?? ''}'.`); return; }
   if (args[2] !== 'if' && args[2] !== 'unless') { ctx.alert(`'monitor fail' requires either 'if' or 'unless' followed by a condition.`); return; }
   const cond = condOf(args.slice(2), px, ctx, USE.FE_HRQ_HDR, 'frontend http-request header rule', 'monitor fail');
@@ -230,6 +242,7 @@ function parseMonitor(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
 }
 
 function parseRedirectKw(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
+  scope(px);
   const ci = args.findIndex((w, i) => i > 0 && (w === 'if' || w === 'unless'));
   const place = placeOf('http-request', px);
   const pc = {
@@ -244,6 +257,7 @@ function parseRedirectKw(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
 }
 
 function parseUniqueIdFormat(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
+  scope(px);
   if (args.length !== 2) { ctx.alert(`'unique-id-format' expects one argument.`); return; }
   try {
     const lf = compileLf(args[1]!, { where: whereOf(ctx), file: ctx.where.file, proxyName: px.name, use: USE.FE_HRQ_HDR, useLabel: 'frontend http-request header rule' });

@@ -140,6 +140,7 @@ export interface Timeouts {
   serverFin?: number;
   httpRequest?: number;
   httpKeepAlive?: number;
+  tarpit?: number;
 }
 
 /** HTTP-mode settings of a proxy (src/http/keywords.ts owns the keywords). */

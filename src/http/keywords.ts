@@ -187,6 +187,8 @@ registerProxy({
 registerTimeout(
   { name: 'http-request', caps: ALL, set(px, ms) { px.timeouts.httpRequest = ms; } },
   { name: 'http-keep-alive', caps: ALL, set(px, ms) { px.timeouts.httpKeepAlive = ms; } },
+  // how long tarpit holds a request before answering (http-request tarpit)
+  { name: 'tarpit', caps: ALL, set(px, ms) { px.timeouts.tarpit = ms; } },
 );
 
 /** Adds one h1-case-adjust pair; returns an error text or undefined. */

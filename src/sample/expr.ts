@@ -9,6 +9,10 @@ import { suggest } from '../util/units.js';
 
 export class ExprError extends Error {}
 
+/** A backslash escapes only these (outside single quotes); before anything else it is kept, so
+ * that `regsub(...,"\1")` back-references survive. */
+function isArgEscape(c: string): boolean { return c === '\\' || c === '"' || c === "'" || c === ' '; }
+
 /** Splits the inside of `(...)` into arguments: commas separate, quotes and backslashes escape. */
 export function splitArgs(text: string): string[] {
   const out: string[] = [];
@@ -18,12 +22,12 @@ export function splitArgs(text: string): string[] {
     const c = text[i]!;
     if (q) {
       if (c === q) { q = undefined; continue; }
-      if (c === '\\' && q === '"' && i + 1 < text.length) { cur += text[++i]; continue; }
+      if (c === '\\' && q === '"' && i + 1 < text.length && isArgEscape(text[i + 1]!)) { cur += text[++i]; continue; }
       cur += c;
       continue;
     }
     if (c === '"' || c === "'") { q = c; continue; }
-    if (c === '\\' && i + 1 < text.length) { cur += text[++i]; continue; }
+    if (c === '\\' && i + 1 < text.length && isArgEscape(text[i + 1]!)) { cur += text[++i]; continue; }
     if (c === ',') { out.push(cur); cur = ''; continue; }
     cur += c;
   }
@@ -228,7 +232,9 @@ export function parseSampleExpr(text: string, opts: ParseExprOptions): SampleExp
   let t: SmpType = fetch.out;
   while (p < text.length) {
     if (text[p] !== ',') throw new ExprError(`missing comma after fetch keyword '${fname}'`);
-    p++;
+    // repeated and trailing commas are tolerated
+    while (text[p] === ',') p++;
+    if (p >= text.length) break;
     const e = readName(text, p);
     const cname = text.slice(p, e);
     const def = converterRegistry.get(cname);

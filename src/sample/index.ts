@@ -4,6 +4,7 @@ import './fetches/l4.js';
 import './fetches/payload.js';
 import './fetches/http.js';
 import './fetches/auth.js';
+import './fetches/vars-acl.js';
 import './converters/basic.js';
 import './converters/protocols.js';
 import './converters/maps.js';

@@ -181,7 +181,8 @@ export function strToInt(s: string): number | bigint | undefined {
   if (s[0] === '-' || s[0] === '+') { neg = s[0] === '-'; i = 1; }
   const start = i;
   while (i < s.length && s.charCodeAt(i) >= 0x30 && s.charCodeAt(i) <= 0x39) i++;
-  if (i === start) return undefined;
+  // like HAProxy's str→sint cast: only an empty string fails; no leading digits reads as 0
+  if (i === start) return 0;
   const digits = s.slice(start, i);
   if (digits.length < 16) { const n = Number(digits); return neg ? -n : n; }
   let b = BigInt(digits);
@@ -240,7 +241,8 @@ export function cast(s: Sample, to: SmpType): Sample | undefined {
       return undefined;
     case 'ipv4':
       if (from === 'sint') return { t: 'ipv4', v: Number(BigInt.asUintN(32, intBig(s.v))), mayChange: s.mayChange };
-      if (from === 'ipv6') { const v = ipv6ToV4(s.v); return v === undefined ? undefined : { t: 'ipv4', v, mayChange: s.mayChange }; }
+      // only an IPv4-mapped address (::ffff:a.b.c.d) casts to IPv4
+      if (from === 'ipv6') { const v = (s.v as Buffer)[10] === 0xff ? ipv6ToV4(s.v) : undefined; return v === undefined ? undefined : { t: 'ipv4', v, mayChange: s.mayChange }; }
       if (from === 'str') { const v = parseIpv4(s.v); return v === undefined ? undefined : { t: 'ipv4', v, mayChange: s.mayChange }; }
       return undefined;
     case 'ipv6':
@@ -255,6 +257,7 @@ export function cast(s: Sample, to: SmpType): Sample | undefined {
     }
     case 'bin':
       if (from === 'str' || from === 'meth') return { t: 'bin', v: strToBuf(s.v), mayChange: s.mayChange };
+      if (from === 'bool') { const b = Buffer.alloc(8); b[7] = s.v ? 1 : 0; return { t: 'bin', v: b, mayChange: s.mayChange }; }
       if (from === 'sint') {
         const b = Buffer.alloc(8);
         b.writeBigInt64BE(intBig(s.v));
@@ -279,8 +282,8 @@ export function canCast(from: SmpType, to: SmpType): boolean {
     case 'addr': return from === 'ipv4' || from === 'ipv6' || from === 'sint' || from === 'str';
     case 'ipv4': return from === 'sint' || from === 'ipv6' || from === 'str' || from === 'addr';
     case 'ipv6': return from === 'sint' || from === 'ipv4' || from === 'str' || from === 'addr';
-    case 'str': return from !== 'addr';
-    case 'bin': return from === 'str' || from === 'meth' || from === 'sint' || from === 'ipv4' || from === 'ipv6' || from === 'addr';
+    case 'str': return true;
+    case 'bin': return from === 'str' || from === 'meth' || from === 'bool' || from === 'sint' || from === 'ipv4' || from === 'ipv6' || from === 'addr';
     case 'meth': return from === 'str' || from === 'bin';
   }
   return false;

@@ -57,10 +57,9 @@ export function varCondsAllow(conds: readonly VarCond[], cur: Sample | undefined
       case 'ifempty': if (!isEmpty(next)) return false; break;
       case 'ifnotempty': if (isEmpty(next)) return false; break;
       case 'ifgt': case 'iflt': {
-        if (!cur) break;
-        const a = cast(cur, 'sint'), b = cast(next, 'sint');
-        if (!a || !b) return false;
-        if (c === 'ifgt' ? !(intNum(a.v) > intNum(b.v)) : !(intNum(a.v) < intNum(b.v))) return false;
+        // only between two integers; otherwise the condition holds
+        if (!cur || cur.t !== 'sint' || next.t !== 'sint') break;
+        if (c === 'ifgt' ? !(intNum(cur.v) > intNum(next.v)) : !(intNum(cur.v) < intNum(next.v))) return false;
         break;
       }
     }

@@ -1229,12 +1229,9 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         if (v.kind === 'silent-drop') { (be ?? this.fe).counters.deniedResp++; this.silentDrop(); return false; }
         if (v.kind === 'reject') { (be ?? this.fe).counters.deniedResp++; this.abort('P', 'H'); return false; }
         if (v.deny) { (be ?? this.fe).counters.deniedResp++; if (this.server) this.server.counters.deniedResp++; }
-        const txn = this.txn!;
-        const bytes = this.serializeWithAfter(v.reply as ErrorReply, false);
-        countStatus(this.fe.feCounters, v.status);
-        txn.respStarted = true;
-        if (bytes.length) this.writeClient(bytes);
-        this.closeAfterReply(v.deny ? 'P' : '-', v.deny ? 'H' : '-');
+        this.releaseServer();
+        this.srvState = 'none';
+        this.sendRuleReply(v, 'H');
         return false;
       }
     }

@@ -49,6 +49,10 @@ interface Case {
   compare?: 'full' | 'status';
   /** the client half-closes after sending */
   halfClose?: boolean;
+  /** extra lines for the global section */
+  globalCfg?: string[];
+  /** files written next to the configuration; @@NAME@@ in cfg lines becomes their path */
+  files?: Record<string, string>;
 }
 
 const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
@@ -151,6 +155,33 @@ const CASES: Case[] = [
   { name: 'response with both CL and TE', req: 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', reply: fixed('HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n') },
   { name: 'response with duplicate different CL', req: 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', reply: fixed('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok'), compare: 'status' },
   { name: 'response header with NUL', req: 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', reply: fixed('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: a\x00b\r\n\r\nok'), compare: 'status' },
+  // ---------------------------------------------------------------- rules (issue 4): ACLs, actions
+  { name: 'rules: set/add/del header, path ACLs', cfg: ['acl api path_beg /api', 'http-request set-header X-Api yes if api', 'http-request add-header X-Via "%[method] %[path]"', 'http-request del-header X-Secret', 'http-request set-header X-Host %[req.hdr(host),lower]'], req: 'GET /api/v1?x=1 HTTP/1.1\r\nHost: EXAMPLE.com\r\nX-Secret: s\r\n\r\n' },
+  { name: 'rules: replace-header and replace-value with back-references', cfg: ['http-request replace-header User-Agent ^curl/(.*)$ "fake/\\1"', 'http-request replace-value X-List ^(b)$ "<\\1>"'], req: 'GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: curl/8.1\r\nX-List: a, b,c\r\n\r\n' },
+  { name: 'rules: set-path, set-query, set-method, set-uri', cfg: ['http-request set-path /v2%[path] if { path_beg /p }', 'http-request set-query a=1&%[query] if { path_beg /v2 }', 'http-request set-method POST if { path_end /m }', 'http-request set-uri /fixed?u if { path /u }'], req: ['GET /p/x?b=2 HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /p/m HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /u HTTP/1.1\r\nHost: x\r\n\r\n'], responses: 3, gapMs: 100 },
+  { name: 'rules: replace-path and replace-uri', cfg: ['http-request replace-path ^/old/(.*) /new/\\1', 'http-request replace-uri ^/x(.*)$ /y\\1'], req: ['GET /old/a?q HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /xyz HTTP/1.1\r\nHost: x\r\n\r\n'], responses: 2, gapMs: 100 },
+  { name: 'rules: deny default page', cfg: ['http-request deny if { path /d }'], req: 'GET /d HTTP/1.1\r\nHost: x\r\n\r\n' },
+  { name: 'rules: deny with status, string and hdr', cfg: ['http-request deny deny_status 429 content-type text/plain string "slow down" hdr X-A b if { path /d }'], req: ['GET /d HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /ok HTTP/1.1\r\nHost: x\r\n\r\n'], responses: 2, gapMs: 100 },
+  { name: 'rules: deny status without a page', cfg: ['http-request deny status 418'], req: 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' },
+  { name: 'rules: return lf-string with hdr', cfg: ['http-request return status 201 content-type text/plain lf-string "at %[path] by %[method]" hdr X-Y "%[hdr(host)]"'], req: 'GET /a/b HTTP/1.1\r\nHost: hh\r\n\r\n' },
+  { name: 'rules: return without payload, 204', cfg: ['http-request return status 204 if { path /n }', 'http-request return status 404'], req: ['GET /n HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /m HTTP/1.1\r\nHost: x\r\n\r\n'], responses: 2, gapMs: 100 },
+  { name: 'rules: redirect location 301 and 303', cfg: ['http-request redirect location /new code 301 if { path /a }', 'http-request redirect location /other code 303'], req: ['GET /a HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /b HTTP/1.1\r\nHost: x\r\n\r\n'], responses: 2, gapMs: 100 },
+  { name: 'rules: redirect prefix drop-query append-slash and clear-cookie', cfg: ['http-request redirect prefix /p drop-query append-slash clear-cookie BAR'], req: 'GET /as/b?q=1 HTTP/1.1\r\nHost: x\r\n\r\n' },
+  { name: 'rules: redirect scheme with set-cookie', cfg: ['http-request redirect scheme https code 302 set-cookie FOO=bar'], req: 'GET /x?y HTTP/1.1\r\nHost: h:81\r\n\r\n' },
+  { name: 'rules: legacy redirect keyword', cfg: ['redirect prefix https://example.org code 307 if { path_beg /l }'], req: 'GET /l/x HTTP/1.1\r\nHost: x\r\n\r\n' },
+  { name: 'rules: auth realm', cfg: ['http-request auth realm Secret'], req: 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' },
+  { name: 'rules: reject', cfg: ['http-request reject'], req: 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', compare: 'status' },
+  { name: 'rules: response set-header, del-header and set-status', cfg: ['http-response set-header X-Served by-proxy', 'http-response del-header X-Internal', 'http-response set-status 203 reason "Changed"'], req: 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', reply: fixed('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Internal: 1\r\nX-Served: origin\r\n\r\nok') },
+  { name: 'rules: http-response deny', cfg: ['http-response deny if { status 500 }'], req: 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', reply: fixed('HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\noops'), compare: 'status' },
+  { name: 'rules: http-after-response on a deny', cfg: ['http-request deny if { path /d }', 'http-after-response set-header X-After 1'], req: ['GET /d HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /e HTTP/1.1\r\nHost: x\r\n\r\n'], responses: 2, gapMs: 100 },
+  { name: 'rules: variables across rules', cfg: ['http-request set-var(txn.p) path', 'http-request set-var-fmt(txn.f) "%[method]-%[var(txn.p)]"', 'http-request set-header X-F %[var(txn.f)]', 'http-response set-header X-P %[var(txn.p)]'], req: 'GET /vv HTTP/1.1\r\nHost: x\r\n\r\n' },
+  { name: 'rules: converters in headers', cfg: ['http-request set-header X-B64 %[req.hdr(x-in),base64]', 'http-request set-header X-Len %[req.hdr(x-in),length]', 'http-request set-header X-Up %[req.hdr(x-in),upper]', 'http-request set-header X-Field %[req.hdr(x-in),field(2,-)]', 'http-request set-header X-Crc %[req.hdr(x-in),crc32]', 'http-request set-header X-Url %[url,url_enc]'], req: 'GET /a?b=c%20d HTTP/1.1\r\nHost: x\r\nX-In: ab-cd-ef\r\n\r\n' },
+  { name: 'rules: ACL match methods', cfg: ['acl m1 hdr(x) -m sub ell', 'acl m2 hdr(x) -m reg ^h.*o$', 'acl m3 hdr_dom(x) com', 'acl m4 hdr_cnt(x) gt 1', 'acl m5 hdr(y) -m int 10:20', 'acl m6 src 127.0.0.0/8', 'acl m7 hdr(x) -m beg -i HEL', 'acl m8 hdr(x) -m end .com:80', 'http-request add-header X-M1 1 if m1', 'http-request add-header X-M2 1 if m2', 'http-request add-header X-M3 1 if m3', 'http-request add-header X-M4 1 if m4', 'http-request add-header X-M5 1 if m5', 'http-request add-header X-M6 1 if m6 !m1 || m7', 'http-request add-header X-M8 1 unless m8'], req: 'GET / HTTP/1.1\r\nHost: x\r\nX: hello\r\nX: a.com:80\r\nY: 15\r\n\r\n' },
+  { name: 'rules: unique-id', cfg: ['unique-id-format %[str(id-)]%[req.hdr(x-n)]', 'unique-id-header X-Req-Id'], req: 'GET / HTTP/1.1\r\nHost: x\r\nX-N: 7\r\n\r\n' },
+  { name: 'rules: capture and capture.req.hdr', cfg: ['http-request capture req.hdr(user-agent) len 3', 'http-request set-header X-Cap %[capture.req.hdr(0)]'], req: 'GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: abcdef\r\n\r\n' },
+  { name: 'rules: normalize-uri', cfg: ['http-request normalize-uri path-merge-slashes', 'http-request normalize-uri path-strip-dotdot', 'http-request normalize-uri percent-decode-unreserved', 'http-request normalize-uri query-sort-by-name'], globalCfg: ['expose-experimental-directives'], req: 'GET //a/b/../%7Ec?z=1&a=2 HTTP/1.1\r\nHost: x\r\n\r\n' },
+  { name: 'rules: map converter in a header', cfg: ['http-request set-header X-Map %[req.hdr(host),map_str(@@MAP@@,none)]'], req: ['GET / HTTP/1.1\r\nHost: a.example\r\n\r\n', 'GET / HTTP/1.1\r\nHost: zz\r\n\r\n'], responses: 2, gapMs: 100, files: { MAP: 'a.example alpha\nb.example beta\n' } },
+
 ];
 
 // ------------------------------------------------------------------------------------------------
@@ -240,15 +271,18 @@ async function observe(bin: string, c: Case): Promise<Obs> {
   const dir = tempDir('hts-http-interop-');
   let proc: Proc | undefined;
   try {
+    const files: Record<string, string> = {};
+    for (const [k, v] of Object.entries(c.files ?? {})) { files[k] = `${dir}/${k.toLowerCase()}.txt`; fs.writeFileSync(files[k]!, v); }
+    const sub = (l: string): string => l.replace(/@@([A-Z]+)@@/g, (_m, k: string) => files[k] ?? k);
     const cfg = writeConfig(dir, `global
-defaults
+${(c.globalCfg ?? []).map((l) => `  ${l}\n`).join('')}defaults
   mode http
   timeout connect 1s
   timeout client 5s
   timeout server 5s
 listen px
   bind 127.0.0.1:${port}
-${(c.cfg ?? []).map((l) => `  ${l}\n`).join('')}  server s1 127.0.0.1:${be.port}
+${(c.cfg ?? []).map((l) => `  ${sub(l)}\n`).join('')}  server s1 127.0.0.1:${be.port}
 `);
     proc = await startProxy(bin, ['-db', '-f', cfg], [port], { timeoutMs: 15_000 });
     const parts = (Array.isArray(c.req) ? c.req : [c.req]);

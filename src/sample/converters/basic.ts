@@ -1,7 +1,7 @@
 // General-purpose converters (configuration.txt 7.3.1): arithmetic and bitwise operators,
 // string manipulation, encodings, hashes, dates and cryptographic digests/ciphers.
 import { createHash, createHmac, createCipheriv, createDecipheriv, getHashes, timingSafeEqual } from 'node:crypto';
-import { registerConverters, type ConvImpl } from '../registry.js';
+import { registerConverters, converterRegistry, type ConvImpl } from '../registry.js';
 import type { SmpCtx } from '../context.js';
 import {
   INT64_MAX, INT64_MIN, cast, intBig, ipv6ToV4, smpBin, smpBool, smpInt, smpIpv4, smpIpv6, smpStr,
@@ -466,7 +466,7 @@ registerConverters({
     },
   },
   json: {
-    check: (args) => (JSON_MODES.includes(args[0]) ? undefined : "Unexpected input code type. Allowed value are 'ascii', 'utf8', 'utf8s', 'utf8p' and 'utf8ps'"),
+    check: (args) => { if (args.length === 0) args.push('ascii'); return JSON_MODES.includes(args[0]) ? undefined : "Unexpected input code type. Allowed value are 'ascii', 'utf8', 'utf8s', 'utf8p' and 'utf8ps'"; },
     fn: jsonConv,
   },
   url_dec: (s, args) => {
@@ -716,3 +716,11 @@ registerConverters({
 
 registerWhen();
 
+
+// The 3.2 documentation gives these converters an optional first argument (json([<input-code>]),
+// url_enc([<enc_type>]), be2hex([<separator>],...)); HAProxy's registration list shows it as
+// mandatory. The documentation decides; -dKcnv still prints the registered signature.
+for (const name of ['json', 'url_enc', 'be2hex']) {
+  const d = converterRegistry.get(name);
+  if (d && d.args[0]) d.args[0].optional = true;
+}

@@ -145,7 +145,7 @@ function forUsable(px: Proxy, f: (s: Server) => boolean | void): void {
   }
 }
 
-function usableCount(px: Proxy): number {
+export function usableCount(px: Proxy): number {
   let n = 0;
   forUsable(px, () => { n++; });
   return n;

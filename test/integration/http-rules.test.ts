@@ -1,0 +1,305 @@
+// The rules engine through the real binary in `mode http`: content switching (ACLs, maps,
+// formatted backend names), header and URI rewriting in both directions, replies (deny, return,
+// redirect, auth, tarpit), reject, variables, unique-id, body inspection, response rules,
+// http-after-response, monitor fail, captures, use-server.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { freePorts, startProxyWithConfig, closeAll, tempDir, type Proc } from '../helpers/harness.js';
+import { startHttpBackend, rawHttp, header, type HttpBackend } from '../helpers/http.js';
+
+const T = { timeout: 20_000 };
+
+const DEFAULTS = `
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+`;
+
+async function withProxy(cfg: (fp: number) => string, fn: (fp: number, proxy: Proc) => Promise<void>, extra: Array<{ close?: () => Promise<void> } | undefined> = []): Promise<void> {
+  const [fp] = await freePorts(1);
+  let proxy: Proc | undefined;
+  try {
+    proxy = await startProxyWithConfig(cfg(fp!), [fp!]);
+    await fn(fp!, proxy);
+    assert.doesNotMatch(proxy.stderr(), /internal error/, 'a stream hit an internal error');
+  } finally {
+    await closeAll([proxy, ...extra]);
+  }
+}
+
+async function get(fp: number, pathAndHeaders: string, body = ''): Promise<Awaited<ReturnType<typeof rawHttp>>['responses'][number]> {
+  const [line, ...hdrs] = pathAndHeaders.split('\n');
+  const method = line!.startsWith('/') ? 'GET' : line!.split(' ')[0];
+  const target = line!.startsWith('/') ? line : line!.split(' ')[1];
+  const extra = hdrs.map((h) => `${h}\r\n`).join('');
+  const cl = body ? `Content-Length: ${Buffer.byteLength(body)}\r\n` : '';
+  const r = await rawHttp(fp, `${method} ${target} HTTP/1.1\r\nHost: h\r\n${extra}${cl}Connection: close\r\n\r\n${body}`);
+  r.sock.destroy();
+  assert.equal(r.responses.length, 1, `one response expected, raw: ${r.raw.toString()}`);
+  return r.responses[0]!;
+}
+
+describe('rules in mode http', () => {
+  it('host and path routing with named ACLs, anonymous ACLs, a map and a formatted backend name', T, async () => {
+    const [a, b, c, d] = await Promise.all(['A', 'B', 'C', 'D'].map((n) => startHttpBackend(n)));
+    const dir = tempDir();
+    const map = path.join(dir, 'hosts.map');
+    fs.writeFileSync(map, '# host to backend\nmapped.example bc\nother.example   bd\n');
+    await withProxy((fp) => `${DEFAULTS}
+frontend fe
+  bind 127.0.0.1:${fp}
+  acl host_a hdr(host) -i a.example
+  acl static path_beg /static /img
+  acl static path_end .css .js
+  use_backend ba if host_a !static
+  use_backend bb if static || { hdr(host) -m beg b. }
+  use_backend %[req.hdr(host),lower,map(${map})] if { req.hdr(host),lower,map(${map}) -m found }
+  default_backend bd
+backend ba
+  server s 127.0.0.1:${a!.port}
+backend bb
+  server s 127.0.0.1:${b!.port}
+backend bc
+  server s 127.0.0.1:${c!.port}
+backend bd
+  server s 127.0.0.1:${d!.port}
+`, async (fp) => {
+      const cases: [string, string][] = [
+        ['/x\nHost: A.example', 'A'],
+        ['/static/x\nHost: a.example', 'B'],
+        ['/app.js\nHost: a.example', 'B'],
+        ['/x\nHost: b.other', 'B'],
+        ['/x\nHost: MAPPED.example', 'C'],
+        ['/x\nHost: other.example', 'D'],
+        ['/x\nHost: nowhere', 'D'],
+      ];
+      for (const [req, want] of cases) {
+        const lines = req.split('\n');
+        const r = await rawHttp(fp, `GET ${lines[0]} HTTP/1.1\r\n${lines[1]}\r\nConnection: close\r\n\r\n`);
+        r.sock.destroy();
+        assert.equal(r.responses[0]?.body.toString().split(' ')[0], want, `${req.replace('\n', ' ')} → ${want}`);
+      }
+    }, [a, b, c, d]);
+  });
+
+  it('request and response header rewriting, URI rewriting, set-method and set-status', T, async () => {
+    const be = await startHttpBackend('R', (req, res) => {
+      res.setHeader('x-served-by', 'node');
+      res.setHeader('set-cookie', ['a=1; path=/', 'b=2']);
+      res.setHeader('cache-control', 'private, max-age=10');
+      const text = `${req.method} ${req.url}\n`;
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    });
+    await withProxy((fp) => `${DEFAULTS}
+listen web
+  bind 127.0.0.1:${fp}
+  http-request set-header X-Client %[src]
+  http-request add-header X-Path "%[path] via %[method]"
+  http-request del-header X-Remove-Me
+  http-request del-header x-drop- -m beg
+  http-request replace-header User-Agent ^curl/(.*) "not-curl \\1"
+  http-request replace-value X-List ^b$ B
+  http-request set-path /v2%[path] if { path_beg /api }
+  http-request set-query q=1&%[query] if { path_beg /v2/api }
+  http-request replace-path ^/old/(.*) /new/\\1
+  http-request set-method PUT if { path /new/m }
+  http-request set-uri /replaced?all if { path /seturi }
+  http-response set-header X-Served-By haproxy-ts
+  http-response replace-value Cache-Control ^private$ public
+  http-response add-header X-Status %[status]
+  http-response set-status 299 reason "Fine" if { path_beg /v2 }
+  server s1 127.0.0.1:${be.port}
+`, async (fp) => {
+      const r1 = await get(fp, '/api/x?z=9\nX-Remove-Me: 1\nX-Drop-One: 2\nUser-Agent: curl/8.0\nX-List: a, b, c');
+      assert.equal(r1.status, 299);
+      assert.equal(r1.body.toString(), 'GET /v2/api/x?q=1&z=9\n');
+      const seen = be.requests.at(-1)!;
+      assert.equal(seen.headers['x-client'], '127.0.0.1');
+      assert.equal(seen.headers['x-path'], '/api/x via GET', 'add-header sees the path before set-path');
+      assert.equal(seen.headers['x-remove-me'], undefined);
+      assert.equal(seen.headers['x-drop-one'], undefined);
+      assert.equal(seen.headers['user-agent'], 'not-curl 8.0');
+      assert.equal(seen.headers['x-list'], 'a, B, c');
+      assert.equal(header(r1, 'x-served-by'), 'haproxy-ts');
+      assert.equal(header(r1, 'cache-control'), 'public, max-age=10');
+      assert.equal(header(r1, 'x-status'), '200', 'x-status was added before set-status ran');
+      const r2 = await get(fp, '/old/thing');
+      assert.equal(r2.body.toString(), 'GET /new/thing\n');
+      const r3 = await get(fp, '/old/m');
+      assert.equal(r3.body.toString(), 'PUT /new/m\n');
+      const r4 = await get(fp, '/seturi?x');
+      assert.equal(r4.body.toString(), 'GET /replaced?all\n');
+    }, [be]);
+  });
+
+  it('deny, return, redirect and http-after-response on generated replies; the connection stays usable', T, async () => {
+    const be = await startHttpBackend('S');
+    await withProxy((fp) => `${DEFAULTS}
+listen web
+  bind 127.0.0.1:${fp}
+  http-request deny if { path /d1 }
+  http-request deny deny_status 429 content-type text/plain string "slow down" hdr X-A b if { path /d2 }
+  http-request return status 200 content-type text/plain lf-string "hello %[path]" hdr X-Y "%[method]" if { path_beg /ret }
+  http-request return status 204 if { path /r204 }
+  http-request redirect location /new code 301 if { path /r1 }
+  http-request redirect prefix https://x.example drop-query if { path_beg /r2 }
+  http-request redirect scheme https set-cookie FOO=bar if { path /r3 }
+  http-after-response set-header X-After yes
+  server s1 127.0.0.1:${be.port}
+`, async (fp) => {
+      const r = await rawHttp(fp, [
+        'GET /d1 HTTP/1.1\r\nHost: h\r\n\r\n',
+        'GET /d2 HTTP/1.1\r\nHost: h\r\n\r\n',
+        'GET /ret/x HTTP/1.1\r\nHost: h\r\n\r\n',
+        'GET /r204 HTTP/1.1\r\nHost: h\r\n\r\n',
+        'GET /r1 HTTP/1.1\r\nHost: h\r\n\r\n',
+        'GET /r2/a?b=c HTTP/1.1\r\nHost: h\r\n\r\n',
+        'GET /r3 HTTP/1.1\r\nHost: h:81\r\n\r\n',
+        'GET /pass HTTP/1.1\r\nHost: h\r\n\r\n',
+      ], { responses: 8, gapMs: 20 });
+      r.sock.destroy();
+      const [d1, d2, ret, r204, r1, r2, r3, pass] = r.responses;
+      assert.equal(d1!.status, 403);
+      assert.match(d1!.body.toString(), /403 Forbidden/);
+      assert.equal(d2!.status, 429);
+      assert.equal(d2!.body.toString(), 'slow down');
+      assert.equal(header(d2!, 'x-a'), 'b');
+      assert.equal(header(d2!, 'content-type'), 'text/plain');
+      assert.equal(ret!.status, 200);
+      assert.equal(ret!.body.toString(), 'hello /ret/x');
+      assert.equal(header(ret!, 'x-y'), 'GET');
+      assert.equal(r204!.status, 204);
+      assert.equal(header(r204!, 'content-length'), undefined);
+      assert.equal(r1!.status, 301);
+      assert.equal(header(r1!, 'location'), '/new');
+      assert.equal(header(r1!, 'cache-control'), undefined);
+      assert.equal(r2!.status, 302);
+      assert.equal(header(r2!, 'location'), 'https://x.example/r2/a');
+      assert.equal(header(r2!, 'cache-control'), 'no-cache');
+      assert.equal(header(r3!, 'location'), 'https://h:81/r3');
+      assert.equal(header(r3!, 'set-cookie'), 'FOO=bar; path=/;');
+      assert.equal(pass!.body.toString(), 'S GET /pass\n');
+      for (const x of r.responses) assert.equal(header(x, 'x-after'), 'yes', 'http-after-response applies to every response');
+      assert.equal(be.requests.length, 1, 'only /pass reached the server');
+    }, [be]);
+  });
+
+  it('auth against a userlist, reject, tarpit delay', T, async () => {
+    const be = await startHttpBackend('U');
+    await withProxy((fp) => `${DEFAULTS}
+userlist users
+  group admins
+  user alice insecure-password s3cret groups admins
+  user bob password $5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZaBBGWEc5
+listen web
+  bind 127.0.0.1:${fp}
+  timeout tarpit 300ms
+  acl auth_ok http_auth(users)
+  acl is_admin http_auth_group(users) admins
+  http-request reject if { path /reject }
+  http-request tarpit if { path /tarpit }
+  http-request auth realm Private unless auth_ok
+  http-request deny if { path /admin } !is_admin
+  http-request set-header X-User %[http_auth_user]
+  server s1 127.0.0.1:${be.port}
+`, async (fp) => {
+      const noAuth = await get(fp, '/x');
+      assert.equal(noAuth.status, 401);
+      assert.equal(header(noAuth, 'www-authenticate'), 'Basic realm="Private"');
+      const basic = (u: string, p: string) => `Authorization: Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+      const bad = await get(fp, `/x\n${basic('alice', 'wrong')}`);
+      assert.equal(bad.status, 401);
+      const ok = await get(fp, `/x\n${basic('alice', 's3cret')}`);
+      assert.equal(ok.status, 200);
+      assert.equal(be.requests.at(-1)!.headers['x-user'], 'alice');
+      // bob's password is "Hello world!" hashed with SHA-256 crypt (openssl passwd -5 -salt saltstring)
+      const bob = await get(fp, `/x\n${basic('bob', 'Hello world!')}`);
+      assert.equal(bob.status, 200);
+      const bobAdmin = await get(fp, `/admin\n${basic('bob', 'Hello world!')}`);
+      assert.equal(bobAdmin.status, 403);
+      const aliceAdmin = await get(fp, `/admin\n${basic('alice', 's3cret')}`);
+      assert.equal(aliceAdmin.status, 200);
+      const rej = await rawHttp(fp, 'GET /reject HTTP/1.1\r\nHost: h\r\n\r\n');
+      assert.equal(rej.responses.length, 0);
+      assert.equal(rej.closed, true);
+      const t0 = Date.now();
+      const tar = await get(fp, '/tarpit');
+      const waited = Date.now() - t0;
+      assert.equal(tar.status, 500);
+      assert.ok(waited >= 250, `tarpit held the reply (${waited} ms)`);
+    }, [be]);
+  });
+
+  it('variables, unique-id, captures, wait-for-body with req.body, http-response deny, monitor fail', T, async () => {
+    const be = await startHttpBackend('V', (req, res) => {
+      const text = `${req.method} ${req.url} ${req.headers['x-unique-id'] ?? ''} ${req.headers['x-var'] ?? ''}\n`;
+      res.writeHead(req.url === '/secret' ? 200 : 200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text), 'x-leak': req.url === '/secret' ? 'yes' : 'no' });
+      res.end(text);
+    });
+    await withProxy((fp) => `${DEFAULTS}
+frontend fe
+  bind 127.0.0.1:${fp}
+  monitor-uri /health
+  monitor fail if { nbsrv(bk) lt 1 }
+  unique-id-format %{+X}o\\ %ci:%cp_%[var(txn.n)]
+  unique-id-header X-Unique-ID
+  declare capture request len 8
+  http-request set-var(txn.n) int(42)
+  http-request set-var(txn.tag) str(tagged) if { path_beg /tag }
+  http-request set-header X-Var %[var(txn.tag)] if { var(txn.tag) -m found }
+  http-request capture req.hdr(user-agent) len 4
+  http-request set-header X-Captured %[capture.req.hdr(1)]
+  http-request wait-for-body time 2s if { method POST }
+  http-request deny deny_status 400 if { method POST } { req.body -m sub forbidden }
+  default_backend bk
+backend bk
+  http-response deny if { res.hdr(x-leak) yes }
+  server s1 127.0.0.1:${be.port}
+`, async (fp) => {
+      const health = await get(fp, '/health');
+      assert.equal(health.status, 200);
+      const r1 = await get(fp, '/tag/x\nUser-Agent: abcdefgh');
+      const [, , uid, tag] = r1.body.toString().trim().split(' ');
+      assert.match(uid!, /^7F000001:[0-9A-F]{4}_42$/, 'unique-id-format renders (%{+X}o: hex addresses and ports) and is sent');
+      assert.equal(tag, 'tagged');
+      assert.equal(be.requests.at(-1)!.headers['x-captured'], 'abcd', 'capture truncated to its length');
+      const ok = await get(fp, 'POST /p', 'hello world');
+      assert.equal(ok.status, 200);
+      assert.equal(be.requests.at(-1)!.body.toString(), 'hello world', 'the waited-for body is forwarded intact');
+      const den = await get(fp, 'POST /p', 'this is forbidden here');
+      assert.equal(den.status, 400);
+      const leak = await get(fp, '/secret');
+      assert.equal(leak.status, 502, 'http-response deny answers 502');
+      assert.doesNotMatch(leak.body.toString(), /secret/);
+    }, [be]);
+  });
+
+  it('monitor fail answers 503 when no server is usable; use-server picks a named server', T, async () => {
+    const [a, b] = await Promise.all([startHttpBackend('A'), startHttpBackend('B')]);
+    await withProxy((fp) => `${DEFAULTS}
+frontend fe
+  bind 127.0.0.1:${fp}
+  monitor-uri /health
+  monitor fail if { nbsrv(empty) lt 1 }
+  default_backend bk
+backend empty
+  server down 127.0.0.1:1 disabled
+backend bk
+  use-server s2 if { path_beg /b }
+  server s1 127.0.0.1:${a!.port}
+  server s2 127.0.0.1:${b!.port}
+`, async (fp) => {
+      const h = await get(fp, '/health');
+      assert.equal(h.status, 503);
+      for (let i = 0; i < 4; i++) {
+        const r = await get(fp, '/b/x');
+        assert.equal(r.body.toString(), 'B GET /b/x\n');
+      }
+    }, [a, b]);
+  });
+});
