@@ -313,8 +313,7 @@ listen li
 frontend fe
   bind 127.0.0.1:${fp}
   tcp-request inspect-delay 2s
-  tcp-request content accept unless { req.len lt 3 }
-  tcp-request content set-var(txn.tag) req.payload(0,3),bin2str if { req.len ge 3 }
+  tcp-request content set-var(txn.tag) req.payload(0,3) if { req.len ge 3 }
   tcp-request content set-var(sess.target) str(b3) if { var(txn.tag) -m str go3 }
   use_backend b2 if { var(txn.tag) -m str go2 }
   use_backend %[var(sess.target)] if { var(sess.target) -m found }
@@ -535,13 +534,18 @@ listen resp
     try {
       const px = (n: string) => rt.findProxy(n)!;
       const li = (n: string) => rt.listeners.find((l) => l.proxy.name === n)!;
-      const closedClient = async (port: number, data?: string) => {
-        const c = await openClient(port);
-        c.sock.on('error', () => {});
-        if (data) c.sock.write(data);
-        try { await c.waitEnd(3000); } catch { assert.fail(`port ${port} (${rt.listeners.find((l) => rt.boundPort(l) === port)?.proxy.name}) not closed`); }
-        return c;
-      };
+      // connects, sends, and waits until the proxy ends the connection (a reset may even come
+      // before the connect event)
+      const closedClient = (port: number, data?: string) => new Promise<void>((resolve, reject) => {
+        const c = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+        const t = setTimeout(() => { c.destroy(); reject(new Error(`port ${port} not closed`)); }, 3000);
+        const done = (): void => { clearTimeout(t); c.destroy(); resolve(); };
+        c.on('connect', () => { if (data) c.write(data); });
+        c.on('data', () => { clearTimeout(t); c.destroy(); reject(new Error(`port ${port}: data received`)); });
+        c.on('end', done);
+        c.on('close', done);
+        c.on('error', () => {});
+      });
       await closedClient(p1!, 'x');
       assert.equal(px('conn').feCounters.deniedConn, 1);
       assert.equal(li('conn').counters.deniedConn, 1);
