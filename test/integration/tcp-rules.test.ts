@@ -498,6 +498,48 @@ backend b2
   });
 });
 
+describe('tcp rules: connection and session rules in HTTP mode', () => {
+  it('connection reject, expect-proxy layer4 and session rules on an HTTP frontend', T, async () => {
+    const web = net.createServer((s) => {
+      s.on('error', () => {});
+      s.on('data', () => s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok'));
+    });
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', () => r()));
+    const wp = (web.address() as net.AddressInfo).port;
+    const [fp2] = await freePorts(1);
+    const stop = { close: () => new Promise<void>((r) => web.close(() => r())) };
+    await withProxy((fp) => `${DEFAULTS}
+listen rej
+  mode http
+  bind 127.0.0.1:${fp}
+  tcp-request connection reject if { src 127.0.0.1 }
+  server s 127.0.0.1:${wp}
+listen pp
+  mode http
+  bind 127.0.0.1:${fp2}
+  tcp-request connection expect-proxy layer4 if { src 127.0.0.1 }
+  tcp-request session reject if { src 9.9.9.9 }
+  server s 127.0.0.1:${wp}
+`, async (fp) => {
+      const c = await openClient(fp);
+      c.sock.on('error', () => {});
+      c.sock.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await c.waitEnd(2000);
+      assert.equal(c.received().length, 0);
+      const d = await openClient(fp2!);
+      d.sock.write('PROXY TCP4 1.2.3.4 5.6.7.8 1111 80\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await d.waitText('ok');
+      assert.match(d.text(), /^HTTP\/1\.1 200/);
+      d.sock.destroy();
+      const e = await openClient(fp2!);
+      e.sock.on('error', () => {});
+      e.sock.write('PROXY TCP4 9.9.9.9 5.6.7.8 1111 80\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await e.waitEnd(2000);
+      assert.equal(e.received().length, 0);
+    }, [stop]);
+  });
+});
+
 describe('tcp rules: counters (in-process runtime)', () => {
   it('dcon, dses, dreq and dresp count on the frontend, listener and backend', T, async () => {
     const b1 = await startTestServer('b1');
