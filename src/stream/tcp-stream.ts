@@ -266,6 +266,11 @@ export class TcpStream implements PendingConn {
           if (!this.inspectRequest(fe)) return;
           break;
         case 1: {
+          // switching rules see the contents received so far, as final
+          const ctx = this.sctx;
+          ctx.dir = 'req';
+          ctx.final = true;
+          ctx.reqPayload = this.heldPayload();
           const be = this.switchBackend();
           if (!be || be.stopped) { this.analyzing = false; this.terminate('P', 'R'); return; }
           this.be = be;
@@ -281,8 +286,9 @@ export class TcpStream implements PendingConn {
           this.analyzing = false;
           const ctx = this.sctx;
           ctx.final = true;
-          ctx.reqPayload = undefined;
+          ctx.reqPayload = this.heldPayload();
           this.serverRules(this.be!);
+          ctx.reqPayload = undefined;
           this.phase = 'Q';
           if (this.pendingBytes < MAX_PENDING_BYTES && !this.cliEnded) this.cli.resume();
           this.assign(null);
