@@ -8,6 +8,8 @@
  *   setStrOpt(fd, level, optname, string)  -> undefined   (string option, e.g. SO_BINDTODEVICE)
  *   getIntOpt(fd, level, optname)          -> number      (int option)
  *   getStrOpt(fd, level, optname)          -> string      (string option, e.g. SO_BINDTODEVICE)
+ *   getTcpInfo(fd)                         -> Float64Array (TCP_INFO fields, see TCPI_* below;
+ *                                             Linux only: absent when TCP_INFO is not defined)
  *   SOL_SOCKET, IPPROTO_TCP, IPPROTO_IP, ... (numbers; absent when the platform lacks them)
  *
  * Failures throw a JS Error whose message carries strerror(errno), with `code` set to the
@@ -190,6 +192,55 @@ static napi_value get_str_opt(napi_env env, napi_callback_info info) {
   return result;
 }
 
+#if defined(TCP_INFO) && defined(__linux__)
+/* getTcpInfo(fd): reads struct tcp_info with getsockopt(IPPROTO_TCP, TCP_INFO) and returns the
+ * fields the sample fetches need in a Float64Array, in this order (the TCPI_* constants give the
+ * indexes): rtt (us), rttvar (us), unacked, sacked, lost, retrans (segments retransmitted and not
+ * yet acknowledged), fackets, reordering, retransmits (unrecovered RTO timeouts), total_retrans,
+ * state. A typed array keeps the call to one allocation. */
+enum {
+  TCPI_RTT, TCPI_RTTVAR, TCPI_UNACKED, TCPI_SACKED, TCPI_LOST, TCPI_RETRANS, TCPI_FACKETS,
+  TCPI_REORDERING, TCPI_RETRANSMITS, TCPI_TOTAL_RETRANS, TCPI_STATE, TCPI_COUNT
+};
+
+static napi_value get_tcp_info(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], ab, result;
+  int fd;
+  struct tcp_info ti;
+  socklen_t tlen = (socklen_t)sizeof(ti);
+  void *data = NULL;
+  double *v;
+
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (!get_int_arg(env, argv, argc, 0, "fd", &fd)) return NULL;
+  if (fd < 0) {
+    throw_errno(env, "getsockopt", EBADF, fd, IPPROTO_TCP, TCP_INFO);
+    return NULL;
+  }
+  memset(&ti, 0, sizeof(ti));
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) != 0) {
+    throw_errno(env, "getsockopt", errno, fd, IPPROTO_TCP, TCP_INFO);
+    return NULL;
+  }
+  NAPI_OK(env, napi_create_arraybuffer(env, TCPI_COUNT * sizeof(double), &data, &ab));
+  v = (double *)data;
+  v[TCPI_RTT] = (double)ti.tcpi_rtt;
+  v[TCPI_RTTVAR] = (double)ti.tcpi_rttvar;
+  v[TCPI_UNACKED] = (double)ti.tcpi_unacked;
+  v[TCPI_SACKED] = (double)ti.tcpi_sacked;
+  v[TCPI_LOST] = (double)ti.tcpi_lost;
+  v[TCPI_RETRANS] = (double)ti.tcpi_retrans;
+  v[TCPI_FACKETS] = (double)ti.tcpi_fackets;
+  v[TCPI_REORDERING] = (double)ti.tcpi_reordering;
+  v[TCPI_RETRANSMITS] = (double)ti.tcpi_retransmits;
+  v[TCPI_TOTAL_RETRANS] = (double)ti.tcpi_total_retrans;
+  v[TCPI_STATE] = (double)ti.tcpi_state;
+  NAPI_OK(env, napi_create_typedarray(env, napi_float64_array, TCPI_COUNT, ab, 0, &result));
+  return result;
+}
+#endif
+
 /* setNofileLimit(n): sets RLIMIT_NOFILE's soft limit to n, raising the hard limit too when n
  * exceeds it (which needs privileges). Used by the global "ulimit-n" keyword. */
 static napi_value set_nofile_limit(napi_env env, napi_callback_info info) {
@@ -264,6 +315,21 @@ static napi_value init(napi_env env, napi_value exports) {
       !export_fn(env, exports, "getNofileLimit", get_nofile_limit) ||
       !export_fn(env, exports, "chrootTo", chroot_to))
     return NULL;
+#if defined(TCP_INFO) && defined(__linux__)
+  if (!export_fn(env, exports, "getTcpInfo", get_tcp_info)) return NULL;
+  EXPORT_CONST(TCP_INFO);
+  EXPORT_CONST(TCPI_RTT);
+  EXPORT_CONST(TCPI_RTTVAR);
+  EXPORT_CONST(TCPI_UNACKED);
+  EXPORT_CONST(TCPI_SACKED);
+  EXPORT_CONST(TCPI_LOST);
+  EXPORT_CONST(TCPI_RETRANS);
+  EXPORT_CONST(TCPI_FACKETS);
+  EXPORT_CONST(TCPI_REORDERING);
+  EXPORT_CONST(TCPI_RETRANSMITS);
+  EXPORT_CONST(TCPI_TOTAL_RETRANS);
+  EXPORT_CONST(TCPI_STATE);
+#endif
 
   EXPORT_CONST(SOL_SOCKET);
   EXPORT_CONST(IPPROTO_TCP);

@@ -161,6 +161,9 @@ export function parsePattern(method: MatchMethod, text: string, icase: boolean, 
 
 let nextSeq = 1;
 
+/** Counts changes to the current entries of any ref: tables built from patterns rebuild when it moves. */
+export const patternGeneration = { n: 0 };
+
 /** Something that follows a PatternRef's changes. */
 interface RefListener {
   added(e: PatEntry): void;
@@ -208,7 +211,7 @@ export class PatternRef {
   add(key: string, value: string | undefined, gen = this.curGen): PatEntry {
     const e: PatEntry = { key, value, gen, seq: nextSeq++ };
     this.entries.push(e);
-    if (gen === this.curGen) for (const l of this.listeners) l.added(e);
+    if (gen === this.curGen) { patternGeneration.n++; for (const l of this.listeners) l.added(e); }
     return e;
   }
 
@@ -218,6 +221,7 @@ export class PatternRef {
     if (gone.length === 0) return 0;
     const set = new Set(gone);
     this.entries = this.entries.filter((e) => !set.has(e));
+    patternGeneration.n++;
     for (const e of gone) for (const l of this.listeners) l.removed(e);
     return gone.length;
   }
@@ -227,7 +231,7 @@ export class PatternRef {
     const i = this.entries.findIndex((e) => e.seq === seq);
     if (i < 0) return false;
     const [e] = this.entries.splice(i, 1);
-    if (e!.gen === this.curGen) for (const l of this.listeners) l.removed(e!);
+    if (e!.gen === this.curGen) { patternGeneration.n++; for (const l of this.listeners) l.removed(e!); }
     return true;
   }
 
@@ -241,7 +245,7 @@ export class PatternRef {
   /** Clears a generation (the current one by default). */
   clear(gen = this.curGen): void {
     this.entries = this.entries.filter((e) => e.gen !== gen);
-    if (gen === this.curGen) for (const l of this.listeners) l.rebuilt();
+    if (gen === this.curGen) { patternGeneration.n++; for (const l of this.listeners) l.rebuilt(); }
   }
 
   /** `prepare`: a new generation number, above every existing one. */
@@ -255,6 +259,7 @@ export class PatternRef {
     if (gen <= this.curGen || gen > this.nextGen) return false;
     this.curGen = gen;
     this.entries = this.entries.filter((e) => e.gen >= gen);
+    patternGeneration.n++;
     for (const l of this.listeners) l.rebuilt();
     return true;
   }

@@ -71,7 +71,7 @@ function replyAction(name: 'deny' | 'tarpit' | 'return', sets: readonly RuleSetK
             const delay = ft.tarpit ?? t?.tarpit ?? ft.connect ?? t?.connect ?? 0;
             h.verdict = { kind: 'reply', reply, status: spec.status, deny: true, tarpit: delay };
           } else {
-            h.verdict = { kind: 'reply', reply, status: spec.status, deny: isDeny };
+            h.verdict = { kind: 'reply', reply, status: spec.status, deny: isDeny, applet: name === 'return' };
           }
           return Act.DONE;
         },
@@ -737,3 +737,31 @@ registerAction({
     };
   },
 });
+
+/* ---------------------------------------------------------------------------------------- */
+/* Queue priority                                                                           */
+/* ---------------------------------------------------------------------------------------- */
+
+function priorityAction(name: 'set-priority-class' | 'set-priority-offset', max: number): void {
+  registerAction({
+    name, sets: ['tcp-request content', 'http-request'],
+    parse(words, pc) {
+      if (words.length !== 2) return `expects exactly one sample expression`;
+      const e = expr(words[1]!, pc);
+      return {
+        name,
+        run(h) {
+          const s = e.eval(h.ctx);
+          const c = s && cast(s, 'sint');
+          if (!c || !h.setPriority) return Act.CONT;
+          // values out of range are truncated to it
+          const v = Math.max(-max, Math.min(max, intNum(c.v)));
+          h.setPriority(name === 'set-priority-class' ? 'class' : 'offset', v);
+          return Act.CONT;
+        },
+      };
+    },
+  });
+}
+priorityAction('set-priority-class', 2047);
+priorityAction('set-priority-offset', 524287);

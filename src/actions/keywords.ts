@@ -4,12 +4,15 @@
 // `ignore-persist`, `monitor fail`, `redirect`, `unique-id-format`, `unique-id-header`,
 // `capture request|response header`, `declare capture`.
 import {
-  registerProxy, registerPostParse, ALL, FE, NODEF, type ParseCtx, type Caps,
+  registerProxy, registerGlobal, registerPostParse, ALL, FE, NODEF, type ParseCtx, type Caps,
 } from '../registry/registry.js';
+import { parseVarName, setVar } from '../sample/vars.js';
+import { SmpCtx, staticConn } from '../sample/context.js';
+import { smpStr } from '../sample/types.js';
 import type { Config, ProxyConfig, ProxyKind } from '../config/model.js';
 import { Acl, parseAclTest, parseCond, type Cond } from '../acl/acl.js';
 import { USE } from '../sample/registry.js';
-import { pendingRefs } from '../sample/expr.js';
+import { pendingRefs, parseSampleExpr } from '../sample/expr.js';
 import { parseTime } from '../util/units.js';
 import { rulesOf, parseRule, placeOf, Rule, type RuleSetKind, type SwitchRule } from './rules.js';
 import { compileLf, type Lf } from './lf.js';
@@ -274,6 +277,7 @@ function parseUniqueIdHeader(args: string[], px: ProxyConfig, ctx: ParseCtx): vo
 
 function parseCapture(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
   const dir = args[1];
+  if (dir === 'cookie') { ctx.alert(`'capture cookie' is not supported yet by haproxy-ts (it belongs to the logging work).`); return; }
   if ((dir !== 'request' && dir !== 'response') || args[2] !== 'header' || !args[3] || args[4] !== 'len' || !args[5]) {
     ctx.alert(`'capture' expects 'cookie', 'request header' or 'response header' followed by a name and 'len' <length>.`);
     return;
@@ -381,3 +385,30 @@ function checkAuthGroups(_config: Config, ctx: ParseCtx): void {
 }
 
 registerPostParse(checkRefs, checkAuthGroups);
+
+/* ---- global set-var / set-var-fmt: process variables set while the configuration is read ---- */
+
+function globalSetVar(fmt: boolean) {
+  return {
+    name: fmt ? 'set-var-fmt' : 'set-var',
+    parse(args: string[], _g: unknown, ctx: ParseCtx) {
+      const kw = args[0]!;
+      if (args.length !== 3) { ctx.alert(`'${kw}' expects a variable name and ${fmt ? 'a format string' : 'a sample expression'}.`); return; }
+      const ref = parseVarName(args[1]!);
+      if (typeof ref === 'string') { ctx.alert(`'${kw}' : ${ref}.`); return; }
+      if (ref.scope !== 'proc') { ctx.alert(`'${kw}' : only process-wide variables (proc.*) can be set in the global section.`); return; }
+      const where = whereOf(ctx);
+      const sctx = new SmpCtx(staticConn());
+      try {
+        const s = fmt
+          ? smpStr(compileLf(args[2]!, { where, file: ctx.where.file, use: USE.CFG_PARSER, useLabel: 'configuration parser' }).render(sctx))
+          : parseSampleExpr(args[2]!, { where, file: ctx.where.file, use: USE.CFG_PARSER, useLabel: 'configuration parser' }).eval(sctx);
+        if (s) setVar(sctx, ref, s);
+      } catch (e) {
+        ctx.alert(`'${kw}' : ${(e as Error).message}.`);
+      }
+    },
+  };
+}
+
+registerGlobal(globalSetVar(false), globalSetVar(true));

@@ -21,6 +21,24 @@ function isUnreserved(c: number): boolean {
   return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e;
 }
 
+/** Rewrites every valid %XX of `uri` with `f(XX)`; an invalid '%' is kept, or null when strict. */
+function mapPercent(uri: string, strict: boolean, f: (hex: string) => string): string | null {
+  let out = '';
+  for (let i = 0; i < uri.length; i++) {
+    const c = uri[i]!;
+    if (c !== '%') { out += c; continue; }
+    const h = uri.slice(i + 1, i + 3);
+    if (h.length < 2 || !HEX.test(h[0]!) || !HEX.test(h[1]!)) {
+      if (strict) return null;
+      out += c;
+      continue;
+    }
+    out += f(h);
+    i += 2;
+  }
+  return out;
+}
+
 export const normalizers: Record<string, Normalizer> = {
   'fragment-encode': { apply: (uri) => uri.replace(/#/g, '%23') },
   'fragment-strip': {
@@ -60,46 +78,9 @@ export const normalizers: Record<string, Normalizer> = {
       return '/' + out.join('/');
     }),
   },
-  'percent-decode-unreserved': {
-    option: 'strict',
-    apply: (uri, strict) => {
-      let out = '';
-      for (let i = 0; i < uri.length; i++) {
-        const c = uri[i]!;
-        if (c !== '%') { out += c; continue; }
-        const h = uri.slice(i + 1, i + 3);
-        if (h.length < 2 || !HEX.test(h[0]!) || !HEX.test(h[1]!)) {
-          if (strict) return null;
-          out += c;
-          continue;
-        }
-        const code = parseInt(h, 16);
-        if (isUnreserved(code)) out += String.fromCharCode(code);
-        else out += '%' + h;
-        i += 2;
-      }
-      return out;
-    },
-  },
-  'percent-to-uppercase': {
-    option: 'strict',
-    apply: (uri, strict) => {
-      let out = '';
-      for (let i = 0; i < uri.length; i++) {
-        const c = uri[i]!;
-        if (c !== '%') { out += c; continue; }
-        const h = uri.slice(i + 1, i + 3);
-        if (h.length < 2 || !HEX.test(h[0]!) || !HEX.test(h[1]!)) {
-          if (strict) return null;
-          out += c;
-          continue;
-        }
-        out += '%' + h.toUpperCase();
-        i += 2;
-      }
-      return out;
-    },
-  },
+  // %XX sequences: decoded when unreserved / upper-cased; an invalid one is kept, or refused (strict)
+  'percent-decode-unreserved': { option: 'strict', apply: (uri, strict) => mapPercent(uri, strict, (h) => { const code = parseInt(h, 16); return isUnreserved(code) ? String.fromCharCode(code) : '%' + h; }) },
+  'percent-to-uppercase': { option: 'strict', apply: (uri, strict) => mapPercent(uri, strict, (h) => '%' + h.toUpperCase()) },
   'query-sort-by-name': {
     apply: (uri) => {
       const q = uri.indexOf('?');

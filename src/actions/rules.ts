@@ -7,6 +7,7 @@ import type { ProxyConfig } from '../config/model.js';
 import type { ParseCtx } from '../registry/registry.js';
 import { USE } from '../sample/registry.js';
 import type { SmpCtx } from '../sample/context.js';
+import '../sample/fetches/stream-state.js';
 import { Cond, AclResult, parseCond, type Acl } from '../acl/acl.js';
 import type { ErrorReply } from '../http/errors.js';
 import type { Proxy } from '../proxy/proxy.js';
@@ -34,7 +35,7 @@ export const enum Act {
 
 /** How a rule set ended for the stream. */
 export type Verdict =
-  | { kind: 'reply'; reply: ErrorReply | Buffer; status: number; /** counts as a denied request */ deny: boolean; tarpit?: number; close?: boolean; rst?: boolean }
+  | { kind: 'reply'; reply: ErrorReply | Buffer; status: number; /** counts as a denied request */ deny: boolean; tarpit?: number; close?: boolean; rst?: boolean; /** produced by `return` (an applet in HAProxy) */ applet?: boolean }
   | { kind: 'reject' }              // close the connection (tcp-request reject / http-request reject)
   | { kind: 'silent-drop' };        // disappear without telling the client
 
@@ -56,6 +57,8 @@ export interface RuleHost {
   setTimeout?(which: 'server' | 'tunnel' | 'client', ms: number): void;
   /** set-retries */
   setRetries?(n: number): void;
+  /** set-priority-class / set-priority-offset: the stream's place in queues */
+  setPriority?(which: 'class' | 'offset', v: number): void;
   /** disable-l7-retry */
   disableL7Retry?(): void;
   /** pause <time>: resume the rules after that many ms (the host calls again) */
@@ -300,21 +303,16 @@ export function runRules(rules: readonly Rule[], host: RuleHost, from = 0): { ac
       }
       if (res === AclResult.FAIL) continue;
     }
-    ctx.lastRuleFile = r.file;
-    ctx.lastRuleLine = r.line;
     const a = r.action.run(host);
-    if (a !== Act.CONT) return { act: a, at: i };
+    if (a !== Act.CONT) {
+      // a final rule: last_rule_file / last_rule_line
+      if (a !== Act.YIELD && ctx.stream) ctx.stream.lastRule = { file: r.file, line: r.line };
+      return { act: a, at: i };
+    }
   }
   return { act: Act.CONT, at: rules.length };
 }
 
-declare module '../sample/context.js' {
-  interface SmpCtx {
-    /** file and line of the last rule whose action ran (last_rule_file / last_rule_line) */
-    lastRuleFile?: string;
-    lastRuleLine?: number;
-  }
-}
 
 /** Action names HAProxy 3.2 has per set, to tell "not supported yet" from "unknown". */
 const KNOWN_ACTIONS: Partial<Record<RuleSetKind, string[]>> = {

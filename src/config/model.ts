@@ -8,6 +8,7 @@ import type { CookiePersistConfig } from '../proxy/cookie.js';
 import type { ProxyRules } from '../actions/rules.js';
 import { inheritRules } from '../actions/rules.js';
 import { inheritSwitching } from '../actions/keywords.js';
+import { copyBalanceHash } from '../lb/hash-expr.js';
 
 export interface Where { file: string; line: number }
 
@@ -303,7 +304,7 @@ export function inheritFromDefaults(kind: ProxyKind, name: string, where: Where,
   px.defaultServer = structuredClone(def.defaultServer);
   if (kind !== 'backend' && def.defaultBackend) px.defaultBackend = { ...def.defaultBackend };
   if (kind !== 'frontend') {
-    if (def.balance) px.balance = structuredClone(def.balance);
+    if (def.balance) { px.balance = structuredClone(def.balance); copyBalanceHash(def.balance, px.balance); }
     px.balanceWhere = def.balanceWhere;
     if (def.hashType) px.hashType = structuredClone(def.hashType);
     px.hashBalanceFactor = def.hashBalanceFactor;

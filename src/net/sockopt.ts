@@ -20,6 +20,12 @@ export interface SockoptAddon {
   getNofileLimit(): [number, number];
   /** chroot(path) then chdir("/") */
   chrootTo(path: string): void;
+  /**
+   * getsockopt(IPPROTO_TCP, TCP_INFO): some fields of struct tcp_info, at the TCPI_* indexes
+   * (Linux only; absent elsewhere). Throws like getIntOpt when the call fails.
+   */
+  getTcpInfo?(fd: number): Float64Array;
+  TCP_INFO?: number;
   SOL_SOCKET: number;
   IPPROTO_TCP: number;
   IPPROTO_IP: number;
@@ -203,4 +209,61 @@ export function setIpOpt(sock: object, what: 'ttl' | 'tos' | 'mark', v6: boolean
   } catch {
     return false;
   }
+}
+
+/** Indexes of the fields returned by the addon's getTcpInfo() (the TCPI_* enum of sockopt.c). */
+export const TCPI = {
+  /** smoothed round trip time, microseconds */
+  rtt: 0,
+  /** its variance, microseconds */
+  rttvar: 1,
+  /** segments sent and not acknowledged yet */
+  unacked: 2,
+  /** segments selectively acknowledged */
+  sacked: 3,
+  /** segments considered lost */
+  lost: 4,
+  /** segments retransmitted and not yet acknowledged (HAProxy's fc_retrans) */
+  retrans: 5,
+  /** forward-acknowledged segments */
+  fackets: 6,
+  /** reordering metric (segments) */
+  reordering: 7,
+  /** consecutive unrecovered retransmission timeouts */
+  retransmits: 8,
+  /** retransmissions over the connection's life */
+  totalRetrans: 9,
+  /** TCP state (1 = ESTABLISHED) */
+  state: 10,
+} as const;
+export type TcpInfoField = keyof typeof TCPI;
+export type TcpInfo = Record<TcpInfoField, number>;
+
+/** True when TCP_INFO can be read (Linux with the addon loaded). */
+export const tcpInfoAvailable: boolean = typeof sockopt?.getTcpInfo === 'function';
+
+/**
+ * The raw TCP_INFO fields of a socket (index them with TCPI), or undefined when the addon
+ * lacks getTcpInfo, the socket has no descriptor (closed, not a TCP socket) or the kernel
+ * refuses (e.g. a UNIX socket: EOPNOTSUPP).
+ */
+export function tcpInfoRaw(sock: object): Float64Array | undefined {
+  const get = sockopt?.getTcpInfo;
+  if (get === undefined) return undefined;
+  const fd = sockFd(sock);
+  if (fd < 0) return undefined;
+  try {
+    return get(fd);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The TCP_INFO fields of a socket by name, or undefined (see tcpInfoRaw). */
+export function tcpInfo(sock: object): TcpInfo | undefined {
+  const v = tcpInfoRaw(sock);
+  if (v === undefined) return undefined;
+  const out = {} as TcpInfo;
+  for (const [k, i] of Object.entries(TCPI) as [TcpInfoField, number][]) out[k] = v[i]!;
+  return out;
 }

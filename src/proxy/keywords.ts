@@ -1,4 +1,5 @@
 // Core proxy keywords (frontend/backend/listen/defaults) owned by the foundation.
+import { compileBalanceHash } from '../lb/hash-expr.js';
 import {
   registerProxy, registerOption, registerTimeout, optionKeywords, timeoutKeywords, kindAccepts,
   ALL, FE, BE, NODEF, type ParseCtx, type Caps,
@@ -92,7 +93,10 @@ registerProxy(
       if (!checkCap(px, args[0]!, BE, ctx)) return;
       const r = parseBalance(args.slice(1));
       if ('error' in r) { ctx.alert(r.error); return; }
-      if (r.algo === 'hash') { ctx.alert(`'balance hash' is not supported yet by haproxy-ts (it needs the sample expression engine).`); return; }
+      if (r.algo === 'hash') {
+        const err = compileBalanceHash(r, `${ctx.where.file}:${ctx.where.line}`, px.name, ctx.where.file);
+        if (err) { ctx.alert(err); return; }
+      }
       if (r.algo === 'log-hash' || r.algo === 'sticky') { ctx.alert(`'balance ${r.algo}' is not supported yet by haproxy-ts (it needs 'mode log').`); return; }
       px.balance = r;
       px.balanceWhere = ctx.where;

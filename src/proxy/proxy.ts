@@ -1,5 +1,6 @@
 // Frontends and backends at run time. A `listen` section is one Proxy with both roles, as in
 // HAProxy; stats show its FRONTEND and BACKEND sides separately, hence two counter sets.
+import { servedBefore } from './queue.js';
 import type { ProxyConfig } from '../config/model.js';
 import { Counters } from './counters.js';
 import { WaitQueue } from './queue.js';
@@ -184,7 +185,7 @@ export class Proxy {
       const own = s.queue.peek();
       const shared = s.usable() ? this.queue.peek() : undefined;
       let w: PendingConn | undefined;
-      if (own && (!shared || own.queuedAt <= shared.queuedAt)) { w = s.queue.shift(); s.counters.queueCur = s.queue.length; }
+      if (own && (!shared || !servedBefore(shared, own))) { w = s.queue.shift(); s.counters.queueCur = s.queue.length; }
       else if (shared) w = this.queue.shift();
       if (!w) return;
       this.counters.queueCur = this.totalQueued();

@@ -1,9 +1,21 @@
-// FIFO of streams waiting for a server connection slot (per server and per backend).
+// Streams waiting for a server connection slot (per server and per backend): first in, first out,
+// within the priorities set by set-priority-class (lower first) and set-priority-offset
+// (milliseconds added to the queueing date), as HAProxy orders its queues.
 
 export interface Waiter {
   /** set when the waiter left the queue (served, expired or aborted) */
   dequeued: boolean;
   queuedAt: number;
+  /** set-priority-class (-2047..2047, default 0) and set-priority-offset (ms, default 0) */
+  prioClass?: number;
+  prioOffset?: number;
+}
+
+/** Whether `a` is served before `b`. */
+export function servedBefore(a: Waiter, b: Waiter): boolean {
+  const ca = a.prioClass ?? 0, cb = b.prioClass ?? 0;
+  if (ca !== cb) return ca < cb;
+  return a.queuedAt + (a.prioOffset ?? 0) < b.queuedAt + (b.prioOffset ?? 0);
 }
 
 export class WaitQueue<T extends Waiter> {
@@ -15,8 +27,17 @@ export class WaitQueue<T extends Waiter> {
 
   push(w: T): void {
     w.dequeued = false;
-    this.items.push(w);
     this.live++;
+    const items = this.items;
+    const last = items[items.length - 1];
+    if (!last || !servedBefore(w, last)) { items.push(w); return; }
+    // a higher priority: inserted before the first waiter it is served before
+    let lo = this.head, hi = items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (servedBefore(w, items[mid]!)) hi = mid; else lo = mid + 1;
+    }
+    items.splice(lo, 0, w);
   }
 
   /** Oldest live waiter without removing it. */

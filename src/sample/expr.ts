@@ -9,9 +9,12 @@ import { suggest } from '../util/units.js';
 
 export class ExprError extends Error {}
 
-/** A backslash escapes only these (outside single quotes); before anything else it is kept, so
- * that `regsub(...,"\1")` back-references survive. */
-function isArgEscape(c: string): boolean { return c === '\\' || c === '"' || c === "'" || c === ' '; }
+// A backslash (outside single quotes) protects the characters that would end or split an argument (docs of concat: commas and
+// parentheses "protected by quotes or backslashes"), quotes, blanks and itself; before anything else
+// (e.g. a regex back-reference \1) it is kept
+function isArgEscape(c: string): boolean { return c === '\\' || c === '"' || c === "'" || c === ' ' || c === ',' || c === ')' || c === '('; }
+// inside double quotes a comma or a parenthesis needs no protection: the backslash stays (2.6)
+function isQuotedEscape(c: string): boolean { return c === '\\' || c === '"' || c === "'" || c === ' '; }
 
 /** Splits the inside of `(...)` into arguments: commas separate, quotes and backslashes escape. */
 export function splitArgs(text: string): string[] {
@@ -22,7 +25,7 @@ export function splitArgs(text: string): string[] {
     const c = text[i]!;
     if (q) {
       if (c === q) { q = undefined; continue; }
-      if (c === '\\' && q === '"' && i + 1 < text.length && isArgEscape(text[i + 1]!)) { cur += text[++i]; continue; }
+      if (c === '\\' && q === '"' && i + 1 < text.length && isQuotedEscape(text[i + 1]!)) { cur += text[++i]; continue; }
       cur += c;
       continue;
     }

@@ -5,6 +5,7 @@ import './fetches/payload.js';
 import './fetches/http.js';
 import './fetches/auth.js';
 import './fetches/vars-acl.js';
+import './fetches/tcpinfo.js';
 import './converters/basic.js';
 import './converters/protocols.js';
 import './converters/maps.js';

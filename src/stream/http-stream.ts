@@ -31,6 +31,8 @@ import { errorMessageFor, serializeReply, type ErrorReply } from '../http/errors
 import { countFrontendRequest } from '../util/freq-ctr.js';
 import { nextTxnId } from '../sample/fetches/stream-state.js';
 import { setIpOpt } from '../net/sockopt.js';
+import { balanceHashKey } from '../lb/hash-expr.js';
+import { switchPlan, segmentMatch } from '../actions/switch-table.js';
 import { acceptRules, afterProxyHeader } from './l4-rules.js';
 
 /** Client bytes kept while a request is being processed (pipelined requests, early body). */
@@ -423,6 +425,11 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     countFrontendRequest(this.fe);
     const ctx = this.sctx;
     ctx.newTxn();
+    this.forwarded = false;
+    this.toApplet = false;
+    this.prioClass = 0;
+    this.prioOffset = 0;
+    this.redispatched = false;
     ctx.req = req;
     ctx.be = this.be;
     ctx.txnId = nextTxnId();
@@ -514,8 +521,16 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const rules = fe.cfg.switching?.useBackend;
     if (rules && rules.length) {
       const ctx = this.sctx;
-      for (const r of rules) {
-        if (r.cond && r.cond.exec(ctx) !== AclResult.PASS) continue;
+      const plan = rules.length >= 8 ? switchPlan(rules) : undefined;
+      for (let i = 0; i < rules.length; i++) {
+        const seg = plan?.at.get(i);
+        if (seg) {
+          // a run of exact-match rules on one sample: one lookup decides
+          const k = segmentMatch(seg, ctx);
+          if (k < 0) { i = seg.end - 1; continue; }
+          i = k;
+        } else if (rules[i]!.cond && rules[i]!.cond!.exec(ctx) !== AclResult.PASS) continue;
+        const r = rules[i]!;
         const t = r.target as { name: string; lf?: { render(c: SmpCtx): string }; px?: Proxy | null };
         if (!t.lf) {
           if (t.px === undefined) t.px = backendByName(this.rt, t.name) ?? null;
@@ -618,6 +633,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const txn = this.txn;
     if (!txn || this.closed) return;
     const reply = v.reply as ErrorReply;
+    if (v.applet) this.toApplet = true;
     const keep = txn.reqDone && !txn.wantsClose && connMode(this.fe, this.be) !== 'close' && !this.cliEnded && !this.rt.stopping && !reply.close;
     const bytes = this.serializeWithAfter(reply, keep);
     countStatus(this.fe.feCounters, v.status);
@@ -735,6 +751,40 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const id = this.genUniqueId();
     if (sw.uniqueIdHeader && id !== undefined) req.headers.add(sw.uniqueIdHeader, id);
   }
+
+  // ---- StreamInfo (what fetches read of this stream) ----
+  /** the last final rule that matched (last_rule_file / last_rule_line) */
+  lastRule: { file: string; line: number } | undefined;
+  /** a retry went to another server */
+  redispatched = false;
+  /** queue priority (set-priority-class / set-priority-offset), for queues and prio_* fetches */
+  prioClass = 0;
+  prioOffset = 0;
+  /** the current request was sent to a server / answered by haproxy-ts itself (return) */
+  forwarded = false;
+  toApplet = false;
+  /** an error happened in this transaction: a failed connection, a retry, a redispatch, a 5xx, an abort */
+  get txnError(): boolean {
+    return this.termCause !== '-' || this.sctx.status >= 500 || this.redispatched || (this.txn !== undefined && this.be !== undefined && this.txn.retriesLeft < (this.retriesOverride ?? this.be.cfg.retries) && this.be.cfg.http.retryOn.length > 0);
+  }
+  readonly cliHttpMajor = 1;
+  get srvHttpMajor(): number | undefined { return this.conn ? 1 : undefined; }
+  get curClientTimeout(): number | undefined { return this.tmoClient ?? this.fe.cfg.timeouts.client; }
+  get curServerTimeout(): number | undefined { return this.tmoServer ?? this.be?.cfg.timeouts.server; }
+  get curTunnelTimeout(): number | undefined { return this.tmoTunnel ?? this.be?.cfg.timeouts.tunnel; }
+  /** the server connection: our local address as src, the server as dst */
+  get srvConn(): { src: string; srcPort: number; dst: string; dstPort: number; acceptedAt: number } | undefined {
+    const c = this.conn;
+    if (!c || !c.connected) return undefined;
+    const k = c.sock;
+    return { src: plainAddress(k.localAddress), srcPort: k.localPort ?? 0, dst: plainAddress(k.remoteAddress), dstPort: k.remotePort ?? 0, acceptedAt: this.acceptedAt };
+  }
+  /** the server connection came from the idle pool (it served earlier requests) */
+  get srvConnReused(): boolean | undefined { return this.conn ? this.conn.uses > 1 : undefined; }
+
+  /** StreamInfo: the client socket and the server connection's socket (TCP_INFO fetches) */
+  get cliSock(): object { return this.cli; }
+  get srvSock(): object | undefined { return this.conn?.sock; }
 
   /** StreamInfo: builds the unique id from unique-id-format on first use. */
   genUniqueId(): string | undefined {
@@ -892,6 +942,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       this.releaseServer();
       s.counters.redispatches++;
       be.counters.redispatches++;
+      this.redispatched = true;
       this.assign(s);
     } else {
       this.connectNew();
@@ -1050,6 +1101,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const b = be.cfg.balance;
     if (!b) return null;
     if (b.algo === 'source') return sourceKey(this.src);
+    if (b.algo === 'hash') return balanceHashKey(b, this.sctx);
     const req = this.txn!.req;
     if (b.algo === 'rdp-cookie') {
       // in HTTP, the named cookie of the request's Cookie header(s)
@@ -1138,6 +1190,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       this.releaseServer();
       s.counters.redispatches++;
       be.counters.redispatches++;
+      this.redispatched = true;
       this.assign(s);
       return;
     }
@@ -1152,6 +1205,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       if (c !== this.conn || this.closed) return;
       this.clearTimer();
       c.uses++;
+      this.forwarded = true;
       this.srvState = 'head';
       this.respBuf = undefined;
       // flush what was prepared while connecting
@@ -1695,6 +1749,9 @@ class HttpRuleHost implements RuleHost {
     else this.s.tmoClient = ms;
   }
   setRetries(n: number): void { this.s.ruleSetRetries(n); }
+  setPriority(which: 'class' | 'offset', v: number): void {
+    if (which === 'class') this.s.prioClass = v; else this.s.prioOffset = v;
+  }
   disableL7Retry(): void { this.s.ruleSetRetries(0); }
   pauseUntil(ms: number): void { this.s.rulePause(ms); }
   waitForBody(ms: number, atLeast: number): boolean { return this.s.ruleWaitBody(ms, atLeast); }

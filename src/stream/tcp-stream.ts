@@ -351,13 +351,12 @@ export class TcpStream implements PendingConn {
    * are evaluated again on new contents).
    */
   private runFrom(rules: readonly Rule[], from: number): { act: Act; at: number; resume: number } {
-    const ctx = this.sctx;
-    ctx.lastRuleFile = undefined;
     const r = runRules(rules, this.ruleHost(), from);
     if (r.act !== Act.YIELD) return { ...r, resume: 0 };
-    const rule = rules[r.at]!;
-    const actionRan = ctx.lastRuleFile === rule.file && ctx.lastRuleLine === rule.line;
-    return { ...r, resume: actionRan ? r.at : 0 };
+    // a yield comes from a condition lacking contents, or from an action asking to run again
+    const cond = rules[r.at]!.cond;
+    const condWaits = cond !== undefined && cond.exec(this.sctx) === AclResult.MISS;
+    return { ...r, resume: condWaits ? 0 : r.at };
   }
 
   /** use_backend rules, then default_backend (a listen section is its own default). */

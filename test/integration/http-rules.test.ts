@@ -99,6 +99,9 @@ backend bd
 listen web
   bind 127.0.0.1:${fp}
   http-request set-header X-Client %[src]
+  acl is_put method PUT
+  http-request set-header X-When-Put %[str(yes),when(acl,is_put)]
+  http-request set-header X-When-Not %[str(yes),when(!acl,is_put)]
   http-request add-header X-Path "%[path] via %[method]"
   http-request del-header X-Remove-Me
   http-request del-header x-drop- -m beg
@@ -120,11 +123,13 @@ listen web
       assert.equal(r1.body.toString(), 'GET /v2/api/x?q=1&z=9\n');
       const seen = be.requests.at(-1)!;
       assert.equal(seen.headers['x-client'], '127.0.0.1');
+      assert.equal(seen.headers['x-when-put'], '', 'when(acl,...) gives nothing when the ACL fails');
+      assert.equal(seen.headers['x-when-not'], 'yes');
       assert.equal(seen.headers['x-path'], '/api/x via GET', 'add-header sees the path before set-path');
       assert.equal(seen.headers['x-remove-me'], undefined);
       assert.equal(seen.headers['x-drop-one'], undefined);
       assert.equal(seen.headers['user-agent'], 'not-curl 8.0');
-      assert.equal(seen.headers['x-list'], 'a, B, c');
+      assert.equal(seen.headers['x-list'], 'a,B, c', 'a replaced value loses its blanks, as in haproxy');
       assert.equal(header(r1, 'x-served-by'), 'haproxy-ts');
       assert.equal(header(r1, 'cache-control'), 'public, max-age=10');
       assert.equal(header(r1, 'x-status'), '200', 'x-status was added before set-status ran');
@@ -301,5 +306,84 @@ backend bk
         assert.equal(r.body.toString(), 'B GET /b/x\n');
       }
     }, [a, b]);
+  });
+
+  it('balance hash <expr>: the same key always reaches the same server, a missing key falls back to round robin', T, async () => {
+    const bes = await Promise.all(['A', 'B', 'C'].map((n) => startHttpBackend(n)));
+    await withProxy((fp) => `${DEFAULTS}
+defaults named
+  mode http
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+  balance hash req.hdr(x-user),lower
+backend unused from named
+  server s 127.0.0.1:1
+listen web from named
+  bind 127.0.0.1:${fp}
+${bes.map((b, i) => `  server s${i} 127.0.0.1:${b.port}`).join('\n')}
+`, async (fp) => {
+      const seen = new Map<string, Set<string>>();
+      for (let round = 0; round < 3; round++) {
+        for (const u of ['alice', 'ALICE', 'bob', 'carol', 'dave', 'erin', 'frank']) {
+          const r = await get(fp, `/x\nX-User: ${u}`);
+          const who = r.body.toString().split(' ')[0]!;
+          const k = u.toLowerCase();
+          if (!seen.has(k)) seen.set(k, new Set());
+          seen.get(k)!.add(who);
+        }
+      }
+      for (const [u, s] of seen) assert.equal(s.size, 1, `${u} always goes to one server (got ${[...s].join(',')})`);
+      const used = new Set([...seen.values()].map((s) => [...s][0]));
+      assert.ok(used.size >= 2, 'different keys spread over servers');
+      const rr = new Set<string>();
+      for (let i = 0; i < 6; i++) rr.add((await get(fp, '/nokey')).body.toString().split(' ')[0]!);
+      assert.equal(rr.size, 3, 'without the header, round robin uses every server');
+    }, bes);
+  });
+
+  it('set-priority-class: a queued request of a better class is served first', T, async () => {
+    const order: string[] = [];
+    const be = await startHttpBackend('Q', (req, res) => {
+      order.push(req.url);
+      setTimeout(() => { res.writeHead(200, { 'content-length': 2 }); res.end('ok'); }, req.url === '/first' ? 400 : 20);
+    });
+    await withProxy((fp) => `${DEFAULTS}
+listen web
+  bind 127.0.0.1:${fp}
+  timeout queue 5s
+  http-request set-priority-class int(-10) if { path /urgent }
+  http-request set-priority-class int(10) if { path /late }
+  server s1 127.0.0.1:${be.port} maxconn 1
+`, async (fp) => {
+      const first = get(fp, '/first');
+      await new Promise((r) => setTimeout(r, 100));
+      const late = get(fp, '/late');
+      await new Promise((r) => setTimeout(r, 50));
+      const normal = get(fp, '/normal');
+      await new Promise((r) => setTimeout(r, 50));
+      const urgent = get(fp, '/urgent');
+      const all = await Promise.all([first, late, normal, urgent]);
+      assert.ok(all.every((r) => r.status === 200));
+      assert.deepEqual(order, ['/first', '/urgent', '/normal', '/late']);
+    }, [be]);
+  });
+
+  it('global set-var / set-var-fmt set process variables the rules read', T, async () => {
+    const be = await startHttpBackend('G');
+    await withProxy((fp) => `
+global
+  set-var proc.prio int(100)
+  set-var proc.threshold int(200),sub(proc.prio)
+  set-var-fmt proc.label "v-%[var(proc.threshold)]"
+${DEFAULTS}
+listen web
+  bind 127.0.0.1:${fp}
+  http-request return status 200 content-type text/plain lf-string "%[var(proc.label)] %[var(proc.prio)]"
+  server s1 127.0.0.1:${be.port}
+`, async (fp) => {
+      const r = await get(fp, '/');
+      assert.equal(r.body.toString(), 'v-100 100');
+    }, [be]);
   });
 });

@@ -1,4 +1,6 @@
 // The "when" converter: passes its input through only when a condition about the stream holds.
+import { aclScope } from '../fetches/vars-acl.js';
+import { AclResult } from '../../acl/acl.js';
 import { registerConverter } from '../registry.js';
 import type { SmpCtx } from '../context.js';
 
@@ -30,7 +32,18 @@ export function registerWhen(): void {
       let name = String(args[0]);
       const neg = name.startsWith('!');
       if (neg) name = name.slice(1);
-      if (name === 'acl') return `condition 'acl' is not supported (named ACLs cannot be referenced from converters yet)`;
+      if (name === 'acl') {
+        // the named ACL of the proxy being parsed, evaluated inline
+        const aclName = args[1] === undefined ? undefined : String(args[1]);
+        if (!aclName) return `condition 'acl' expects an ACL name`;
+        if (args.length > 2) return `condition 'acl' takes one argument`;
+        const acl = aclScope.current?.get(aclName);
+        if (!acl) return `ACL '${aclName}' not found`;
+        const test = (ctx: SmpCtx) => acl.exec(ctx) === AclResult.PASS;
+        args.length = 0;
+        args.push(neg ? (ctx: SmpCtx) => !test(ctx) : test);
+        return undefined;
+      }
       const c = CONDS[name];
       if (!c) return `unknown condition '${name}'; expected one of 'error', 'forwarded', 'normal', 'processed', 'stopping', 'toapplet', 'acl'`;
       if (args.length > 1) return `condition '${name}' takes no argument`;

@@ -124,26 +124,35 @@ function checkName(args: any[]): string | undefined {
   return undefined;
 }
 
-function hdrFetch(src: HdrSource, full: boolean): FetchImpl {
+/**
+ * A header fetch: the chosen occurrence (default the last) as a sample made by `conv`; for ACLs,
+ * every value (or only the chosen occurrence when one is given).
+ */
+function hdrValuesFetch(src: HdrSource, full: boolean, conv: (v: string) => Sample | undefined): FetchImpl {
   return {
     check: checkNameOcc,
     fn: (args, ctx) => {
       const h = src(ctx);
       if (!h) return undefined;
       const v = pickValue(h, args[0], full, args[1] || -1);
-      return v === undefined ? undefined : smpStr(v);
+      return v === undefined ? undefined : conv(v);
     },
     all: (args, ctx) => {
       const h = src(ctx);
       if (!h) return undefined;
-      if (args[1]) {
-        const v = pickValue(h, args[0], full, args[1]);
-        return v === undefined ? [] : [smpStr(v)];
+      const vals = args[1] ? [pickValue(h, args[0], full, args[1])] : headerValues(h, args[0], full);
+      const out: Sample[] = [];
+      for (const v of vals) {
+        if (v === undefined) continue;
+        const smp = conv(v);
+        if (smp) out.push(smp);
       }
-      return headerValues(h, args[0], full).map(smpStr);
+      return out;
     },
   };
 }
+
+function hdrFetch(src: HdrSource, full: boolean): FetchImpl { return hdrValuesFetch(src, full, smpStr); }
 
 function hdrCntFetch(src: HdrSource, full: boolean): FetchImpl {
   return {
@@ -182,50 +191,9 @@ export function parseHdrIp(v: string): Sample | undefined {
   return b ? smpIpv6(b) : undefined;
 }
 
-function hdrIpFetch(src: HdrSource): FetchImpl {
-  return {
-    check: checkNameOcc,
-    fn: (args, ctx) => {
-      const h = src(ctx);
-      if (!h) return undefined;
-      const v = pickValue(h, args[0], false, args[1] || -1);
-      return v === undefined ? undefined : parseHdrIp(v);
-    },
-    all: (args, ctx) => {
-      const h = src(ctx);
-      if (!h) return undefined;
-      const vals = args[1] ? [pickValue(h, args[0], false, args[1])] : headerValues(h, args[0], false);
-      const out: Sample[] = [];
-      for (const v of vals) {
-        if (v === undefined) continue;
-        const s = parseHdrIp(v);
-        if (s) out.push(s);
-      }
-      return out;
-    },
-  };
-}
+function hdrIpFetch(src: HdrSource): FetchImpl { return hdrValuesFetch(src, false, parseHdrIp); }
 
-function hdrValFetch(src: HdrSource): FetchImpl {
-  return {
-    check: checkNameOcc,
-    fn: (args, ctx) => {
-      const h = src(ctx);
-      if (!h) return undefined;
-      const v = pickValue(h, args[0], false, args[1] || -1);
-      return v === undefined ? undefined : smpInt(lenientInt(v));
-    },
-    all: (args, ctx) => {
-      const h = src(ctx);
-      if (!h) return undefined;
-      if (args[1]) {
-        const v = pickValue(h, args[0], false, args[1]);
-        return v === undefined ? [] : [smpInt(lenientInt(v))];
-      }
-      return headerValues(h, args[0], false).map((v) => smpInt(lenientInt(v)));
-    },
-  };
-}
+function hdrValFetch(src: HdrSource): FetchImpl { return hdrValuesFetch(src, false, (v) => smpInt(lenientInt(v))); }
 
 /** The first character of an optional delimiter argument, ',' by default. */
 function checkDelim(args: any[]): string | undefined {

@@ -1,7 +1,6 @@
 // Layer-4 sample fetches (configuration.txt 7.3.3): addresses and ports on both sides, the
 // listening socket, the PROXY protocol header received, proxy/server identities and timeouts,
-// byte counts and dates. The TCP_INFO ones (fc_rtt, bc_rtt ...) are absent: the native addon
-// offers no way to read that structure.
+// byte counts and dates. The TCP_INFO ones (fc_rtt, bc_rtt ...) are in tcpinfo.ts.
 import os from 'node:os';
 import { registerFetch, registerFetches } from '../registry.js';
 import { addrSample, parseIpv4, parseIpv6, smpBool, smpInt, smpStr, type Sample } from '../types.js';
