@@ -33,6 +33,7 @@ import { nextTxnId } from '../sample/fetches/stream-state.js';
 import { setIpOpt } from '../net/sockopt.js';
 import { balanceHashKey } from '../lb/hash-expr.js';
 import { switchPlan, segmentMatch } from '../actions/switch-table.js';
+import { acceptRules, afterProxyHeader } from './l4-rules.js';
 
 /** Client bytes kept while a request is being processed (pipelined requests, early body). */
 const MAX_HELD_BYTES = 256 * 1024;
@@ -175,6 +176,8 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     cli.on('drain', this.onCliDrain);
     if (this.fe.cfg.options.clitcpka) cli.setKeepAlive(true);
     cli.setNoDelay(true);
+    // tcp-request connection rules (and session rules unless a PROXY header comes first)
+    if (!acceptRules(this, this.proxyHeaderPending, () => { this.proxyHeaderPending = true; })) return;
     this.armRequestTimer(true);
     cli.resume();
   }
@@ -358,6 +361,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
           };
         }
         this.inBuf = this.inBuf.subarray(r.length);
+        if (!afterProxyHeader(this)) return; // tcp-request session rules
         continue;
       }
       if (this.cliState === 'head') {

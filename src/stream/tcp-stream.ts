@@ -1,5 +1,9 @@
 // A TCP-mode stream: client connection ⇄ server connection, full duplex with half-close,
 // HAProxy's timeouts, queueing, retries and redispatch, optional PROXY protocol on both sides.
+// The rules (configuration.txt 4.2): tcp-request connection rules on accept, tcp-request session
+// rules once the session is valid, then the content analysis (the frontend's tcp-request content
+// rules with its inspect-delay, use_backend switching, the backend's tcp-request content rules,
+// use-server), and on the server side the backend's tcp-response content rules.
 import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { Server, PendingConn } from '../proxy/server.js';
@@ -9,6 +13,12 @@ import { plainAddress } from '../net/address.js';
 import { sourceKey, rdpCookieKey } from '../lb/config.js';
 import { ReadBuffer, adoptAccepted, attachReader, safeView, whenFlushed, type Sock } from '../net/read-buffers.js';
 import { connectSock } from '../net/raw-socket.js';
+import { SmpCtx } from '../sample/context.js';
+import { runRules, Act, type Rule } from '../actions/rules.js';
+import { AclResult } from '../acl/acl.js';
+import { persistUsable } from '../proxy/cookie.js';
+import { setIpOpt } from '../net/sockopt.js';
+import { TcpRuleHost, connectionRules, sessionRules, silentDrop, backendByName } from './l4-rules.js';
 
 /** Termination state letters (configuration.txt 8.5): who ended it, and in which phase. */
 export type TermCause = '-' | 'C' | 'S' | 'P' | 'I' | 'R' | 'K' | 'c' | 's' | 'D' | 'L';
@@ -60,6 +70,26 @@ export class TcpStream implements PendingConn {
   private srvTmo = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly sbuf = new ReadBuffer();
+  /** what sample fetches see of this connection */
+  readonly sctx: SmpCtx;
+  /** the rules' view of this stream (created when a proxy has rules) */
+  private host: TcpRuleHost | undefined;
+  /** request content analysis: running, the stage reached, the rule to resume at, its deadline */
+  private analyzing = false;
+  private anStage = 0;
+  private anIndex = 0;
+  private inspectUntil = 0;
+  /** server chosen by a use-server rule */
+  private persistTo: Server | undefined;
+  /** per-stream settings made by rules (set-timeout, set-retries) */
+  tmoClient: number | undefined;
+  tmoServer: number | undefined;
+  tmoTunnel: number | undefined;
+  /** response content analysis (tcp-response content rules): server bytes held meanwhile */
+  private resInspecting = false;
+  private resHeld: Buffer[] = [];
+  private resHeldBytes = 0;
+  private resUntil = 0;
 
   constructor(rt: Runtime, listener: BindListener, accepted: Sock) {
     this.rt = rt;
@@ -77,6 +107,14 @@ export class TcpStream implements PendingConn {
     this.srcPort = cli.remotePort ?? 0;
     this.dst = plainAddress(cli.localAddress);
     this.dstPort = cli.localPort ?? 0;
+    const ctx = new SmpCtx(this);
+    ctx.rt = rt;
+    ctx.fe = this.fe;
+    // until content switching, the stream's backend is the frontend itself
+    ctx.be = this.fe;
+    ctx.listener = listener;
+    ctx.stream = this;
+    this.sctx = ctx;
   }
 
   start(): void {
@@ -88,11 +126,27 @@ export class TcpStream implements PendingConn {
     cli.setNoDelay(true);
     const tmo = fe.cfg.timeouts.client;
     this.setIdleTimeouts(tmo ?? 0, 0);
-    if (this.listener.cfg.acceptProxy) {
+    let wantProxy = !!this.listener.cfg.acceptProxy;
+    if (fe.cfg.rules?.tcpReqConn.length) {
+      const r = connectionRules(this, this.ruleHost());
+      if (r === 'closed') return;
+      if (r === 'proxy') wantProxy = true;
+    }
+    if (wantProxy) {
       this.readProxyHeader();
     } else {
-      this.startStream();
+      this.sessionStart();
     }
+  }
+
+  /** The session is valid (after the PROXY header if any): session rules, then the stream. */
+  private sessionStart(): void {
+    if (this.fe.cfg.rules?.tcpReqSess.length && !sessionRules(this, this.ruleHost())) return;
+    this.startStream();
+  }
+
+  private ruleHost(): TcpRuleHost {
+    return this.host ??= new TcpRuleHost(this);
   }
 
   /** Runs a handler so that an exception ends this stream, never the process. */
@@ -138,7 +192,7 @@ export class TcpStream implements PendingConn {
     }
     this.cliMode = 'pending';
     if (buf.length > r.length) this.pushPending(buf.subarray(r.length));
-    this.startStream();
+    this.sessionStart();
   }
 
   /**
@@ -163,7 +217,14 @@ export class TcpStream implements PendingConn {
     }
     try {
       if (this.cliMode === 'proxy') this.onProxyBytes(chunk);
-      else this.pushPending(Buffer.from(chunk));
+      else {
+        this.pushPending(Buffer.from(chunk));
+        if (this.analyzing) {
+          this.analyze();
+          // while the rules inspect the contents, no more than a buffer is read
+          if (this.analyzing) return !this.closed && this.pendingBytes < this.recvLimit();
+        }
+      }
     } catch (e) {
       this.rt.internalError(e);
       this.terminate('I', this.phase);
@@ -174,19 +235,182 @@ export class TcpStream implements PendingConn {
 
   // ---------------------------------------------------------------- backend and server choice
   private startStream(): void {
-    const be = this.fe.isBackend ? this.fe : this.fe.defaultBackend;
-    if (!be || be.stopped) {
-      this.terminate('P', 'R');
-      return;
-    }
-    this.be = be;
-    be.counters.enter();
-    this.retriesLeft = be.cfg.retries;
-    // read what the client sends while we look for a server, within bounds (onCliRead)
+    // read what the client sends while the rules look at it and we look for a server, within
+    // bounds (onCliRead)
+    this.cliMode = 'pending';
     this.cli.on('end', this.onCliEndEarly);
     if (this.pendingBytes < MAX_PENDING_BYTES) this.cli.resume();
-    this.phase = 'Q';
-    this.assign(null);
+    this.analyzing = true;
+    this.anStage = 0;
+    this.anIndex = 0;
+    this.analyze();
+  }
+
+  /** What the contents analysis may hold of the request: a buffer, less the rewrite reserve. */
+  private recvLimit(): number {
+    const t = this.rt.global.tune;
+    return Math.max(1, t.bufsize - t.maxrewrite);
+  }
+
+  /**
+   * The request analysis, in HAProxy's order: the frontend's tcp-request content rules, content
+   * switching (use_backend, default_backend), the backend's tcp-request content rules when it is
+   * another proxy, use-server; then server choice. Runs again on every client read and when the
+   * inspect delay expires while a rule waits for more contents.
+   */
+  private analyze(): void {
+    const fe = this.fe;
+    while (this.analyzing && !this.closed) {
+      switch (this.anStage) {
+        case 0:
+          if (!this.inspectRequest(fe)) return;
+          break;
+        case 1: {
+          // switching rules see the contents received so far, as final
+          const ctx = this.sctx;
+          ctx.dir = 'req';
+          ctx.final = true;
+          ctx.reqPayload = this.heldPayload();
+          const be = this.switchBackend();
+          if (!be || be.stopped) { this.analyzing = false; this.terminate('P', 'R'); return; }
+          this.be = be;
+          this.sctx.be = be;
+          be.counters.enter();
+          this.retriesLeft = this.retriesOverride ?? be.cfg.retries;
+          break;
+        }
+        case 2:
+          if (this.be !== fe && !this.inspectRequest(this.be!)) return;
+          break;
+        default: {
+          this.analyzing = false;
+          const ctx = this.sctx;
+          ctx.final = true;
+          ctx.reqPayload = this.heldPayload();
+          this.serverRules(this.be!);
+          ctx.reqPayload = undefined;
+          this.phase = 'Q';
+          if (this.pendingBytes < MAX_PENDING_BYTES && !this.cliEnded) this.cli.resume();
+          this.assign(null);
+          return;
+        }
+      }
+      this.anStage++;
+      this.anIndex = 0;
+      this.inspectUntil = 0;
+      this.clearTimer();
+    }
+  }
+
+  /** The client bytes held so far, as one buffer. */
+  private heldPayload(): Buffer {
+    if (this.pending.length > 1) this.pending = [Buffer.concat(this.pending)];
+    return this.pending[0] ?? Buffer.alloc(0);
+  }
+
+  /**
+   * tcp-request content rules of a proxy (its tcp-request inspect-delay). False while a rule
+   * waits for more contents, or when a rule closed the connection.
+   */
+  private inspectRequest(px: Proxy): boolean {
+    const rules = px.cfg.rules?.tcpReqCont;
+    if (!rules?.length) return true;
+    const delay = px.cfg.rules!.tcpReqInspectDelay;
+    const now = Date.now();
+    if (delay && !this.inspectUntil) this.inspectUntil = now + delay;
+    const ctx = this.sctx;
+    ctx.dir = 'req';
+    ctx.reqPayload = this.heldPayload();
+    // the contents are final once nothing more can come or change them: no delay (or expired),
+    // the client shut its side, or the buffer is full
+    ctx.final = !delay || now >= this.inspectUntil || this.cliEnded || this.pendingBytes >= this.recvLimit();
+    const host = this.ruleHost();
+    const r = this.runFrom(rules, this.anIndex);
+    if (r.act === Act.YIELD) {
+      this.anIndex = r.resume;
+      // the timer evaluates the rules one last time, with final contents
+      this.setTimer(Math.max(0, this.inspectUntil - Date.now()), () => this.analyze());
+      return false;
+    }
+    if (r.act === Act.DONE) {
+      this.analyzing = false;
+      const v = host.verdict;
+      host.verdict = undefined;
+      this.fe.feCounters.deniedReq++;
+      this.listener.counters.deniedReq++;
+      if (v?.kind === 'silent-drop') silentDrop(this, 'R');
+      else this.terminate('P', 'R');
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Runs rules from `from`. On a yield, `resume` is where to start again: the rule itself when
+   * its action asked to run again, the first rule when a condition lacked contents (all the rules
+   * are evaluated again on new contents).
+   */
+  private runFrom(rules: readonly Rule[], from: number): { act: Act; at: number; resume: number } {
+    const r = runRules(rules, this.ruleHost(), from);
+    if (r.act !== Act.YIELD) return { ...r, resume: 0 };
+    // a yield comes from a condition lacking contents, or from an action asking to run again
+    const cond = rules[r.at]!.cond;
+    const condWaits = cond !== undefined && cond.exec(this.sctx) === AclResult.MISS;
+    return { ...r, resume: condWaits ? 0 : r.at };
+  }
+
+  /** use_backend rules, then default_backend (a listen section is its own default). */
+  private switchBackend(): Proxy | undefined {
+    const fe = this.fe;
+    const rules = fe.cfg.switching?.useBackend;
+    if (rules?.length) {
+      const ctx = this.sctx;
+      for (const r of rules) {
+        if (r.cond && r.cond.exec(ctx) !== AclResult.PASS) continue;
+        if (!r.target.lf) {
+          const px = backendByName(this.rt, r.target.name);
+          if (px) return px;
+          continue;
+        }
+        // a formatted name matching no backend: the default backend applies
+        return backendByName(this.rt, r.target.lf.render(ctx)) ?? fe.defaultBackend;
+      }
+    }
+    return fe.defaultBackend;
+  }
+
+  /** use-server rules (a stopped server only with force-persist or persist). */
+  private serverRules(be: Proxy): void {
+    const sw = be.cfg.switching;
+    if (!sw?.useServer.length) return;
+    const ctx = this.sctx;
+    const force = sw.forcePersist.length > 0 && sw.forcePersist.some((c) => c.exec(ctx) === AclResult.PASS);
+    for (const r of sw.useServer) {
+      if (r.cond && r.cond.exec(ctx) !== AclResult.PASS) continue;
+      const srv = be.findServer(r.target.lf ? r.target.lf.render(ctx) : r.target.name);
+      if (!srv) continue;
+      if (persistUsable(be, srv) || force) { this.persistTo = srv; return; }
+    }
+  }
+
+  // ---------------------------------------------------------------- rule host services
+  /** set-src / set-dst / set-src-port / set-dst-port */
+  ruleSetAddr(which: 'src' | 'dst', addr: string | undefined, port: number | undefined): void {
+    if (which === 'src') { if (addr !== undefined) this.src = addr; if (port !== undefined) this.srcPort = port; }
+    else { if (addr !== undefined) this.dst = addr; if (port !== undefined) this.dstPort = port; }
+    this.sctx.streamAddr = { src: this.src, srcPort: this.srcPort, dst: this.dst, dstPort: this.dstPort };
+  }
+
+  /** set-retries */
+  ruleSetRetries(n: number): void {
+    this.retriesLeft = n;
+    this.retriesOverride = n;
+  }
+  private retriesOverride: number | undefined;
+
+  /** set-fc-tos / set-fc-mark on the client connection */
+  ruleSockOpt(what: 'tos' | 'mark', value: number): void {
+    setIpOpt(this.cli, what, this.dst.includes(':'), value);
   }
 
   private pushPending(chunk: Buffer): void {
@@ -200,12 +424,16 @@ export class TcpStream implements PendingConn {
       this.be.counters.cliAborts++;
       this.fe.feCounters.cliAborts++;
       this.terminate('C', this.phase);
+      return;
     }
+    // the contents cannot change anymore: the rules decide now
+    if (this.analyzing) this.analyze();
   });
 
   private assign(avoid: Server | null): void {
     const be = this.be!;
-    const r = be.assign({ src: this.src, key: this.lbKey(be) }, avoid, this);
+    const persist = this.persistTo && this.persistTo !== avoid ? be.assignTo(this.persistTo, this) : undefined;
+    const r = persist ?? be.assign({ src: this.src, key: this.lbKey(be) }, avoid, this);
     switch (r.kind) {
       case 'assigned':
         this.server = r.server;
@@ -317,19 +545,37 @@ export class TcpStream implements PendingConn {
     this.pending = [];
     this.pendingBytes = 0;
     // idle timeouts: tunnel supersedes client/server once established
-    const tun = be.cfg.timeouts.tunnel;
-    const ct = tun ?? this.fe.cfg.timeouts.client;
-    const st = tun ?? be.cfg.timeouts.server;
+    const tun = this.tmoTunnel ?? be.cfg.timeouts.tunnel;
+    const ct = tun ?? this.tmoClient ?? this.fe.cfg.timeouts.client;
+    const st = tun ?? this.tmoServer ?? be.cfg.timeouts.server;
     this.lastAct = Date.now();
     this.setIdleTimeouts(ct ?? 0, st ?? 0);
     sock.on('close', () => this.guard(() => this.onSrvClose()));
     // client → server: see onCliRead
     this.cliMode = 'relay';
     sock.on('drain', this.onSrvDrain);
-    // server → client: see onSrvRead
+    // server → client: see onSrvRead; the backend's tcp-response content rules see the first
+    // server bytes before they are forwarded
+    const resRules = be.cfg.rules?.tcpResCont;
+    if (resRules?.length) {
+      this.resInspecting = true;
+      const delay = be.cfg.rules!.tcpResInspectDelay;
+      if (delay) {
+        this.resUntil = Date.now() + delay;
+        this.setTimer(delay, () => this.inspectResponse());
+      }
+    }
     this.cli.on('drain', this.onCliDrain);
     this.cli.on('end', () => this.guard(() => this.onCliEnd()));
-    sock.on('end', () => this.guard(() => this.onSrvEnd()));
+    sock.on('end', () => this.guard(() => {
+      if (this.resInspecting) {
+        this.srvEnded = true;
+        this.inspectResponse();
+        if (this.closed || this.resInspecting) return;
+        this.srvEnded = false;
+      }
+      this.onSrvEnd();
+    }));
     if (this.cliEnded) this.onCliEnd();
     else this.cli.resume();
     sock.resume();
@@ -339,6 +585,27 @@ export class TcpStream implements PendingConn {
   private readonly onSrvRead = (n: number, buf: Uint8Array): boolean => {
     if (this.closed) return false;
     this.lastAct = Date.now();
+    if (this.resInspecting) {
+      try {
+        // held (copied: sbuf is reused) until the response rules decide
+        this.resHeld.push(Buffer.from((buf as Buffer).subarray(0, n)));
+        this.resHeldBytes += n;
+        this.inspectResponse();
+      } catch (e) {
+        this.rt.internalError(e);
+        this.terminate('I', this.phase);
+        return false;
+      }
+      if (this.closed) return false;
+      if (this.resInspecting) return this.resHeldBytes < this.recvLimit();
+      // forwarded: go on reading once the client took it
+      if (this.cli.writableLength > 0) {
+        this.sbuf.busy = true;
+        whenFlushed(this.cli, this.onCliDrain);
+        return false;
+      }
+      return true;
+    }
     countOut(this, n);
     const cli = this.cli;
     const ok = cli.write((buf as Buffer).subarray(0, n));
@@ -351,6 +618,59 @@ export class TcpStream implements PendingConn {
     this.sbuf.grow(n);
     return true;
   };
+
+  /**
+   * tcp-response content rules of the backend on the server bytes held so far (ctx.resPayload);
+   * once they let the response through, the held bytes are forwarded to the client.
+   */
+  private inspectResponse(): void {
+    if (!this.resInspecting || this.closed) return;
+    const be = this.be!;
+    const rules = be.cfg.rules!.tcpResCont;
+    const delay = be.cfg.rules!.tcpResInspectDelay;
+    const ctx = this.sctx;
+    if (this.resHeld.length > 1) this.resHeld = [Buffer.concat(this.resHeld)];
+    const prevDir = ctx.dir, prevFinal = ctx.final;
+    ctx.dir = 'res';
+    ctx.resPayload = this.resHeld[0] ?? Buffer.alloc(0);
+    ctx.final = !delay || Date.now() >= this.resUntil || this.srvEnded || this.resHeldBytes >= this.recvLimit();
+    const r = this.runFrom(rules, 0);
+    ctx.dir = prevDir;
+    ctx.final = prevFinal;
+    if (r.act === Act.YIELD) {
+      // more data or the delay's end will run the rules again
+      if (!this.timer) this.setTimer(Math.max(0, this.resUntil - Date.now()), () => this.inspectResponse());
+      return;
+    }
+    this.resInspecting = false;
+    ctx.resPayload = undefined;
+    this.clearTimer();
+    const host = this.ruleHost();
+    const held = this.resHeld;
+    this.resHeld = [];
+    this.resHeldBytes = 0;
+    if (r.act === Act.DONE) {
+      const v = host.verdict;
+      host.verdict = undefined;
+      if (rules[r.at]!.action.name === 'close') {
+        // close: the server connection is closed at once, what it sent still reaches the client
+        for (const b of held) { countOut(this, b.length); this.cli.write(b); }
+        const srv = this.srv;
+        if (srv) { srv.removeAllListeners('end'); srv.removeAllListeners('close'); srv.on('error', () => {}); srv.destroy(); }
+        this.srvEnded = true;
+        this.terminate('-', '-');
+        return;
+      }
+      be.counters.deniedResp++;
+      this.fe.feCounters.deniedResp++;
+      this.listener.counters.deniedResp++;
+      if (this.server) this.server.counters.deniedResp++;
+      if (v?.kind === 'silent-drop') silentDrop(this, 'D');
+      else this.terminate('P', 'D');
+      return;
+    }
+    for (const b of held) { countOut(this, b.length); this.cli.write(b); }
+  }
 
   private readonly onCliDrain = (): void => {
     if (!this.sbuf.busy) return;
