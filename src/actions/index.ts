@@ -4,6 +4,7 @@ import '../sample/index.js';
 import './keywords.js';
 import './common-actions.js';
 import './http-actions.js';
+import './tcp-actions.js';
 import { keywordDumpers } from '../registry/registry.js';
 import { dumpFetches, dumpConverters } from '../sample/registry.js';
 import { dumpAclKeywords } from '../acl/acl.js';

@@ -38,6 +38,9 @@ export interface L4Stream {
   ruleSetAddr(which: 'src' | 'dst', addr: string | undefined, port: number | undefined): void;
   ruleSockOpt(what: 'tos' | 'mark', value: number): void;
   ruleSetRetries(n: number): void;
+  /** queue priority (set-priority-class / set-priority-offset) */
+  prioClass: number;
+  prioOffset: number;
   terminate(cause: TermCause, phase: TermPhase, hard?: boolean): void;
 }
 
@@ -60,6 +63,9 @@ export class TcpRuleHost implements RuleHost {
     else this.s.tmoClient = ms;
   }
   setRetries(n: number): void { this.s.ruleSetRetries(n); }
+  setPriority(which: 'class' | 'offset', v: number): void {
+    if (which === 'class') this.s.prioClass = v; else this.s.prioOffset = v;
+  }
   setSockOpt(what: 'tos' | 'mark' | 'nice' | 'fc-tos' | 'fc-mark' | 'bc-tos' | 'bc-mark', v: number): void {
     if (what === 'tos' || what === 'fc-tos') this.s.ruleSockOpt('tos', v);
     else if (what === 'mark' || what === 'fc-mark') this.s.ruleSockOpt('mark', v);

@@ -13,6 +13,7 @@ import { plainAddress } from '../net/address.js';
 import { sourceKey, rdpCookieKey } from '../lb/config.js';
 import { ReadBuffer, adoptAccepted, attachReader, safeView, whenFlushed, type Sock } from '../net/read-buffers.js';
 import { connectSock } from '../net/raw-socket.js';
+import { balanceHashKey } from '../lb/hash-expr.js';
 import { SmpCtx } from '../sample/context.js';
 import { runRules, Act, type Rule } from '../actions/rules.js';
 import { AclResult } from '../acl/acl.js';
@@ -72,6 +73,25 @@ export class TcpStream implements PendingConn {
   private readonly sbuf = new ReadBuffer();
   /** what sample fetches see of this connection */
   readonly sctx: SmpCtx;
+  // ---- StreamInfo (what fetches read of this stream) ----
+  /** queue priority (set-priority-class / set-priority-offset) */
+  prioClass = 0;
+  prioOffset = 0;
+  /** the last final rule that matched (last_rule_file / last_rule_line) */
+  lastRule: { file: string; line: number } | undefined;
+  /** a retry went to another server */
+  redispatched = false;
+  get cliSock(): object { return this.cli; }
+  get srvSock(): object | undefined { return this.srv; }
+  get curClientTimeout(): number | undefined { return this.tmoClient ?? this.fe.cfg.timeouts.client; }
+  get curServerTimeout(): number | undefined { return this.tmoServer ?? this.be?.cfg.timeouts.server; }
+  get curTunnelTimeout(): number | undefined { return this.tmoTunnel ?? this.be?.cfg.timeouts.tunnel; }
+  /** the server connection: our local address as src, the server as dst */
+  get srvConn(): { src: string; srcPort: number; dst: string; dstPort: number; acceptedAt: number } | undefined {
+    const k = this.srv;
+    if (!k || !this.connected) return undefined;
+    return { src: plainAddress(k.localAddress), srcPort: k.localPort ?? 0, dst: plainAddress(k.remoteAddress), dstPort: k.remotePort ?? 0, acceptedAt: this.acceptedAt };
+  }
   /** the rules' view of this stream (created when a proxy has rules) */
   private host: TcpRuleHost | undefined;
   /** request content analysis: running, the stage reached, the rule to resume at, its deadline */
@@ -288,10 +308,11 @@ export class TcpStream implements PendingConn {
           ctx.final = true;
           ctx.reqPayload = this.heldPayload();
           this.serverRules(this.be!);
-          ctx.reqPayload = undefined;
           this.phase = 'Q';
           if (this.pendingBytes < MAX_PENDING_BYTES && !this.cliEnded) this.cli.resume();
+          // the held contents stay visible to balance hash <expr>
           this.assign(null);
+          ctx.reqPayload = undefined;
           return;
         }
       }
@@ -460,6 +481,7 @@ export class TcpStream implements PendingConn {
     const b = be.cfg.balance;
     if (!b) return null;
     if (b.algo === 'source') return sourceKey(this.src);
+    if (b.algo === 'hash') return balanceHashKey(b, this.sctx);
     if (b.algo === 'rdp-cookie' && this.pendingBytes > 0) {
       return rdpCookieKey(Buffer.concat(this.pending), b.cookie);
     }
@@ -522,6 +544,7 @@ export class TcpStream implements PendingConn {
       be.release(s);
       this.server = undefined;
       s.counters.redispatches++;
+      this.redispatched = true;
       be.counters.redispatches++;
       this.assign(s);
       return;
