@@ -9,12 +9,11 @@ import { suggest } from '../util/units.js';
 
 export class ExprError extends Error {}
 
-// A backslash (outside single quotes) protects the characters that would end or split an argument (docs of concat: commas and
-// parentheses "protected by quotes or backslashes"), quotes, blanks and itself; before anything else
-// (e.g. a regex back-reference \1) it is kept
-function isArgEscape(c: string): boolean { return c === '\\' || c === '"' || c === "'" || c === ' ' || c === ',' || c === ')' || c === '('; }
-// inside double quotes a comma or a parenthesis needs no protection: the backslash stays (2.6)
-function isQuotedEscape(c: string): boolean { return c === '\\' || c === '"' || c === "'" || c === ' '; }
+// A backslash (outside single quotes) escapes only a backslash, a quote or a blank; before anything
+// else it is kept (a regex back-reference \1 survives). It does not protect a comma or a closing
+// parenthesis: those need quotes (checked with HAProxy 2.6, which ends `str(a\)b)` at the
+// backslashed parenthesis and splits `str(a\,b)` at the comma).
+function isArgEscape(c: string): boolean { return c === '\\' || c === '"' || c === "'" || c === ' '; }
 
 /** Splits the inside of `(...)` into arguments: commas separate, quotes and backslashes escape. */
 export function splitArgs(text: string): string[] {
@@ -25,7 +24,7 @@ export function splitArgs(text: string): string[] {
     const c = text[i]!;
     if (q) {
       if (c === q) { q = undefined; continue; }
-      if (c === '\\' && q === '"' && i + 1 < text.length && isQuotedEscape(text[i + 1]!)) { cur += text[++i]; continue; }
+      if (c === '\\' && q === '"' && i + 1 < text.length && isArgEscape(text[i + 1]!)) { cur += text[++i]; continue; }
       cur += c;
       continue;
     }
@@ -39,18 +38,22 @@ export function splitArgs(text: string): string[] {
   return out;
 }
 
-/** Finds the `)` closing the `(` at `open`, honouring quotes and escapes; -1 if none. */
+/**
+ * Finds the `)` closing the `(` at `open`, outside quotes. Parentheses nest, as the 3.2
+ * documentation's `add_item(",",,(site1))` needs; a backslash does not protect one (it only
+ * escapes quotes, blanks and itself). -1 if there is none.
+ */
 export function findClose(text: string, open: number): number {
   let q: string | undefined;
   let depth = 0;
   for (let i = open; i < text.length; i++) {
     const c = text[i]!;
     if (q) {
-      if (c === '\\') { i++; continue; }
+      if (c === '\\' && q === '"' && i + 1 < text.length && isArgEscape(text[i + 1]!)) { i++; continue; }
       if (c === q) q = undefined;
       continue;
     }
-    if (c === '\\') { i++; continue; }
+    if (c === '\\' && i + 1 < text.length && isArgEscape(text[i + 1]!)) { i++; continue; }
     if (c === '"' || c === "'") { q = c; continue; }
     if (c === '(') depth++;
     else if (c === ')') { depth--; if (depth === 0) return i; }

@@ -114,8 +114,10 @@ test('fix: more data wanted while the message is incomplete', () => {
 });
 
 test('rfc7239_is_valid / rfc7239_field', () => {
-  const v = (h: string) => run(`str(${JSON.stringify(h).slice(1, -1).replace(/[(),]/g, (c) => `\\${c}`)}),rfc7239_is_valid`)?.v;
-  const f = (h: string, name: string) => run(`str(${h.replace(/[(),\\"' ]/g, (c) => `\\${c}`)}),rfc7239_field(${name})`)?.v;
+  // the header text as a double-quoted argument: commas and parentheses need quotes
+  const quoted = (h: string) => `"${h.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+  const v = (h: string) => run(`str(${quoted(h)}),rfc7239_is_valid`)?.v;
+  const f = (h: string, name: string) => run(`str(${quoted(h)}),rfc7239_field(${name})`)?.v;
   // documentation examples
   assert.equal(v('for=127.0.0.1;proto=http'), true);
   assert.equal(v('proto=custom'), false);
@@ -144,8 +146,9 @@ test('rfc7239_is_valid / rfc7239_field', () => {
 });
 
 test('rfc7239_n2nn / rfc7239_n2np', () => {
-  const nn = (n: string) => run(`str(${n.replace(/[(),\\"]/g, (c) => `\\${c}`)}),rfc7239_n2nn`);
-  const np = (n: string) => run(`str(${n.replace(/[(),\\"]/g, (c) => `\\${c}`)}),rfc7239_n2np`);
+  const quoted = (h: string) => `"${h.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+  const nn = (n: string) => run(`str(${quoted(n)}),rfc7239_n2nn`);
+  const np = (n: string) => run(`str(${quoted(n)}),rfc7239_n2np`);
   // documentation examples
   assert.deepEqual(nn('127.0.0.1:9999'), { t: 'ipv4', v: 0x7f000001 });
   assert.deepEqual(nn('[ab:cd:ff:ff:ff:ff:ff:ff]:9998'), { t: 'ipv6', v: Buffer.from('00ab00cd00ff00ff00ff00ff00ff00ff', 'hex') });
