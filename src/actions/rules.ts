@@ -129,12 +129,17 @@ export function findAction(word: string): ActionDef | undefined {
   return undefined;
 }
 
+/** Actions of the TCP rule sets HAProxy's parser handles itself (they are not in its `-dK` list). */
+const BUILTIN_TCP_ACTIONS = new Set(['accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'close']);
+
 /** `-dKcfg` lines for the actions, as haproxy prints them. */
 export function dumpActions(): string[] {
   const out: string[] = [];
   for (const set of RULE_SETS) {
     for (const d of [...actionRegistry.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      if (d.sets.includes(set)) out.push(`\t${set} ${d.name}${d.withArg ? '*' : ''}`);
+      if (!d.sets.includes(set)) continue;
+      if (set.startsWith('tcp-') && BUILTIN_TCP_ACTIONS.has(d.name)) continue;
+      out.push(`\t${set} ${d.name}${d.withArg ? '*' : ''}`);
     }
   }
   return out;

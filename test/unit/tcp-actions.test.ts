@@ -138,8 +138,10 @@ backend be from d
 describe('the -dK listing', () => {
   it('lists the new actions in their sets', () => {
     const lines = dumpActions();
-    assert.ok(lines.includes('\ttcp-request connection expect-proxy'));
-    assert.ok(!lines.includes('\ttcp-request session expect-proxy'));
+    // built into HAProxy's TCP rule parser: not in its -dK list, nor in ours
+    assert.ok(!lines.includes('\ttcp-request connection expect-proxy'));
+    assert.ok(!lines.includes('\ttcp-request content accept'));
+    assert.ok(lines.includes('\thttp-request reject'));
     for (const a of ['set-fc-tos', 'set-fc-mark', 'set-tos', 'set-mark']) {
       assert.ok(lines.includes(`\ttcp-response content ${a}`), a);
       assert.ok(lines.includes(`\thttp-response ${a}`), a);
