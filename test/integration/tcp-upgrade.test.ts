@@ -5,6 +5,7 @@
 // connection; a TCP backend still relays raw bytes. Counters are checked on an in-process
 // runtime. Every wait is bounded.
 import { describe, it } from 'node:test';
+import net from 'node:net';
 import assert from 'node:assert/strict';
 import { freePorts, startProxyWithConfig, startTestServer, closeAll, tcpExchange, waitFor, sleep, type Proc } from '../helpers/harness.js';
 import { startHttpBackend, rawHttp, type HttpBackend } from '../helpers/http.js';
@@ -125,6 +126,31 @@ backend b
       const r = await rawHttp(fp!, ['GET /1 HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'], { gapMs: 50 });
       assert.deepEqual(bodies(r), ['D GET /1\n', 'D GET /2\n']);
       assert.equal(web.requests[0]!.headers['x-forwarded-for'], '127.0.0.1');
+    }, [web]);
+  });
+});
+
+describe('tcp to http upgrade: PROXY protocol', () => {
+  it('the addresses of the PROXY header go on with the connection; bytes after it start the request', T, async () => {
+    const web = await startHttpBackend('P');
+    const [fp] = await freePorts(1);
+    await withProxy(`${DEFAULTS}
+frontend f
+  mode tcp
+  bind 127.0.0.1:${fp} accept-proxy
+  tcp-request inspect-delay 2s
+  tcp-request content accept if { req.len ge 4 }
+  use_backend web if { req.payload(0,4) -m str "GET " }
+backend web
+  mode http
+  option forwardfor
+  http-request set-header x-addr "%[src]:%[src_port] %[dst]:%[dst_port]"
+  server s 127.0.0.1:${web.port}
+`, fp!, async () => {
+      const r = await rawHttp(fp!, ['PROXY TCP4 192.0.2.7 198.51.100.9 4321 8080\r\nGE', 'T /pp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'], { gapMs: 100 });
+      assert.deepEqual(bodies(r), ['P GET /pp\n']);
+      assert.equal(web.requests[0]!.headers['x-forwarded-for'], '192.0.2.7');
+      assert.equal(web.requests[0]!.headers['x-addr'], '192.0.2.7:4321 198.51.100.9:8080');
     }, [web]);
   });
 });
@@ -283,3 +309,39 @@ backend web
   });
 });
 
+
+describe('tcp to http upgrade: sockets read through a re-created net.Socket (adoptAccepted)', () => {
+  it('the handover redirects the reads of a socket accepted without the onread hook', T, async () => {
+    const web = await startHttpBackend('A');
+    const r = parseConfigText(`${DEFAULTS}
+frontend f
+  mode tcp
+  bind 127.0.0.1:1
+  tcp-request inspect-delay 2s
+  tcp-request content switch-mode http if { req.len gt 0 }
+  default_backend web
+backend web
+  mode http
+  server s 127.0.0.1:${web.port}
+`);
+    assert.equal(r.fatal, false, JSON.stringify(r.diags));
+    const rt = new Runtime(r.config, { maxconnOverride: 100 });
+    rt.onExit = () => {};
+    // a plain server: its sockets have no read hook, so the stream re-creates them with onread
+    const srv = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (sock) => rt.accept(rt.listeners[0]!, sock));
+    await new Promise<void>((res) => srv.listen(0, '127.0.0.1', () => res()));
+    const port = (srv.address() as net.AddressInfo).port;
+    try {
+      const res = await rawHttp(port, ['GET /ad', 'opt HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'], { gapMs: 100 });
+      assert.deepEqual(bodies(res), ['A GET /adopt\n', 'A GET /2\n']);
+      await waitFor(() => rt.streams.size === 0 && rt.curConns === 0, 3000, 'session ended');
+      assert.equal(rt.cumConns, 1);
+    } finally {
+      rt.hardStop();
+      // (not awaited: the handle moved to the re-created socket, the server never counts it closed)
+      srv.close();
+      srv.unref();
+      await web.close();
+    }
+  });
+});
