@@ -4,6 +4,8 @@
 // rules once the session is valid, then the content analysis (the frontend's tcp-request content
 // rules with its inspect-delay, use_backend switching, the backend's tcp-request content rules,
 // use-server), and on the server side the backend's tcp-response content rules.
+// HTTP upgrade (configuration.txt section 4): `switch-mode http` or content switching choosing an
+// HTTP backend hands the client connection over to an HttpStream (handOver).
 import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { Server, PendingConn } from '../proxy/server.js';
