@@ -1,6 +1,7 @@
 // Actions of the TCP rule sets (configuration.txt 4.4) that the common and HTTP modules do not
 // provide: `expect-proxy layer4` (tcp-request connection), and the client-socket marks
 // `set-fc-tos`, `set-fc-mark` with their deprecated aliases `set-tos`, `set-mark`.
+// `switch-mode http [proto h1]` (tcp-request content) upgrades a TCP stream to HTTP.
 // `expect-netscaler-cip layer4` is not registered: the NetScaler Client IP header format is not
 // documented in full in configuration.txt.
 import './common-actions.js';
@@ -17,6 +18,11 @@ declare module './rules.js' {
      * anything else (as with accept-proxy on the bind line).
      */
     expectProxy?(): void;
+    /**
+     * switch-mode http: the TCP stream becomes an HTTP one once this rule set stops (the
+     * following tcp-request content rules are not evaluated). `proto` is the forced protocol.
+     */
+    switchMode?(proto: 'h1' | undefined): void;
   }
 }
 
@@ -85,3 +91,32 @@ sockOptAction('set-fc-tos');
 sockOptAction('set-fc-mark');
 sockOptAction('set-tos');
 sockOptAction('set-mark');
+
+registerAction({
+  name: 'switch-mode', sets: ['tcp-request content'],
+  parse(words, pc) {
+    const mode = words[1];
+    if (mode === undefined) return `expects a mode as argument`;
+    if (mode !== 'http') return `expects a valid mode (got '${mode}')`;
+    let proto: 'h1' | undefined;
+    let i = 2;
+    if (words[i] === 'proto') {
+      const p = words[i + 1];
+      if (p === undefined) return `'proto' expects a protocol as argument`;
+      if (p === 'h2') return `'proto h2' is not supported yet`;
+      if (p !== 'h1') return `'proto' expects a valid MUX protocol, if specified (got '${p}')`;
+      proto = 'h1';
+      i += 2;
+    }
+    if (words.length > i) return `unexpected argument '${words[i]}' (only 'if' or 'unless' may follow)`;
+    if (pc.px.kind === 'backend') return `not allowed because backend '${pc.px.name}' has no frontend capability`;
+    return {
+      name: 'switch-mode',
+      run(h: RuleHost) {
+        // on an HTTP stream there is nothing to upgrade: the content rules just stop here
+        if (!h.http) h.switchMode?.(proto);
+        return Act.STOP;
+      },
+    };
+  },
+});

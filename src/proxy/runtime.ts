@@ -170,11 +170,19 @@ export class Runtime {
     l.cur++;
     l.counters.enter();
     l.proxy.feCounters.enter();
-    // HTTP when the frontend is, or when a TCP frontend hands over to an HTTP backend (upgrade)
-    const http = l.proxy.mode === 'http' || l.proxy.defaultBackend?.mode === 'http';
-    const st = http ? new HttpStream(this, l, sock) : new TcpStream(this, l, sock);
+    // a TCP frontend's stream becomes an HttpStream when it upgrades (switch-mode http, or
+    // content switching choosing an HTTP backend, default_backend included): sessionUpgraded
+    const st = l.proxy.mode === 'http' ? new HttpStream(this, l, sock) : new TcpStream(this, l, sock);
     this.streams.add(st);
     st.start();
+  }
+
+  /**
+   * A TCP stream handed its client connection over to an HTTP stream (upgrade): the same
+   * session, counted once; only the stream object changes.
+   */
+  sessionUpgraded(from: Session, to: Session): void {
+    if (this.streams.delete(from)) this.streams.add(to);
   }
 
   sessionEnded(st: Session): void {

@@ -7,7 +7,7 @@ import net from 'node:net';
 import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { Server, PendingConn } from '../proxy/server.js';
-import { ReadBuffer, adoptAccepted, attachReader, safeView, whenFlushed, type Sock } from '../net/read-buffers.js';
+import { ReadBuffer, adoptAccepted, attachReader, safeView, whenFlushed, type Sock, type OnRead } from '../net/read-buffers.js';
 import { plainAddress } from '../net/address.js';
 import { parseProxyHeader } from '../net/proxy-protocol.js';
 import { sourceKey } from '../lb/config.js';
@@ -68,6 +68,31 @@ interface Txn {
   bodyLen: number;
 }
 
+/**
+ * What a TcpStream hands over when its client connection becomes HTTP (switch-mode http, or an
+ * HTTP backend chosen by content switching): see TcpStream.handOver and HttpStream.startUpgraded.
+ */
+export interface TcpHandover {
+  /** client bytes read and not forwarded: the beginning of the HTTP input */
+  held: Buffer;
+  /** the client already shut its side */
+  cliEnded: boolean;
+  /** the sample context so far (variables of every scope, captures, addresses set by rules ...) */
+  sctx: SmpCtx;
+  /** client and destination addresses (PROXY header, set-src / set-dst applied) */
+  src: string; srcPort: number; dst: string; dstPort: number;
+  acceptedAt: number;
+  /** the backend content switching chose (implicit upgrade), already entered; undefined after switch-mode */
+  be: Proxy | undefined;
+  /** settings made by the tcp-request rules */
+  tmoClient: number | undefined; tmoServer: number | undefined; tmoTunnel: number | undefined;
+  retries: number | undefined;
+  prioClass: number; prioOffset: number;
+  lastRule: { file: string; line: number } | undefined;
+  /** makes the client socket's reads (the next one included) reach the new stream */
+  redirectReader(onread: OnRead): void;
+}
+
 export class HttpStream implements PendingConn, SrvConnOwner {
   readonly rt: Runtime;
   readonly listener: BindListener;
@@ -96,9 +121,13 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   termPhase: TermPhase = '-';
   bytesIn = 0;
   bytesOut = 0;
-  readonly acceptedAt = Date.now();
+  readonly acceptedAt: number;
 
   private readonly cbuf = new ReadBuffer(true);
+  /** handed over by a TcpStream, until its first request starts (startRequest) */
+  private upgrade: TcpHandover | undefined;
+  /** the frontend's tcp-request content rules already ran on this request's contents (switch-mode) */
+  private skipFeContent = false;
   private cliState: CliState = 'head';
   private srvState: SrvState = 'none';
   /** client bytes not consumed yet (head being read, pipelined requests), copied out of cbuf */
@@ -147,20 +176,35 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   /** a reply held back by tarpit */
   private tarpitReply: Extract<Verdict, { kind: 'reply' }> | undefined;
 
-  constructor(rt: Runtime, listener: BindListener, accepted: Sock) {
+  /** `up`: the connection comes from a TcpStream that upgraded it (start with startUpgraded) */
+  constructor(rt: Runtime, listener: BindListener, accepted: Sock, up?: TcpHandover) {
     this.rt = rt;
     this.listener = listener;
     this.fe = listener.proxy;
     const onread = { buffer: this.cbuf.next, callback: this.onCliRead };
-    const adopted = attachReader(accepted, onread) ? accepted : adoptAccepted(accepted, onread, true);
-    const cli = adopted ?? accepted;
-    if (!adopted) cli.on('data', (chunk: Buffer) => { if (!this.onCliRead(chunk.length, chunk)) cli.pause(); });
-    this.cli = cli;
-    this.proxyHeaderPending = !!listener.cfg.acceptProxy;
+    if (up) {
+      up.redirectReader(onread);
+      this.cli = accepted;
+      this.acceptedAt = up.acceptedAt;
+      this.upgrade = up;
+      this.addrs = { src: up.src, srcPort: up.srcPort, dst: up.dst, dstPort: up.dstPort };
+    } else {
+      const adopted = attachReader(accepted, onread) ? accepted : adoptAccepted(accepted, onread, true);
+      const cli = adopted ?? accepted;
+      if (!adopted) cli.on('data', (chunk: Buffer) => { if (!this.onCliRead(chunk.length, chunk)) cli.pause(); });
+      this.cli = cli;
+      this.acceptedAt = Date.now();
+    }
+    this.proxyHeaderPending = !up && !!listener.cfg.acceptProxy;
     const t = rt.global.tune;
     this.h1opts = { maxHeadBytes: t.bufsize - t.maxrewrite, maxHeaders: t.httpMaxhdr, acceptUnsafe: this.fe.cfg.http.acceptUnsafeReq };
     this.h1respOpts = { maxHeadBytes: t.bufsize - t.maxrewrite, maxHeaders: t.httpMaxhdr, acceptUnsafe: false };
-    const ctx = new SmpCtx(this);
+    let ctx: SmpCtx;
+    if (up) {
+      // the same context goes on: now describing this stream
+      ctx = up.sctx;
+      ctx.conn = this;
+    } else ctx = new SmpCtx(this);
     ctx.rt = rt;
     ctx.fe = this.fe;
     ctx.listener = listener;
@@ -168,18 +212,56 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.sctx = ctx;
   }
 
-  start(): void {
+  private listenClient(): void {
     const cli = this.cli;
     cli.on('error', () => this.guard(() => this.onCliGone(true)));
     cli.on('close', () => this.guard(() => this.onCliGone(false)));
     cli.on('end', () => this.guard(() => this.onCliEnd()));
     cli.on('drain', this.onCliDrain);
+  }
+
+  start(): void {
+    const cli = this.cli;
+    this.listenClient();
     if (this.fe.cfg.options.clitcpka) cli.setKeepAlive(true);
     cli.setNoDelay(true);
     // tcp-request connection rules (and session rules unless a PROXY header comes first)
     if (!acceptRules(this, this.proxyHeaderPending, () => { this.proxyHeaderPending = true; })) return;
     this.armRequestTimer(true);
     cli.resume();
+  }
+
+  /**
+   * start() for a connection handed over by a TcpStream (HTTP upgrade): its connection and
+   * session rules already ran and the socket options are set. The bytes it held are parsed as
+   * the beginning of the input; the first request then goes on where the TCP analysis stopped
+   * (startRequest).
+   */
+  startUpgraded(): void {
+    const up = this.upgrade!;
+    this.listenClient();
+    this.tmoClient = up.tmoClient;
+    this.tmoServer = up.tmoServer;
+    this.tmoTunnel = up.tmoTunnel;
+    this.retriesOverride = up.retries;
+    this.lastRule = up.lastRule;
+    this.armRequestTimer(true);
+    this.guard(() => {
+      if (up.held.length) {
+        countIn(this, up.held.length);
+        this.inBuf = up.held;
+      }
+      // the backend chosen by the TCP stream is this stream's from now on (counted once)
+      this.be = up.be;
+      if (this.inBuf) this.processInput();
+      if (!this.closed && up.cliEnded) this.onCliEnd();
+    });
+    if (this.readWanted()) this.cli.resume();
+  }
+
+  /** Whether reading from the client goes on (a TcpStream handing over in its read callback asks). */
+  readWanted(): boolean {
+    return !this.closed && !this.cliPaused && !this.cbuf.busy && !(this.inBuf && this.inBuf.length >= MAX_HELD_BYTES);
   }
 
   private guard(fn: () => void): void {
@@ -424,11 +506,23 @@ export class HttpStream implements PendingConn, SrvConnOwner {
 
     countFrontendRequest(this.fe);
     const ctx = this.sctx;
-    ctx.newTxn();
+    const up = this.upgrade;
+    if (up) {
+      // the first request after an upgrade is the same transaction the TCP rules worked on:
+      // its variables, captures and settings stay
+      this.upgrade = undefined;
+      const v = ctx.vars, txnVars = v.txn, reqVars = v.req, caps = ctx.reqCaptures, ll = ctx.logLevel;
+      ctx.newTxn();
+      v.txn = txnVars; v.req = reqVars; ctx.reqCaptures = caps; ctx.logLevel = ll;
+      this.prioClass = up.prioClass;
+      this.prioOffset = up.prioOffset;
+    } else {
+      ctx.newTxn();
+      this.prioClass = 0;
+      this.prioOffset = 0;
+    }
     this.forwarded = false;
     this.toApplet = false;
-    this.prioClass = 0;
-    this.prioOffset = 0;
     this.redispatched = false;
     ctx.req = req;
     ctx.be = this.be;
@@ -444,7 +538,11 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       this.replyLocal(failed ? 503 : 200, txn);
       return !this.closed;
     }
-    this.anStage = 0;
+    // after an upgrade, the analysis goes on where the TCP stream stopped: after the frontend's
+    // tcp-request content rules (switch-mode http), or with the backend it chose (implicit
+    // upgrade: only the backend's rules apply, no second switching)
+    this.anStage = up?.be ? 5 : 0;
+    this.skipFeContent = up !== undefined && !up.be;
     this.anIndex = 0;
     this.analyzeRequest();
     return !this.closed;
@@ -466,12 +564,14 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         case 0:
           if (fe.cfg.http.bufferRequest && !this.waitBodyDone(this.h1opts.maxHeadBytes, fe.cfg.timeouts.httpRequest ?? fe.cfg.timeouts.client)) return;
           break;
-        case 1: if (!this.stageRules(fe.cfg.rules?.tcpReqCont)) return; break;
+        case 1: if (!this.skipFeContent && !this.stageRules(fe.cfg.rules?.tcpReqCont)) return; break;
         case 2: if (!this.stageRules(fe.cfg.rules?.httpReq)) return; break;
         case 3: if (!this.stageRules(fe.cfg.switching?.redirects)) return; break;
         case 4: {
           const target = this.switchBackend();
           if (!target || target.stopped) { this.replyError(503, 'P', 'R'); return; }
+          // a TCP frontend upgraded to HTTP cannot route to a TCP backend: closed, no reply
+          if (target.mode !== 'http' && fe.mode !== 'http') { this.abort('P', 'R'); return; }
           if (this.be !== target) {
             if (this.be) this.be.counters.leave();
             this.be = target;

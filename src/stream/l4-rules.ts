@@ -71,6 +71,9 @@ export class TcpRuleHost implements RuleHost {
     else if (what === 'mark' || what === 'fc-mark') this.s.ruleSockOpt('mark', v);
   }
   expectProxy(): void { this.wantProxy = true; }
+  /** switch-mode http ran: the stream is to become an HTTP stream (TcpStream checks this) */
+  upgrade: 'h1' | undefined;
+  switchMode(proto: 'h1' | undefined): void { this.upgrade = proto ?? 'h1'; }
 }
 
 /**

@@ -4,6 +4,8 @@
 // rules once the session is valid, then the content analysis (the frontend's tcp-request content
 // rules with its inspect-delay, use_backend switching, the backend's tcp-request content rules,
 // use-server), and on the server side the backend's tcp-response content rules.
+// HTTP upgrade (configuration.txt section 4): `switch-mode http` or content switching choosing an
+// HTTP backend hands the client connection over to an HttpStream (handOver).
 import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { Server, PendingConn } from '../proxy/server.js';
@@ -11,7 +13,7 @@ import { parseProxyHeader, type ProxyInfo } from '../net/proxy-protocol.js';
 import { serverConnectOptions, buildProxyHeader, shouldRedispatch, countIn, countOut } from './server-connect.js';
 import { plainAddress } from '../net/address.js';
 import { sourceKey, rdpCookieKey } from '../lb/config.js';
-import { ReadBuffer, adoptAccepted, attachReader, safeView, whenFlushed, type Sock } from '../net/read-buffers.js';
+import { ReadBuffer, adoptAccepted, attachReader, safeView, whenFlushed, type Sock, type OnRead } from '../net/read-buffers.js';
 import { connectSock } from '../net/raw-socket.js';
 import { balanceHashKey } from '../lb/hash-expr.js';
 import { SmpCtx } from '../sample/context.js';
@@ -20,6 +22,7 @@ import { AclResult } from '../acl/acl.js';
 import { persistUsable } from '../proxy/cookie.js';
 import { setIpOpt } from '../net/sockopt.js';
 import { TcpRuleHost, connectionRules, sessionRules, silentDrop, backendByName } from './l4-rules.js';
+import { HttpStream } from './http-stream.js';
 
 /** Termination state letters (configuration.txt 8.5): who ended it, and in which phase. */
 export type TermCause = '-' | 'C' | 'S' | 'P' | 'I' | 'R' | 'K' | 'c' | 's' | 'D' | 'L';
@@ -110,17 +113,29 @@ export class TcpStream implements PendingConn {
   private resHeld: Buffer[] = [];
   private resHeldBytes = 0;
   private resUntil = 0;
+  /**
+   * Where client reads go: this stream's buffer and handler, until the connection is handed over
+   * to an HttpStream (HTTP upgrade). `readerDirect`: the socket takes a new reader itself
+   * (attachReader); otherwise its reads go through `reader`.
+   */
+  private reader: OnRead;
+  private readonly readerDirect: boolean;
+  /** the HTTP stream this connection was handed over to */
+  private upgradedTo: HttpStream | undefined;
 
   constructor(rt: Runtime, listener: BindListener, accepted: Sock) {
     this.rt = rt;
     this.listener = listener;
     this.fe = listener.proxy;
-    const onread = { buffer: this.cbuf.next, callback: this.onCliRead };
-    const adopted = attachReader(accepted, onread) ? accepted : adoptAccepted(accepted, onread, true);
+    const onread: OnRead = { buffer: this.cbuf.next, callback: this.onCliRead };
+    this.reader = onread;
+    this.readerDirect = attachReader(accepted, onread);
+    const adopted = this.readerDirect ? accepted
+      : adoptAccepted(accepted, { buffer: () => this.reader.buffer(), callback: (n, b) => this.reader.callback(n, b) }, true);
     const cli = adopted ?? accepted;
     if (!adopted) {
       // fallback: the same handler, fed by 'data' events
-      cli.on('data', (chunk: Buffer) => { if (!this.onCliRead(chunk.length, chunk)) cli.pause(); });
+      cli.on('data', (chunk: Buffer) => { if (!this.reader.callback(chunk.length, chunk)) cli.pause(); });
     }
     this.cli = cli;
     this.src = plainAddress(cli.remoteAddress);
@@ -140,8 +155,8 @@ export class TcpStream implements PendingConn {
   start(): void {
     const cli = this.cli;
     const fe = this.fe;
-    cli.on('error', (e) => this.guard(() => this.onCliError(e)));
-    cli.on('close', () => this.guard(() => this.onCliClose()));
+    cli.on('error', this.onCliErrorEv);
+    cli.on('close', this.onCliCloseEv);
     if (fe.cfg.options.clitcpka) cli.setKeepAlive(true);
     cli.setNoDelay(true);
     const tmo = fe.cfg.timeouts.client;
@@ -158,6 +173,9 @@ export class TcpStream implements PendingConn {
       this.sessionStart();
     }
   }
+
+  private readonly onCliErrorEv = (e: Error): void => this.guard(() => this.onCliError(e));
+  private readonly onCliCloseEv = (): void => this.guard(() => this.onCliClose());
 
   /** The session is valid (after the PROXY header if any): session rules, then the stream. */
   private sessionStart(): void {
@@ -250,6 +268,8 @@ export class TcpStream implements PendingConn {
       this.terminate('I', this.phase);
       return false;
     }
+    // handed over during this read: the HTTP stream decides whether reading goes on
+    if (this.upgradedTo) return this.upgradedTo.readWanted();
     return !this.closed && this.pendingBytes < MAX_PENDING_BYTES;
   };
 
@@ -297,6 +317,8 @@ export class TcpStream implements PendingConn {
           this.sctx.be = be;
           be.counters.enter();
           this.retriesLeft = this.retriesOverride ?? be.cfg.retries;
+          // an HTTP backend: the connection goes on as HTTP, with this backend (implicit upgrade)
+          if (be.mode === 'http') { this.handOver(be); return; }
           break;
         }
         case 2:
@@ -323,6 +345,51 @@ export class TcpStream implements PendingConn {
     }
   }
 
+  /**
+   * HTTP upgrade (switch-mode http, or an HTTP backend chosen by content switching): the client
+   * connection goes on in a new HttpStream. What was read and not forwarded becomes the start
+   * of its input; addresses, variables and rule settings go with it; the session stays counted
+   * once (Runtime.sessionUpgraded). `be`: the backend already chosen (and entered), if any.
+   */
+  private handOver(be: Proxy | undefined): void {
+    this.analyzing = false;
+    this.clearTimer();
+    if (this.idleTimer) { clearTimeout(this.idleTimer); this.idleTimer = undefined; }
+    const cli = this.cli;
+    cli.removeListener('error', this.onCliErrorEv);
+    cli.removeListener('close', this.onCliCloseEv);
+    cli.removeListener('end', this.onCliEndEarly);
+    cli.removeListener('end', this.onCliEndInHeader);
+    // this object is done: nothing of it runs anymore (terminate() included)
+    this.closed = true;
+    const held = this.pendingBytes ? this.heldPayload() : Buffer.alloc(0);
+    this.pending = [];
+    this.pendingBytes = 0;
+    // the socket may still read once more into this buffer (the HTTP stream gets those bytes):
+    // it is left to the garbage collector, never given back to the pool
+    this.cbuf.release(false);
+    const ctx = this.sctx;
+    ctx.reqPayload = undefined;
+    ctx.final = true;
+    ctx.dir = 'req';
+    this.be = undefined;
+    const http = new HttpStream(this.rt, this.listener, cli, {
+      held, cliEnded: this.cliEnded, sctx: ctx,
+      src: this.src, srcPort: this.srcPort, dst: this.dst, dstPort: this.dstPort,
+      acceptedAt: this.acceptedAt, be,
+      tmoClient: this.tmoClient, tmoServer: this.tmoServer, tmoTunnel: this.tmoTunnel,
+      retries: this.retriesOverride, prioClass: this.prioClass, prioOffset: this.prioOffset,
+      lastRule: this.lastRule,
+      redirectReader: (onread) => {
+        if (this.readerDirect) attachReader(cli, onread);
+        this.reader = onread;
+      },
+    });
+    this.upgradedTo = http;
+    this.rt.sessionUpgraded(this, http);
+    http.startUpgraded();
+  }
+
   /** The client bytes held so far, as one buffer. */
   private heldPayload(): Buffer {
     if (this.pending.length > 1) this.pending = [Buffer.concat(this.pending)];
@@ -347,6 +414,11 @@ export class TcpStream implements PendingConn {
     ctx.final = !delay || now >= this.inspectUntil || this.cliEnded || this.pendingBytes >= this.recvLimit();
     const host = this.ruleHost();
     const r = this.runFrom(rules, this.anIndex);
+    if (host.upgrade) {
+      // switch-mode http: the following rules are not evaluated, the stream becomes HTTP
+      host.upgrade = undefined;
+      if (px === this.fe && r.act === Act.STOP) { this.handOver(undefined); return false; }
+    }
     if (r.act === Act.YIELD) {
       this.anIndex = r.resume;
       // the timer evaluates the rules one last time, with final contents
