@@ -67,10 +67,12 @@ function intOrExpr(word: string, pc: ActionParseCtx): ((ctx: SmpCtx) => number |
   };
 }
 
-function sockOptAction(name: 'set-fc-tos' | 'set-fc-mark' | 'set-tos' | 'set-mark'): void {
-  const what = name.endsWith('tos') ? 'fc-tos' : 'fc-mark';
+function sockOptAction(name: 'set-fc-tos' | 'set-fc-mark' | 'set-tos' | 'set-mark' | 'set-bc-tos' | 'set-bc-mark'): void {
+  const bc = name.startsWith('set-bc-');
+  const what = bc ? (name.endsWith('tos') ? 'bc-tos' : 'bc-mark') : (name.endsWith('tos') ? 'fc-tos' : 'fc-mark');
   registerAction({
-    name, sets: FC_SETS,
+    // the backend connection's options: tcp-request content and http-request only (4.3)
+    name, sets: bc ? ['tcp-request content', 'http-request'] : FC_SETS,
     parse(words, pc) {
       if (words.length !== 2) return `expects exactly one argument (a value or an expression)`;
       const get = intOrExpr(words[1]!, pc);
@@ -80,7 +82,7 @@ function sockOptAction(name: 'set-fc-tos' | 'set-fc-mark' | 'set-tos' | 'set-mar
         run(h) {
           const v = get(h.ctx);
           // TOS is one byte of the IP header, a mark an unsigned 32-bit value: wider values wrap
-          if (v !== undefined) h.setSockOpt?.(what, what === 'fc-tos' ? v & 0xff : v >>> 0);
+          if (v !== undefined) h.setSockOpt?.(what, what.endsWith('tos') ? v & 0xff : v >>> 0);
           return Act.CONT;
         },
       };
@@ -91,6 +93,8 @@ sockOptAction('set-fc-tos');
 sockOptAction('set-fc-mark');
 sockOptAction('set-tos');
 sockOptAction('set-mark');
+sockOptAction('set-bc-tos');
+sockOptAction('set-bc-mark');
 
 registerAction({
   name: 'switch-mode', sets: ['tcp-request content'],

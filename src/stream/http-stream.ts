@@ -857,6 +857,9 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   lastRule: { file: string; line: number } | undefined;
   /** a retry went to another server */
   redispatched = false;
+  /** set-bc-tos / set-bc-mark: applied to the server connection once connected */
+  bcTos: number | undefined;
+  bcMark: number | undefined;
   /** queue priority (set-priority-class / set-priority-offset), for queues and prio_* fetches */
   prioClass = 0;
   prioOffset = 0;
@@ -1306,6 +1309,8 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       this.clearTimer();
       c.uses++;
       this.forwarded = true;
+      if (this.bcTos !== undefined) setIpOpt(c.sock, 'tos', (c.sock.remoteAddress ?? '').includes(':'), this.bcTos);
+      if (this.bcMark !== undefined) setIpOpt(c.sock, 'mark', false, this.bcMark);
       this.srvState = 'head';
       this.respBuf = undefined;
       // flush what was prepared while connecting
@@ -1859,6 +1864,8 @@ class HttpRuleHost implements RuleHost {
   setSockOpt(what: 'tos' | 'mark' | 'nice' | 'fc-tos' | 'fc-mark' | 'bc-tos' | 'bc-mark', v: number): void {
     if (what === 'tos' || what === 'fc-tos') this.s.ruleSockOpt('tos', v);
     else if (what === 'mark' || what === 'fc-mark') this.s.ruleSockOpt('mark', v);
+    else if (what === 'bc-tos') this.s.bcTos = v;
+    else if (what === 'bc-mark') this.s.bcMark = v;
   }
 }
 

@@ -38,6 +38,9 @@ export interface L4Stream {
   ruleSetAddr(which: 'src' | 'dst', addr: string | undefined, port: number | undefined): void;
   ruleSockOpt(what: 'tos' | 'mark', value: number): void;
   ruleSetRetries(n: number): void;
+  /** set-bc-tos / set-bc-mark: applied to the server connection */
+  bcTos: number | undefined;
+  bcMark: number | undefined;
   /** queue priority (set-priority-class / set-priority-offset) */
   prioClass: number;
   prioOffset: number;
@@ -69,6 +72,8 @@ export class TcpRuleHost implements RuleHost {
   setSockOpt(what: 'tos' | 'mark' | 'nice' | 'fc-tos' | 'fc-mark' | 'bc-tos' | 'bc-mark', v: number): void {
     if (what === 'tos' || what === 'fc-tos') this.s.ruleSockOpt('tos', v);
     else if (what === 'mark' || what === 'fc-mark') this.s.ruleSockOpt('mark', v);
+    else if (what === 'bc-tos') this.s.bcTos = v;
+    else if (what === 'bc-mark') this.s.bcMark = v;
   }
   expectProxy(): void { this.wantProxy = true; }
   /** switch-mode http ran: the stream is to become an HTTP stream (TcpStream checks this) */

@@ -77,6 +77,9 @@ export class TcpStream implements PendingConn {
   /** what sample fetches see of this connection */
   readonly sctx: SmpCtx;
   // ---- StreamInfo (what fetches read of this stream) ----
+  /** set-bc-tos / set-bc-mark: applied to the server connection once connected */
+  bcTos: number | undefined;
+  bcMark: number | undefined;
   /** queue priority (set-priority-class / set-priority-offset) */
   prioClass = 0;
   prioOffset = 0;
@@ -631,6 +634,8 @@ export class TcpStream implements PendingConn {
     this.clearTimer();
     this.connected = true;
     this.phase = 'D';
+    if (this.bcTos !== undefined) setIpOpt(sock, 'tos', this.server!.cfg.address.host?.includes(':') ?? false, this.bcTos);
+    if (this.bcMark !== undefined) setIpOpt(sock, 'mark', false, this.bcMark);
     const be = this.be!;
     const s = this.server!;
     if (s.sendProxy) sock.write(buildProxyHeader(s, this));

@@ -105,6 +105,15 @@ backend be from d
     assert.deepEqual(run(px.rules!.tcpReqConn).opts, [['fc-tos', 184], ['fc-tos', 8], ['fc-mark', 4294967295], ['fc-tos', 0], ['fc-mark', 16]]);
   });
 
+  it('set-bc-tos / set-bc-mark: tcp-request content and http-request only, for the server connection', () => {
+    const px = ok('  tcp-request content set-bc-tos 0xb8\n  tcp-request content set-bc-mark 7');
+    const h = new FakeHost(new SmpCtx(staticConn()));
+    runRules(px.rules!.tcpReqCont, h, 0);
+    assert.deepEqual(h.opts, [['bc-tos', 184], ['bc-mark', 7]]);
+    fails('  tcp-request connection set-bc-tos 16', /but got 'set-bc-tos'|not supported/);
+    fails('  http-response set-bc-mark 1', /but got 'set-bc-mark'|not supported/);
+  });
+
   it('take an integer expression, evaluated per stream', () => {
     const px = ok('  tcp-request connection set-fc-mark src_port\n  tcp-request connection set-fc-tos int(32)\n  tcp-request connection set-fc-tos str(12)');
     assert.deepEqual(run(px.rules!.tcpReqConn).opts, [['fc-mark', 1234], ['fc-tos', 32], ['fc-tos', 12]]);
