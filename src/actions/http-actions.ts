@@ -702,7 +702,7 @@ registerAction({
 });
 
 registerAction({
-  name: 'pause', sets: REQ,
+  name: 'pause', sets: REQ_RES,
   parse(words, pc) {
     if (words.length !== 2) return `expects a timeout or an expression`;
     const get = timeOrExpr(words[1]!, pc);
@@ -719,7 +719,7 @@ registerAction({
 });
 
 registerAction({
-  name: 'wait-for-body', sets: REQ,
+  name: 'wait-for-body', sets: REQ_RES,
   parse(words) {
     if (words[1] !== 'time' || words[2] === undefined) return `expects 'time' <time> [ 'at-least' <bytes> ]`;
     const t = parseTime(words[2]);

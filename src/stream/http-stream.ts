@@ -39,7 +39,9 @@ import { acceptRules, afterProxyHeader } from './l4-rules.js';
 const MAX_HELD_BYTES = 256 * 1024;
 
 type CliState = 'head' | 'body' | 'wait' | 'tunnel' | 'closing';
-type SrvState = 'none' | 'head' | 'body' | 'tunnel';
+/** 'rules': the response head is parsed and a response rule waits (pause, wait-for-body) */
+type SrvState = 'none' | 'head' | 'rules' | 'body' | 'tunnel';
+type ParsedHead = Extract<ReturnType<typeof parseResponseHead>, { state: 'ok' }>;
 
 interface Txn {
   req: HttpRequestHead;
@@ -145,7 +147,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   private cliPaused = false;
   private proxyHeaderPending: boolean;
   private timer: NodeJS.Timeout | undefined;
-  private timerKind: 'req' | 'ka' | 'queue' | 'connect' | 'server' | 'client' | 'tunnel' | 'body' | 'pause' | 'tarpit' | undefined;
+  private timerKind: 'req' | 'ka' | 'queue' | 'connect' | 'server' | 'client' | 'tunnel' | 'body' | 'pause' | 'tarpit' | 'respause' | 'resbody' | undefined;
   private timerMs = 0;
   /** when the current deadline expires, and when the armed Node timer fires (ms) */
   private deadline = 0;
@@ -173,6 +175,13 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   private retriesOverride: number | undefined;
   /** 103 Early Hints headers waiting to be sent */
   private earlyHints: [string, string][] | undefined;
+  /** a response rule that waits: where to resume */
+  private resWait: { resp: HttpResponseHead; c: SrvConn; stage: number; index: number; r: ParsedHead | undefined } | undefined;
+  /** the framing of the response whose rules wait (set before the rules run) */
+  private resWaitFraming: BodyFraming | undefined;
+  /** a response wait-for-body is waiting for bytes; the server closed its side */
+  private resBodyWant = false;
+  private resSrvEnded = false;
   /** a reply held back by tarpit */
   private tarpitReply: Extract<Verdict, { kind: 'reply' }> | undefined;
 
@@ -359,6 +368,16 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         return;
       case 'pause':
         this.analyzeRequest();
+        return;
+      case 'respause':
+        this.resumeResponse();
+        return;
+      case 'resbody':
+        // http-response wait-for-body: the body did not come in time
+        this.resBodyWant = false;
+        this.resWait = undefined;
+        this.dropConn();
+        this.replyError(504, 's', 'H');
         return;
       case 'tarpit': {
         const v = this.tarpitReply;
@@ -1159,12 +1178,14 @@ export class HttpStream implements PendingConn, SrvConnOwner {
 
   /** pause: the analysis resumes after the next rule once the delay is over */
   rulePause(ms: number): void {
+    if (this.sctx.dir === 'res') { this.resPause(ms); return; }
     this.host!.resumeAfter = true;
     this.setTimer('pause', Math.max(1, ms));
   }
 
   /** wait-for-body: true when the body (or `atLeast` bytes of it, or a buffer's worth) is there */
   ruleWaitBody(ms: number, atLeast: number): boolean {
+    if (this.sctx.dir === 'res') return this.resWaitBody(ms, atLeast);
     return this.waitBodyDone(atLeast || this.h1opts.maxHeadBytes, ms);
   }
 
@@ -1341,6 +1362,13 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     try {
       const chunk = buf.subarray(0, n);
       if (this.srvState === 'tunnel') return this.toClient(chunk, c, true);
+      if (this.srvState === 'rules') {
+        // a response rule waits: keep the bytes (a buffer's worth at most before pausing)
+        this.respBuf = this.respBuf ? Buffer.concat([this.respBuf, chunk]) : Buffer.from(chunk);
+        c.rbuf.grow(n, buf);
+        if (this.resBodyWant) { this.resBodyWant = false; this.resumeResponse(); }
+        return !this.closed && this.srvState === 'rules' ? (this.respBuf?.length ?? 0) < this.h1opts.maxHeadBytes : !this.closed;
+      }
       if (this.srvState === 'body' && !this.respBuf) {
         const ok = this.feedResponseBody(chunk, c);
         c.rbuf.grow(n, buf);
@@ -1366,37 +1394,95 @@ export class HttpStream implements PendingConn, SrvConnOwner {
 
   /**
    * Response rules: the backend's tcp-response content and http-response rules, then the
-   * frontend's; then http-after-response. False when a rule answered instead of the server.
+   * frontend's; then http-after-response. 'stop' when a rule answered instead of the server,
+   * 'yield' when a rule waits (the position is kept in resWait), 'ok' to forward the response.
    */
-  private responseRules(resp: HttpResponseHead, c: SrvConn): boolean {
+  private responseRules(resp: HttpResponseHead, c: SrvConn, fromStage: number, fromIndex: number): 'ok' | 'stop' | 'yield' {
     const host = this.ruleHost();
     const be = this.be;
-    const order = be && be !== this.fe ? [be, this.fe] : [this.fe];
-    for (const px of order) {
+    const lists: (readonly Rule[] | undefined)[] = [];
+    for (const px of be && be !== this.fe ? [be, this.fe] : [this.fe]) {
       const rules = px.cfg.rules;
-      if (!rules) continue;
-      for (const list of [px.isBackend ? rules.tcpResCont : undefined, rules.httpRes]) {
-        if (!list?.length) continue;
-        const r = runRules(list, host, 0);
-        if (r.act !== Act.DONE) continue;
-        const v = host.verdict!;
-        host.verdict = undefined;
-        // the server's answer is dropped: its connection cannot be reused
-        c.uses = Infinity;
-        this.dropConn();
-        this.respBuf = undefined;
-        if (v.kind === 'silent-drop') { (be ?? this.fe).counters.deniedResp++; this.silentDrop(); return false; }
-        if (v.kind === 'reject') { (be ?? this.fe).counters.deniedResp++; this.abort('P', 'H'); return false; }
-        if (v.deny) { (be ?? this.fe).counters.deniedResp++; if (this.server) this.server.counters.deniedResp++; }
-        this.releaseServer();
-        this.srvState = 'none';
-        this.sendRuleReply(v, 'H');
-        return false;
-      }
+      lists.push(px.isBackend ? rules?.tcpResCont : undefined, rules?.httpRes);
     }
+    for (let stage = fromStage; stage < lists.length; stage++) {
+      const list = lists[stage];
+      if (!list?.length) continue;
+      const r = runRules(list, host, stage === fromStage ? fromIndex : 0);
+      if (r.act === Act.YIELD) {
+        const index = r.at + (host.resumeAfter ? 1 : 0);
+        host.resumeAfter = false;
+        this.resWait = { resp, c, stage, index, r: this.resWait?.r };
+        return 'yield';
+      }
+      if (r.act !== Act.DONE) continue;
+      const v = host.verdict!;
+      host.verdict = undefined;
+      this.resWait = undefined;
+      // the server's answer is dropped: its connection cannot be reused
+      c.uses = Infinity;
+      this.dropConn();
+      this.respBuf = undefined;
+      if (v.kind === 'silent-drop') { (be ?? this.fe).counters.deniedResp++; this.silentDrop(); return 'stop'; }
+      if (v.kind === 'reject') { (be ?? this.fe).counters.deniedResp++; this.abort('P', 'H'); return 'stop'; }
+      if (v.deny) { (be ?? this.fe).counters.deniedResp++; if (this.server) this.server.counters.deniedResp++; }
+      this.releaseServer();
+      this.srvState = 'none';
+      this.sendRuleReply(v, 'H');
+      return 'stop';
+    }
+    this.resWait = undefined;
     if (this.fe.cfg.rules?.httpAfter.length || (be && be !== this.fe && be.cfg.rules?.httpAfter.length)) this.runAfterRules(resp);
     this.sctx.status = resp.status;
-    return true;
+    return 'ok';
+  }
+
+  /** A response rule that waited may go on (pause over, body arrived, server closed). */
+  private resumeResponse(): void {
+    const w = this.resWait;
+    if (!w || this.closed || this.srvState !== 'rules' || w.c !== this.conn) return;
+    this.clearTimer();
+    const rr = this.responseRules(w.resp, w.c, w.stage, w.index);
+    if (rr !== 'ok') return;
+    this.srvState = 'head';
+    if (this.afterResponseHead(w.resp, w.r!, w.c) === 'stop') return;
+    if (this.respBuf && this.respBuf.length) this.processResponse();
+    if (!this.closed && this.conn === w.c && !w.c.rbuf.busy) w.c.sock.resume();
+  }
+
+  /** http-response pause: the response rules resume after the next rule once the delay is over. */
+  private resPause(ms: number): void {
+    this.host!.resumeAfter = true;
+    this.setTimer('respause', Math.max(1, ms));
+  }
+
+  /**
+   * http-response wait-for-body: true when the response body is complete, or `atLeast` bytes
+   * (or a buffer's worth) of it are held; the decoded bytes are what res.body sees.
+   */
+  private resWaitBody(ms: number, atLeast: number): boolean {
+    const w = this.resWait;
+    const r = w?.r;
+    const held = this.respBuf ?? Buffer.alloc(0);
+    let body = held;
+    let complete = false;
+    const f = r?.framing ?? this.resWaitFraming;
+    if (!f || f.kind === 'none') complete = true;
+    else if (f.kind === 'length') { complete = held.length >= f.length; body = held.subarray(0, Math.min(held.length, f.length)); }
+    else if (f.kind === 'chunked') {
+      const d = new ChunkedDecoder().push(held);
+      if (d.error) complete = true;
+      else { body = Buffer.concat(d.data); complete = d.done; }
+    } else complete = this.resSrvEnded;
+    const limit = atLeast || this.h1opts.maxHeadBytes;
+    if (complete || body.length >= limit || held.length >= this.h1opts.maxHeadBytes) {
+      this.sctx.resBody = Buffer.from(body);
+      return true;
+    }
+    this.resBodyWant = true;
+    this.lastAct = Date.now();
+    this.setTimer('resbody', ms);
+    return false;
   }
 
   private processResponse(): void {
@@ -1432,8 +1518,36 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         sctx.status = resp.status;
         if (this.be?.cfg.rules || this.fe.cfg.rules) {
           sctx.dir = 'res';
-          if (!this.responseRules(resp, c)) return;
+          this.resWaitFraming = r.framing;
+          this.resSrvEnded = false;
+          this.resWait = undefined;
+          const rr = this.responseRules(resp, c, 0, 0);
+          if (rr === 'stop') return;
+          if (rr === 'yield') {
+            // a rule waits (pause, wait-for-body): server bytes are held meanwhile
+            this.resWait!.r = r;
+            this.srvState = 'rules';
+            return;
+          }
         }
+        if (this.afterResponseHead(resp, r, c) === 'stop') return;
+        continue;
+      }
+      if (this.srvState === 'body') {
+        const held = this.respBuf;
+        this.respBuf = undefined;
+        this.feedResponseBody(held, c);
+        return;
+      }
+      return;
+    }
+  }
+
+  /** The response head passed the rules: forward it and set up the body. */
+  private afterResponseHead(resp: HttpResponseHead, r: ParsedHead, c: SrvConn): 'continue' | 'stop' {
+    const txn = this.txn!;
+    {
+      {
         txn.resp = resp;
         txn.respFraming = r.framing;
         txn.respStarted = true;
@@ -1456,10 +1570,10 @@ export class HttpStream implements PendingConn, SrvConnOwner {
           this.srvState = 'body';
           if (r.framing.kind === 'length') {
             txn.respLeft = r.framing.length - rest2.length;
-            if (txn.respLeft === 0) { this.responseDone(); return; }
+            if (txn.respLeft === 0) { this.responseDone(); return 'stop'; }
           }
           if (this.cli.writableLength > 0) { c.rbuf.busy = true; whenFlushed(this.cli, this.onCliDrain); }
-          return;
+          return 'stop';
         }
         this.writeClient(headBytes);
         if (upgraded) {
@@ -1472,21 +1586,14 @@ export class HttpStream implements PendingConn, SrvConnOwner {
           if (held) this.writeClient(held);
           if (this.inBuf) this.processInput();
           if (this.cliPaused) { this.cliPaused = false; this.cli.resume(); }
-          return;
+          return 'stop';
         }
         this.srvState = 'body';
         if (r.framing.kind === 'length') txn.respLeft = r.framing.length;
         else if (r.framing.kind === 'chunked') txn.respChunked = new ChunkedDecoder();
-        if (r.framing.kind === 'none' || (r.framing.kind === 'length' && r.framing.length === 0)) { this.responseDone(); return; }
-        continue;
+        if (r.framing.kind === 'none' || (r.framing.kind === 'length' && r.framing.length === 0)) { this.responseDone(); return 'stop'; }
+        return 'continue';
       }
-      if (this.srvState === 'body') {
-        const held = this.respBuf;
-        this.respBuf = undefined;
-        this.feedResponseBody(held, c);
-        return;
-      }
-      return;
     }
   }
 
@@ -1560,6 +1667,12 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         return;
       }
       const txn = this.txn;
+      if (this.srvState === 'rules') {
+        // the server finished while a response rule waits: a close-delimited body is complete
+        this.resSrvEnded = true;
+        if (this.resBodyWant) { this.resBodyWant = false; this.resumeResponse(); }
+        return;
+      }
       if (this.srvState === 'body' && txn?.respFraming?.kind === 'close') {
         this.dropConn();
         this.responseDone();

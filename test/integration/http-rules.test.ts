@@ -386,4 +386,51 @@ listen web
       assert.equal(r.body.toString(), 'v-100 100');
     }, [be]);
   });
+
+  it('http-response pause and wait-for-body: the response waits, res.body is inspected, the body is forwarded intact', T, async () => {
+    const big = 'x'.repeat(3000);
+    const be = await startHttpBackend('W', (req, res) => {
+      if (req.url === '/chunked') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('part one, ');
+        setTimeout(() => res.end('secret part two'), 150);
+        return;
+      }
+      if (req.url === '/slow') {
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 20 });
+        res.write('0123456789');
+        setTimeout(() => res.end('abcdefghij'), 150);
+        return;
+      }
+      const text = req.url === '/big' ? big : 'fine body';
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': text.length });
+      res.end(text);
+    });
+    await withProxy((fp) => `${DEFAULTS}
+listen web
+  bind 127.0.0.1:${fp}
+  http-response pause 300ms if { path /paused }
+  http-response wait-for-body time 2s
+  http-response deny deny_status 500 if { res.body -m sub secret }
+  http-response set-header X-Body-Len %[res.body_len]
+  server s1 127.0.0.1:${be.port}
+`, async (fp) => {
+      const t0 = Date.now();
+      const p = await get(fp, '/paused');
+      assert.ok(Date.now() - t0 >= 250, 'the response was held by pause');
+      assert.equal(p.body.toString(), 'fine body');
+      const slow = await get(fp, '/slow');
+      assert.equal(slow.body.toString(), '0123456789abcdefghij', 'body waited for, then forwarded whole');
+      assert.equal(header(slow, 'x-body-len'), '20');
+      const ch = await get(fp, '/chunked');
+      assert.equal(ch.status, 500, 'denied on the body contents (deny_status 500)');
+      const b = await get(fp, '/big');
+      assert.equal(b.body.toString(), big);
+      assert.equal(header(b, 'x-body-len'), '3000');
+      // keep-alive still works after waits
+      const r = await rawHttp(fp, ['GET /paused HTTP/1.1\r\nHost: h\r\n\r\n', 'GET /slow HTTP/1.1\r\nHost: h\r\n\r\n'], { responses: 2, gapMs: 400 });
+      r.sock.destroy();
+      assert.deepEqual(r.responses.map((x) => x.body.toString()), ['fine body', '0123456789abcdefghij']);
+    }, [be]);
+  });
 });
