@@ -548,6 +548,10 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     ctx.txnId = nextTxnId();
     ctx.reqStartedAt = Date.now();
 
+    // capture request header <name> len <n>: the last occurrence, truncated
+    const caps = this.fe.cfg.switching?.reqCaptures;
+    if (caps?.length) captureHeaders(caps, req.headers, ctx.reqCaptures);
+
     // monitor-uri: answered here, never forwarded (503 when a "monitor fail" condition holds)
     const mu = this.fe.cfg.http.monitorUri;
     if (mu && (mu.startsWith('/') ? pathOf(req.uri) === mu : req.uri === mu)) {
@@ -1515,6 +1519,8 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         const sctx = this.sctx;
         sctx.res = resp;
         sctx.serverStatus = resp.status;
+        const rcaps = this.fe.cfg.switching?.resCaptures;
+        if (rcaps?.length) captureHeaders(rcaps, resp.headers, sctx.resCaptures);
         sctx.status = resp.status;
         if (this.be?.cfg.rules || this.fe.cfg.rules) {
           sctx.dir = 'res';
@@ -1992,4 +1998,16 @@ function backendByName(rt: Runtime, name: string): Proxy | undefined {
     backendMaps.set(rt, m);
   }
   return m.get(name);
+}
+
+/** `capture request|response header`: the last occurrence of each named header, truncated to its length. */
+function captureHeaders(slots: readonly { name?: string; len: number }[], h: HttpHeaders, out: (string | undefined)[]): void {
+  for (let i = 0; i < slots.length; i++) {
+    const name = slots[i]!.name;
+    if (!name) continue;
+    const l = name.toLowerCase();
+    let v: string | undefined;
+    for (const f of h.list) if (f.lname === l) v = f.value;
+    if (v !== undefined) out[i] = v.length > slots[i]!.len ? v.slice(0, slots[i]!.len) : v;
+  }
 }

@@ -253,17 +253,21 @@ frontend fe
   monitor fail if { nbsrv(bk) lt 1 }
   unique-id-format %{+X}o\\ %ci:%cp_%[var(txn.n)]
   unique-id-header X-Unique-ID
+  capture request header Host len 3
+  capture response header X-Leak len 2
   declare capture request len 8
   http-request set-var(txn.n) int(42)
   http-request set-var(txn.tag) str(tagged) if { path_beg /tag }
   http-request set-header X-Var %[var(txn.tag)] if { var(txn.tag) -m found }
   http-request capture req.hdr(user-agent) len 4
-  http-request set-header X-Captured %[capture.req.hdr(1)]
+  http-request set-header X-Captured %[capture.req.hdr(2)]
+  http-request set-header X-Host-Cap %[capture.req.hdr(0)]
   http-request wait-for-body time 2s if { method POST }
   http-request deny deny_status 400 if { method POST } { req.body -m sub forbidden }
   default_backend bk
 backend bk
   http-response deny if { res.hdr(x-leak) yes }
+  http-response set-header X-Res-Cap %[capture.res.hdr(0)]
   server s1 127.0.0.1:${be.port}
 `, async (fp) => {
       const health = await get(fp, '/health');
@@ -273,6 +277,8 @@ backend bk
       assert.match(uid!, /^7F000001:[0-9A-F]{4}_42$/, 'unique-id-format renders (%{+X}o: hex addresses and ports) and is sent');
       assert.equal(tag, 'tagged');
       assert.equal(be.requests.at(-1)!.headers['x-captured'], 'abcd', 'capture truncated to its length');
+      assert.equal(be.requests.at(-1)!.headers['x-host-cap'], 'h', 'capture request header: the Host (h) in slot 0');
+      assert.equal(header(r1, 'x-res-cap'), 'no', 'capture response header in slot 0 of the response captures');
       const ok = await get(fp, 'POST /p', 'hello world');
       assert.equal(ok.status, 200);
       assert.equal(be.requests.at(-1)!.body.toString(), 'hello world', 'the waited-for body is forwarded intact');
