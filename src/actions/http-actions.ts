@@ -412,8 +412,8 @@ function uriAction(name: 'set-path' | 'set-pathq' | 'set-query' | 'set-uri' | 's
           const v = f.render(h.ctx);
           const u = splitUri(req.uri);
           switch (name) {
-            case 'set-method': if (v) req.method = v; else h.rewriteFailed?.(); break;
-            case 'set-uri': if (v) req.uri = v; else h.rewriteFailed?.(); break;
+            case 'set-method': if (v) req.method = v; else if (h.rewriteFailed?.()) return Act.DONE; break;
+            case 'set-uri': if (v) req.uri = v; else if (h.rewriteFailed?.()) return Act.DONE; break;
             case 'set-path': req.uri = u.pre + v + u.query; break;
             case 'set-pathq': req.uri = u.pre + v; break;
             case 'set-query':

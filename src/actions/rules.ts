@@ -69,8 +69,11 @@ export interface RuleHost {
   useService?(name: string, arg: unknown): void;
   /** strict-mode on|off for this transaction's rewrites */
   strictMode?: boolean;
-  /** a rewrite failed (header too big ...): counted, and in strict mode the transaction fails */
-  rewriteFailed?(): void;
+  /**
+   * A rewrite failed (an empty method or URI ...): counted; in strict mode (the default) the
+   * transaction fails with a 500 (the verdict is set and true returned: the action returns DONE).
+   */
+  rewriteFailed?(): boolean;
   /** 1xx early hints */
   sendEarlyHint?(name: string, value: string): void;
   /** log now (do-log) */

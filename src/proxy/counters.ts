@@ -23,6 +23,7 @@ export class Counters {
   deniedReq = 0;      // dreq: requests denied by rules
   deniedResp = 0;     // dresp: responses denied by rules
   deniedSess = 0;     // dses: sessions rejected by tcp-request session rules
+  failedRewrites = 0; // wrew: failed header/URI rewrites
   /** hrsp_1xx..hrsp_5xx at indexes 1..5, hrsp_other at 0 */
   hrsp = [0, 0, 0, 0, 0, 0];
 
@@ -44,7 +45,7 @@ export class Counters {
     this.cumConns = 0; this.bytesIn = 0; this.bytesOut = 0; this.deniedConn = 0; this.failedReq = 0;
     this.failedConns = 0; this.retries = 0; this.redispatches = 0; this.lbTotal = 0; this.cliAborts = 0; this.srvAborts = 0;
     this.reqTotal = 0; this.failedResp = 0; this.hrsp = [0, 0, 0, 0, 0, 0];
-    this.deniedReq = 0; this.deniedResp = 0; this.deniedSess = 0;
+    this.deniedReq = 0; this.deniedResp = 0; this.deniedSess = 0; this.failedRewrites = 0;
   }
 }
 

@@ -1976,6 +1976,14 @@ class HttpRuleHost implements RuleHost {
   setPriority(which: 'class' | 'offset', v: number): void {
     if (which === 'class') this.s.prioClass = v; else this.s.prioOffset = v;
   }
+  rewriteFailed(): boolean {
+    this.s.fe.feCounters.failedRewrites++;
+    if (this.s.be && this.s.be !== this.s.fe) this.s.be.counters.failedRewrites++;
+    if (!this.strictMode) return false;
+    // strict-mode on (the default): the transaction fails
+    this.verdict = { kind: 'reply', reply: errorMessageFor(this.s.be?.cfg, 500, this.s.fe.cfg), status: 500, deny: false };
+    return true;
+  }
   disableL7Retry(): void { this.s.ruleSetRetries(0); }
   pauseUntil(ms: number): void { this.s.rulePause(ms); }
   waitForBody(ms: number, atLeast: number): boolean { return this.s.ruleWaitBody(ms, atLeast); }

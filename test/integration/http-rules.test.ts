@@ -439,4 +439,22 @@ listen web
       assert.deepEqual(r.responses.map((x) => x.body.toString()), ['fine body', '0123456789abcdefghij']);
     }, [be]);
   });
+
+  it('strict-mode: a failed rewrite answers 500, unless strict-mode is off for the transaction', T, async () => {
+    const be = await startHttpBackend('S');
+    await withProxy((fp) => `${DEFAULTS}
+listen web
+  bind 127.0.0.1:${fp}
+  http-request strict-mode off if { path /lenient }
+  http-request set-method %[req.hdr(x-method)]
+  server s1 127.0.0.1:${be.port}
+`, async (fp) => {
+      assert.equal((await get(fp, '/strict')).status, 500, 'an empty method is a failed rewrite');
+      const ok = await get(fp, '/strict\nX-Method: PUT');
+      assert.equal(ok.body.toString(), 'S PUT /strict\n');
+      const lenient = await get(fp, '/lenient');
+      assert.equal(lenient.body.toString(), 'S GET /lenient\n', 'strict-mode off: the rewrite is skipped');
+      assert.equal((await get(fp, '/strict')).status, 500, 'strict mode is back on for the next transaction');
+    }, [be]);
+  });
 });
