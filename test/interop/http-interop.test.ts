@@ -180,6 +180,9 @@ const CASES: Case[] = [
   { name: 'rules: unique-id', cfg: ['unique-id-format %[str(id-)]%[req.hdr(x-n)]', 'unique-id-header X-Req-Id'], req: 'GET / HTTP/1.1\r\nHost: x\r\nX-N: 7\r\n\r\n' },
   { name: 'rules: capture and capture.req.hdr', cfg: ['http-request capture req.hdr(user-agent) len 3', 'http-request set-header X-Cap %[capture.req.hdr(0)]'], req: 'GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: abcdef\r\n\r\n' },
   { name: 'rules: normalize-uri', cfg: ['http-request normalize-uri path-merge-slashes', 'http-request normalize-uri path-strip-dotdot', 'http-request normalize-uri percent-decode-unreserved', 'http-request normalize-uri query-sort-by-name'], globalCfg: ['expose-experimental-directives'], req: 'GET //a/b/../%7Ec?z=1&a=2 HTTP/1.1\r\nHost: x\r\n\r\n' },
+  { name: 'rules: early-hint', cfg: ['http-request early-hint Link "</style.css>; rel=preload; as=style"', 'http-request early-hint Link "</app.js>; rel=preload; as=script"'], req: 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' },
+  { name: 'rules: tarpit and http-request return errorfile-like default', cfg: ['timeout tarpit 200ms', 'http-request tarpit deny_status 403 if { path /t }'], req: 'GET /t HTTP/1.1\r\nHost: x\r\n\r\n' },
+  { name: 'rules: set-var with conditions and converters arithmetic', cfg: ['http-request set-var(txn.n) int(5)', 'http-request set-var(txn.n,ifgt) int(9)', 'http-request set-var(txn.n,iflt) int(3)', 'http-request set-header X-N %[var(txn.n),mul(3),add(1)]'], req: 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' },
   { name: 'rules: map converter in a header', cfg: ['http-request set-header X-Map %[req.hdr(host),map_str(@@MAP@@,none)]'], req: ['GET / HTTP/1.1\r\nHost: a.example\r\n\r\n', 'GET / HTTP/1.1\r\nHost: zz\r\n\r\n'], responses: 2, gapMs: 100, files: { MAP: 'a.example alpha\nb.example beta\n' } },
 
 ];
