@@ -457,4 +457,54 @@ listen web
       assert.equal((await get(fp, '/strict')).status, 500, 'strict mode is back on for the next transaction');
     }, [be]);
   });
+
+  it('rough traffic through a rule-heavy configuration: no internal error, the process keeps answering', { timeout: 60_000 }, async () => {
+    const be = await startHttpBackend('R');
+    const dir = tempDir();
+    const map = path.join(dir, 'm.map');
+    fs.writeFileSync(map, 'a.example b1\n10.0.0.0/8 b2\n');
+    await withProxy((fp) => `
+global
+  expose-experimental-directives
+${DEFAULTS}
+frontend fe
+  bind 127.0.0.1:${fp}
+  option http-buffer-request
+  acl bad req.hdr(user-agent) -m reg -i (sqlmap|nikto)
+  acl big req.body_size gt 100
+  http-request deny if bad
+  http-request set-var(txn.h) req.hdr(host),field(1,:),lower
+  http-request set-var(txn.q) url_param(q),url_dec
+  http-request set-header X-B64 %[req.body,base64] if { req.body_len gt 0 }
+  http-request set-header X-Q %[var(txn.q),json(utf8s)]
+  http-request replace-path ^/(.*)//(.*) /\\1/\\2
+  http-request normalize-uri path-strip-dotdot
+  http-request set-header X-Map %[var(txn.h),map_str(${map},none)]
+  http-request return status 413 if big
+  http-response set-header X-Cookie %[res.cook(sid),hex]
+  use_backend %[var(txn.h),map_str(${map},b0)]
+backend b0
+  server s 127.0.0.1:${be.port}
+backend b1
+  server s 127.0.0.1:${be.port}
+backend b2
+  server s 127.0.0.1:${be.port}
+`, async (fp) => {
+      const pick = <T,>(a: T[]): T => a[Math.floor(Math.random() * a.length)]!;
+      const garbage = () => Buffer.from(Array.from({ length: 1 + Math.floor(Math.random() * 40) }, () => Math.floor(Math.random() * 256)));
+      for (let i = 0; i < 150; i++) {
+        const host = pick(['a.example', 'A.EXAMPLE:81', '', 'x'.repeat(300), '%00', 'a.example:notaport', '[::1]:80']);
+        const p = pick(['/', '//a//b', '/../../etc', '/?q=%zz', '/?q=%e9%00', '/x?q=' + '%41'.repeat(50), '/%']);
+        const body = pick(['', 'x', 'y'.repeat(150), '\u00ff\u0000']);
+        const ua = pick(['curl', 'sqlmap/1', 'Nikto', '\u00e9']);
+        const raw = Math.random() < 0.15 ? garbage() : Buffer.from(`POST ${p} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: ${ua}\r\nContent-Length: ${Buffer.byteLength(body, 'latin1')}\r\nConnection: close\r\n\r\n${body}`, 'latin1');
+        const r = await rawHttp(fp, raw, { timeoutMs: 3000 });
+        r.sock.destroy();
+      }
+      const ok = await get(fp, '/final\nHost: a.example');
+      assert.equal(ok.status, 200);
+      assert.equal(be.requests.at(-1)!.headers['x-map'], 'b1');
+    }, [be]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 });
