@@ -8,6 +8,7 @@ import '../http/keywords.js';
 import { setPoolBudget } from '../proxy/conn-pool.js';
 import '../http/errors.js';
 import '../proxy/userlist.js';
+import '../checks/config.js';
 import '../proxy/server-keywords.js';
 import '../proxy/cookie.js';
 import '../net/bind-keywords.js';

@@ -312,6 +312,13 @@ export function inheritFromDefaults(kind: ProxyKind, name: string, where: Where,
     px.retries = def.retries;
     if (def.source) px.source = structuredClone(def.source);
     if (def.cookiePersist) px.cookiePersist = structuredClone(def.cookiePersist);
+    // option httpchk / tcp-check rules (src/checks/config.ts): steps are shared, lists copied
+    if (def.checkRules) {
+      px.checkRules = {
+        ...def.checkRules,
+        steps: def.checkRules.steps.map((st) => (st.kind === 'http-send' ? { ...st, headers: [...st.headers] } : st)),
+      };
+    }
   }
   if (kind !== 'backend') {
     px.maxconn = def.maxconn;

@@ -1,5 +1,6 @@
 // The running process: proxies and listeners built from a Config, connection limits,
 // soft/hard stop, listener pause/resume. One instance per process.
+import { startBackendChecks } from '../checks/health.js';
 import net from 'node:net';
 import fs from 'node:fs';
 import type { Config, GlobalConfig, BindConfig } from '../config/model.js';
@@ -79,6 +80,8 @@ export class Runtime {
       if (be) be.feMaxconnSum += p.maxconn;
     }
     for (const p of this.proxies) p.initBalancer();
+    // active health checks (src/checks/): started with the runtime, stopped with the proxies
+    for (const p of this.proxies) if (p.isBackend) startBackendChecks(p);
     let lid = 0;
     for (const p of this.proxies) {
       if (!p.isFrontend) continue;

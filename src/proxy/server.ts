@@ -33,7 +33,7 @@ export class Server implements LbServer {
   readonly minconn: number;
   readonly maxqueue: number;
   admin: ServerAdmin;
-  /** operational state; always UP until health checks exist */
+  /** operational state, set by health checks (src/checks/health.ts) */
   up = true;
   readonly counters = new Counters();
   readonly queue = new WaitQueue<PendingConn>();
@@ -116,7 +116,7 @@ export class Server implements LbServer {
     if (this.admin === 'maint') return 'MAINT';
     if (!this.up) return 'DOWN';
     if (this.admin === 'drain') return 'DRAIN';
-    if (this.eweight === 0 && this.uweight === 0) return 'NOLB';
+    if ((this.eweight === 0 && this.uweight === 0) || this.checkNolb) return 'NOLB';
     return 'UP';
   }
 
@@ -137,8 +137,18 @@ export class Server implements LbServer {
     this.updateWeight();
   }
 
+  /** A health check changed the operational state: slow start on the way up, queues re-dispatched. */
+  setOperational(up: boolean): void {
+    if (up === this.up) return;
+    this.up = up;
+    this.lastChange = Date.now();
+    if (up) this.startRamp(); else this.stopRamp();
+    this.updateWeight();
+    this.backend.serverStateChanged(this);
+  }
+
   updateWeight(): void {
-    let w = this.admin === 'ready' ? this.uweight : 0;
+    let w = this.admin === 'ready' && !this.checkNolb ? this.uweight : 0;
     if (this.rampStart && w > 0) {
       const ratio = Math.min(1, (Date.now() - this.rampStart) / Math.max(1, this.cfg.slowstart));
       w = Math.max(1, Math.ceil(w * ratio));
@@ -172,7 +182,7 @@ export class Server implements LbServer {
     if (this.rampTimer) { clearInterval(this.rampTimer); this.rampTimer = undefined; }
   }
 
-  dispose(): void { this.stopTimer(); }
+  dispose(): void { this.stopTimer(); this.healthCheck?.stop(); }
 }
 
 function hashText(s: string): number {

@@ -1,0 +1,220 @@
+// The check rule engine: runs a list of connect / send / expect steps against a server over one
+// TCP connection and reports HAProxy's check status (L4OK, L4TOUT, L4CON, L7OK, L7STS, L7RSP,
+// L7TOUT ...) with its code and info, and the duration.
+import net from 'node:net';
+import type { CheckStep, CheckRules } from './config.js';
+import { reasonPhrase } from '../http/errors.js';
+
+export type CheckStatus = 'L4OK' | 'L4TOUT' | 'L4CON' | 'L7OK' | 'L7OKC' | 'L7TOUT' | 'L7RSP' | 'L7STS' | 'SOCKERR';
+
+export interface CheckResult {
+  status: CheckStatus;
+  /** HTTP status for L7 results */
+  code?: number;
+  /** text HAProxy shows after "info:" */
+  info?: string;
+  /** ms from the start of the check */
+  duration: number;
+}
+
+/** Whether a status counts as a success for the health counter. */
+export function passed(s: CheckStatus): boolean { return s === 'L4OK' || s === 'L7OK' || s === 'L7OKC'; }
+
+/** The words HAProxy uses for each status ("reason: ..."). */
+export const STATUS_TEXT: Record<CheckStatus, string> = {
+  L4OK: 'Layer4 check passed',
+  L4TOUT: 'Layer4 timeout',
+  L4CON: 'Layer4 connection problem',
+  L7OK: 'Layer7 check passed',
+  L7OKC: 'Layer7 check conditionally passed',
+  L7TOUT: 'Layer7 timeout',
+  L7RSP: 'Layer7 invalid response',
+  L7STS: 'Layer7 wrong status',
+  SOCKERR: 'Socket error',
+};
+
+export interface CheckTarget {
+  host: string;
+  port: number;
+  /** send a PROXY v1 header first (check-send-proxy) */
+  sendProxy: boolean;
+  timeout: number;
+}
+
+/** Node's error codes as the strerror text HAProxy shows in "info". */
+function errText(e: NodeJS.ErrnoException): string {
+  switch (e.code) {
+    case 'ECONNREFUSED': return 'Connection refused';
+    case 'ECONNRESET': return 'Connection reset by peer';
+    case 'EHOSTUNREACH': return 'No route to host';
+    case 'ENETUNREACH': return 'Network is unreachable';
+    case 'ETIMEDOUT': return 'Connection timed out';
+    default: return e.message;
+  }
+}
+
+/** Runs the rules; never throws. */
+export function runCheck(rules: CheckRules, t: CheckTarget): Promise<CheckResult> {
+  const start = Date.now();
+  const http = rules.type === 'http';
+  let steps: CheckStep[] = rules.steps.length && rules.type !== 'tcp' ? rules.steps : [];
+  // HTTP checks: connection, then the request, then the expectations, whatever the line order
+  if (http) steps = [...steps.filter((x) => x.kind === 'connect'), ...steps.filter((x) => x.kind === 'http-send'), ...steps.filter((x) => x.kind !== 'connect' && x.kind !== 'http-send')];
+  return new Promise((resolve) => {
+    let sock: net.Socket | undefined;
+    let done = false;
+    let connected = false;
+    let buf = Buffer.alloc(0);
+    let stepIdx = 0;
+    let waiting: ((ended: boolean) => void) | undefined;
+    let ended = false;
+    const finish = (r: Omit<CheckResult, 'duration'>): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (sock && !sock.destroyed) sock.destroy();
+      resolve({ ...r, duration: Date.now() - start });
+    };
+    const timer = setTimeout(() => {
+      if (!connected) finish({ status: 'L4TOUT' });
+      else finish({ status: 'L7TOUT' });
+    }, Math.max(1, t.timeout));
+
+    const connect = (host: string, port: number, sendProxy: boolean, then: () => void): void => {
+      if (sock && !sock.destroyed) sock.destroy();
+      buf = Buffer.alloc(0);
+      ended = false;
+      connected = false;
+      const s = net.connect({ host, port });
+      sock = s;
+      s.setNoDelay(true);
+      s.on('error', (e: NodeJS.ErrnoException) => {
+        if (!connected) finish({ status: 'L4CON', info: errText(e) });
+        else finish({ status: 'L7RSP', info: errText(e) });
+      });
+      s.on('data', (d: Buffer) => { buf = Buffer.concat([buf, d]); waiting?.(false); });
+      s.on('end', () => { ended = true; waiting?.(true); });
+      s.on('connect', () => {
+        connected = true;
+        if (sendProxy) s.write(`PROXY TCP4 ${s.localAddress} ${s.remoteAddress} ${s.localPort} ${s.remotePort}\r\n`);
+        then();
+      });
+    };
+
+    const next = (): void => {
+      if (done) return;
+      const st = steps[stepIdx++];
+      if (!st) {
+        // every step passed: Layer 7 success when something was checked beyond the connection
+        if (http) {
+          const code = statusOf(buf);
+          finish({ status: 'L7OK', code });
+          return;
+        }
+        finish({ status: steps.some((x) => x.kind === 'expect') ? 'L7OK' : 'L4OK' });
+        return;
+      }
+      switch (st.kind) {
+        case 'connect':
+          connect(st.addr ?? t.host, st.port ?? t.port, st.sendProxy || t.sendProxy, next);
+          return;
+        case 'send':
+          sock!.write(st.data);
+          next();
+          return;
+        case 'http-send': {
+          const hasHost = st.headers.some(([n]) => n.toLowerCase() === 'host');
+          let head = `${st.method} ${st.uri} ${st.version}\r\n`;
+          for (const [n, v] of st.headers) head += `${n}: ${v}\r\n`;
+          if (!hasHost && st.version === 'HTTP/1.1') head += `host: ${t.host}\r\n`;
+          if (st.body) head += `content-length: ${Buffer.byteLength(st.body)}\r\n`;
+          head += 'connection: close\r\n\r\n';
+          sock!.write(head + st.body);
+          if (!rules.httpExpect) {
+            // no explicit expectation: the status must be 2xx or 3xx
+            expectHttp({ kind: 'expect', type: 'status', neg: false, pattern: '200-399', statuses: [[200, 399]] });
+            return;
+          }
+          next();
+          return;
+        }
+        case 'expect':
+          if (http) expectHttp(st); else expectTcp(st);
+      }
+    };
+
+    /** tcp-check expect: waits until the pattern is found in what was received, or the end. */
+    const expectTcp = (st: Extract<CheckStep, { kind: 'expect' }>): void => {
+      const test = (): boolean => {
+        switch (st.type) {
+          case 'string': return buf.toString('latin1').includes(st.pattern);
+          case 'rstring': return st.re!.test(buf.toString('latin1'));
+          case 'binary': return buf.includes(st.bin!);
+          case 'rbinary': return st.re!.test(buf.toString('hex'));
+          default: return false;
+        }
+      };
+      const step = stepIdx;
+      const check = (isEnd: boolean): void => {
+        const ok = test();
+        if (ok && !st.neg) { waiting = undefined; next(); return; }
+        if (ok && st.neg) { waiting = undefined; finish({ status: 'L7RSP', info: `TCPCHK matched unwanted content '${st.pattern}' at step ${step}` }); return; }
+        if (isEnd || ended) {
+          waiting = undefined;
+          if (st.neg) { next(); return; }
+          finish({ status: 'L7RSP', info: `TCPCHK did not match content '${st.pattern}' at step ${step}` });
+        }
+      };
+      waiting = check;
+      check(false);
+    };
+
+    /** http-check expect: waits for the response head, then checks the status or the body. */
+    const expectHttp = (st: Extract<CheckStep, { kind: 'expect' }>): void => {
+      const check = (isEnd: boolean): void => {
+        const headEnd = buf.indexOf('\r\n\r\n');
+        const needBody = st.type === 'string' || st.type === 'rstring';
+        if (headEnd < 0 && !(isEnd || ended)) return;
+        if (needBody && !(isEnd || ended)) return;
+        waiting = undefined;
+        const code = statusOf(buf);
+        if (code === undefined) { finish({ status: 'L7RSP', info: 'Invalid http response (headers)' }); return; }
+        const reason = reasonOf(buf) ?? reasonPhrase(code);
+        if (rules.disableOn404 && code === 404) { finish({ status: 'L7OKC', code, info: reason }); return; }
+        let ok: boolean;
+        if (st.type === 'status') ok = st.statuses!.some(([a, b]) => code >= a && code <= b);
+        else if (st.type === 'rstatus') ok = st.re!.test(String(code));
+        else {
+          const body = headEnd >= 0 ? buf.subarray(headEnd + 4).toString('latin1') : '';
+          ok = st.type === 'string' ? body.includes(st.pattern) : st.re!.test(body);
+        }
+        if (st.neg) ok = !ok;
+        if (!ok) {
+          if (st.type === 'status' || st.type === 'rstatus') finish({ status: 'L7STS', code, info: reason });
+          else finish({ status: 'L7RSP', code, info: `HTTP content check did not match` });
+          return;
+        }
+        if (stepIdx >= steps.length) { finish({ status: 'L7OK', code }); return; }
+        next();
+      };
+      waiting = check;
+      check(false);
+    };
+
+    // a check always starts with a connection (an explicit first `connect` step replaces it)
+    if (steps[0]?.kind === 'connect') next();
+    else connect(t.host, t.port, t.sendProxy, next);
+  });
+}
+
+function statusOf(buf: Buffer): number | undefined {
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(buf.subarray(0, 32).toString('latin1'));
+  return m ? Number(m[1]) : undefined;
+}
+
+function reasonOf(buf: Buffer): string | undefined {
+  const eol = buf.indexOf('\r\n');
+  const line = buf.subarray(0, eol < 0 ? Math.min(buf.length, 256) : eol).toString('latin1');
+  const m = /^HTTP\/1\.[01] \d{3} ?(.*)$/.exec(line);
+  return m ? m[1] : undefined;
+}

@@ -1,0 +1,180 @@
+// Active health checks through the real binary: TCP, HTTP and tcp-check rules; rise/fall and
+// init-state; traffic leaves a dead server within fall x inter and comes back after rise x inter;
+// the state-change messages compared with Debian's haproxy.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import http from 'node:http';
+import fs from 'node:fs';
+import { freePorts, startProxyWithConfig, startProxy, closeAll, waitFor, tempDir, writeConfig, sleep, haproxyPath, type Proc } from '../helpers/harness.js';
+import { rawHttp } from '../helpers/http.js';
+
+const T = { timeout: 30_000 };
+
+/** An HTTP server whose health answer (status) and availability can be changed. */
+async function controllable(name: string, port?: number): Promise<{ port: number; status: number; hits: number; close(): Promise<void>; reopen(): Promise<void> }> {
+  const st = { port: port ?? 0, status: 200, hits: 0, close: async () => {}, reopen: async () => {} };
+  let srv: http.Server;
+  const socks = new Set<net.Socket>();
+  const open = async (): Promise<void> => {
+    srv = http.createServer((req, res) => {
+      if (req.url === '/health') { res.writeHead(st.status); res.end('h'); return; }
+      st.hits++;
+      res.writeHead(200, { 'content-length': name.length });
+      res.end(name);
+    });
+    srv.on('connection', (s) => { socks.add(s); s.on('close', () => socks.delete(s)); });
+    await new Promise<void>((r) => srv.listen(st.port, '127.0.0.1', () => r()));
+    st.port = (srv.address() as net.AddressInfo).port;
+  };
+  await open();
+  st.close = () => new Promise<void>((r) => { for (const s of socks) s.destroy(); srv.close(() => r()); });
+  st.reopen = open;
+  return st;
+}
+
+async function who(fp: number): Promise<string> {
+  const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  r.sock.destroy();
+  return r.responses[0] ? `${r.responses[0].status} ${r.responses[0].body.toString()}` : 'none';
+}
+
+const DEFAULTS = `
+defaults
+  mode http
+  timeout connect 500ms
+  timeout client 5s
+  timeout server 5s
+  timeout check 300ms
+`;
+
+describe('health checks', () => {
+  it('TCP checks: a dead server is left within fall x inter, a recovered one comes back after rise x inter', T, async () => {
+    const a = await controllable('A');
+    const b = await controllable('B');
+    const [fp] = await freePorts(1);
+    let proxy: Proc | undefined;
+    try {
+      proxy = await startProxyWithConfig(`${DEFAULTS}
+listen web
+  bind 127.0.0.1:${fp}
+  balance roundrobin
+  server a 127.0.0.1:${a.port} check inter 200 rise 2 fall 2
+  server b 127.0.0.1:${b.port} check inter 200 rise 2 fall 2
+`, [fp!]);
+      const seen = new Set<string>();
+      for (let i = 0; i < 4; i++) seen.add(await who(fp!));
+      assert.deepEqual([...seen].sort(), ['200 A', '200 B']);
+      const t0 = Date.now();
+      await b.close();
+      await waitFor(() => /Server web\/b is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: \d+ms\. 1 active and 0 backup servers left\./.test(proxy!.stderr()), 5000, 'b DOWN message');
+      const downAfter = Date.now() - t0;
+      assert.ok(downAfter < 2 * 200 + 800, `down within fall x inter (+ margin): ${downAfter} ms`);
+      for (let i = 0; i < 4; i++) assert.equal(await who(fp!), '200 A', 'traffic avoids the dead server');
+      await b.reopen();
+      await waitFor(() => /Server web\/b is UP, reason: Layer4 check passed, check duration: \d+ms\. 2 active and 0 backup servers online\./.test(proxy!.stderr()), 5000, 'b UP message');
+      const back = new Set<string>();
+      for (let i = 0; i < 4; i++) back.add(await who(fp!));
+      assert.ok(back.has('200 B'), 'traffic comes back to the recovered server');
+    } finally {
+      await closeAll([proxy, a, b]);
+    }
+  });
+
+  it('HTTP checks: wrong status marks DOWN (and the backend empty), the right one UP; backup takes over', T, async () => {
+    const a = await controllable('A');
+    const bk = await controllable('BK');
+    const [fp] = await freePorts(1);
+    let proxy: Proc | undefined;
+    try {
+      proxy = await startProxyWithConfig(`${DEFAULTS}
+listen web
+  bind 127.0.0.1:${fp}
+  option httpchk GET /health
+  http-check expect status 200
+  server a 127.0.0.1:${a.port} check inter 150 rise 1 fall 1
+  server bk 127.0.0.1:${bk.port} check inter 150 rise 1 fall 1 backup
+`, [fp!]);
+      assert.equal(await who(fp!), '200 A');
+      a.status = 503;
+      await waitFor(() => proxy!.stderr().includes('Server web/a is DOWN, reason: Layer7 wrong status, code: 503, info: "Service Unavailable"'), 5000, 'a DOWN');
+      assert.equal(await who(fp!), '200 BK', 'the backup takes over');
+      bk.status = 500;
+      await waitFor(() => proxy!.stderr().includes(`backend 'web' has no server available!`), 5000, 'no server alert');
+      assert.match(proxy!.stderr(), /Backup Server web\/bk is DOWN, reason: Layer7 wrong status, code: 500/);
+      assert.equal((await who(fp!)).split(' ')[0], '503');
+      a.status = 200;
+      await waitFor(() => /Server web\/a is UP, reason: Layer7 check passed, code: 200/.test(proxy!.stderr()), 5000, 'a UP');
+      assert.equal(await who(fp!), '200 A');
+    } finally {
+      await closeAll([proxy, a, bk]);
+    }
+  });
+
+  it('tcp-check send/expect and init-state down: a server is used only once its check passes', T, async () => {
+    let ready = false;
+    const banner = net.createServer((s) => {
+      s.once('data', (d) => {
+        if (d.toString() === 'PING\r\n') s.end(ready ? '+PONG\r\n' : '-ERR loading\r\n');
+        else { s.end('hello from tcp\n'); }
+      });
+    });
+    await new Promise<void>((r) => banner.listen(0, '127.0.0.1', () => r()));
+    const port = (banner.address() as net.AddressInfo).port;
+    const [fp] = await freePorts(1);
+    let proxy: Proc | undefined;
+    try {
+      proxy = await startProxyWithConfig(`${DEFAULTS}
+listen tcp
+  mode tcp
+  bind 127.0.0.1:${fp}
+  option tcp-check
+  tcp-check send PING\\r\\n
+  tcp-check expect string +PONG
+  server r 127.0.0.1:${port} check inter 150 rise 1 fall 1 init-state down
+`, [fp!]);
+      await sleep(400);
+      // still down: the check answers -ERR
+      const c1 = await new Promise<string>((res) => { const s = net.connect(fp!, '127.0.0.1', () => s.write('x')); let g = ''; s.on('data', (d) => { g += d; }); s.on('close', () => res(g)); s.on('error', () => res(g)); setTimeout(() => s.destroy(), 1500); });
+      assert.equal(c1, '', 'no server: the connection gets nothing');
+      ready = true;
+      await waitFor(() => /Server tcp\/r is UP, reason: Layer7 check passed, check duration/.test(proxy!.stderr()), 5000, 'r UP');
+      const c2 = await new Promise<string>((res) => { const s = net.connect(fp!, '127.0.0.1', () => s.write('x')); let g = ''; s.on('data', (d) => { g += d; }); s.on('close', () => res(g)); setTimeout(() => s.destroy(), 1500); });
+      assert.equal(c2, 'hello from tcp\n');
+    } finally {
+      await closeAll([proxy]);
+      await new Promise<void>((r) => banner.close(() => r()));
+    }
+  });
+
+  it('the DOWN/UP messages match haproxy 2.6 for the same events', { ...T, skip: haproxyPath() ? false : 'haproxy not installed' }, async () => {
+    const dead = (await freePorts(1))[0]!;
+    const norm = (s: string): string[] => s.split('\n').filter((l) => /Server |no server available/.test(l))
+      .map((l) => l.replace(/^\[(\w+)\]\s+\(\d+\) : /, '[$1] ').replace(/check duration: \d+ms/, 'check duration: Nms')).sort();
+    const run = async (bin: string): Promise<string[]> => {
+      const [fp] = await freePorts(1);
+      const dir = tempDir();
+      const cfg = writeConfig(dir, `${DEFAULTS}
+backend bk
+  option httpchk GET /health
+  server s2 127.0.0.1:${dead} check inter 200 rise 2 fall 2
+backend bt
+  server t2 127.0.0.1:${dead} check inter 200 backup
+frontend fe
+  bind 127.0.0.1:${fp}
+  default_backend bk
+`);
+      const p = await startProxy(bin, ['-db', '-f', cfg], [fp!]);
+      try {
+        await waitFor(() => norm(p.stderr()).length >= 3, 5000, 'messages');
+        await sleep(300);
+        return norm(p.stderr());
+      } finally {
+        await p.stop('SIGKILL', 2000);
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const [ha, ts] = await Promise.all([run(haproxyPath()!), run(process.env.HAPROXY_TS_BIN ?? (await import('../helpers/harness.js')).BIN)]);
+    assert.deepEqual(ts, ha);
+  });
+});
