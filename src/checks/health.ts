@@ -5,7 +5,15 @@ import type { Server } from '../proxy/server.js';
 import type { Proxy } from '../proxy/proxy.js';
 import { runCheck, passed, STATUS_TEXT, type CheckResult } from './engine.js';
 import { newCheckOptions, type CheckRules, type ServerCheckOptions } from './config.js';
+import { EventEmitter } from 'node:events';
 import { logWarning, logAlert } from '../cli/messages.js';
+
+/**
+ * Server state changes made by health checks: 'change' with { server, backend, up, message,
+ * result, noServerLeft }. Features that react to them (email alerts, logs) listen here.
+ */
+export const serverEvents = new EventEmitter();
+export interface ServerChangeEvent { server: Server; backend: Proxy; up: boolean; message: string; result: CheckResult; noServerLeft: boolean }
 
 declare module '../proxy/server.js' {
   interface Server {
@@ -124,12 +132,13 @@ export class HealthCheck {
     if (r.code !== undefined) reason += `, code: ${r.code}`;
     if (r.info !== undefined && r.info !== '') reason += `, info: "${r.info}"`;
     reason += `, check duration: ${r.duration}ms`;
-    if (up) {
-      logWarning(`${what} is UP, ${reason}. ${act} active and ${bck} backup servers online. 0 sessions requeued, ${be.totalQueued()} total in queue.`);
-    } else {
-      logWarning(`${what} is DOWN, ${reason}. ${act} active and ${bck} backup servers left. ${s.cur} sessions active, ${queuedBefore} requeued, ${s.queue.length} remaining in queue.`);
-      if (act === 0 && bck === 0) logAlert(`backend '${be.name}' has no server available!`);
-    }
+    const message = up
+      ? `${what} is UP, ${reason}. ${act} active and ${bck} backup servers online. 0 sessions requeued, ${be.totalQueued()} total in queue.`
+      : `${what} is DOWN, ${reason}. ${act} active and ${bck} backup servers left. ${s.cur} sessions active, ${queuedBefore} requeued, ${s.queue.length} remaining in queue.`;
+    logWarning(message);
+    const noServerLeft = !up && act === 0 && bck === 0;
+    if (noServerLeft) logAlert(`backend '${be.name}' has no server available!`);
+    serverEvents.emit('change', { server: s, backend: be, up, message, result: r, noServerLeft } satisfies ServerChangeEvent);
   }
 }
 
