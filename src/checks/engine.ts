@@ -123,12 +123,13 @@ export function runCheck(rules: CheckRules, t: CheckTarget): Promise<CheckResult
           next();
           return;
         case 'http-send': {
-          const hasHost = st.headers.some(([n]) => n.toLowerCase() === 'host');
+          // as HAProxy 2.6 sends it: header names lower-cased (HTX), "connection: close" on
+          // HTTP/1.1 only ("OPTIONS / HTTP/1.0\r\n\r\n" for a bare option httpchk)
           let head = `${st.method} ${st.uri} ${st.version}\r\n`;
-          for (const [n, v] of st.headers) head += `${n}: ${v}\r\n`;
-          if (!hasHost && st.version === 'HTTP/1.1') head += `host: ${t.host}\r\n`;
+          for (const [n, v] of st.headers) head += `${n.toLowerCase()}: ${v}\r\n`;
           if (st.body) head += `content-length: ${Buffer.byteLength(st.body)}\r\n`;
-          head += 'connection: close\r\n\r\n';
+          if (st.version !== 'HTTP/1.0') head += 'connection: close\r\n';
+          head += '\r\n';
           sock!.write(head + st.body);
           if (!rules.httpExpect) {
             // no explicit expectation: the status must be 2xx or 3xx
