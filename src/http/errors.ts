@@ -13,6 +13,7 @@ import {
 } from '../registry/registry.js';
 import type { Config, ProxyConfig, Where } from '../config/model.js';
 import { HttpHeaders } from './htx.js';
+import { compileLf, type Lf } from '../actions/lf.js';
 
 // ---- built-in pages -------------------------------------------------------------------------
 
@@ -112,6 +113,22 @@ export interface ErrorReply {
   where?: Where;
   /** the file it was read from (errorfile) */
   file?: string;
+  /**
+   * http-error with log-format parts (lf-string, lf-file, hdr with a format): rendered per
+   * request by renderErrorReply() before the reply is sent.
+   */
+  dynamic?: { body?: { render(ctx: never): string }; hdrs: { name: string; value: { render(ctx: never): string } | string }[]; contentType?: string };
+}
+
+/** A reply with log-format parts made concrete for one request (others are returned as is). */
+export function renderErrorReply<C>(r: ErrorReply, ctx: C): ErrorReply {
+  const d = r.dynamic;
+  if (!d) return r;
+  const hdrs: Array<[string, string]> = d.hdrs.map((h) => [h.name, typeof h.value === 'string' ? h.value : (h.value.render as (c: C) => string)(ctx)]);
+  const body = d.body ? Buffer.from((d.body.render as (c: C) => string)(ctx), 'latin1') : r.body;
+  const out = buildReply(r.status, hdrs, body.length ? d.contentType : undefined, body);
+  out.where = r.where;
+  return out;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -433,6 +450,10 @@ function parseHttpError(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
   let importName: string | undefined;
   let reset = false;
   const hdrs: Array<[string, string]> = [];
+  // log-format parts (lf-string / lf-file / hdr with a format), rendered per request
+  let lfBody: Lf | undefined;
+  const lfHdrs: { name: string; value: Lf | string }[] = [];
+  let hasLfHdr = false;
   const PAYLOADS = new Set(['default-errorfiles', 'errorfile', 'errorfiles', 'file', 'lf-file', 'string', 'lf-string']);
   let i = 3;
   while (i < args.length) {
@@ -479,20 +500,33 @@ function parseHttpError(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
         payload = Buffer.from(args[i + 1]!, 'latin1'); payloadKw = a; i += 2;
         break;
       case 'lf-file':
-      case 'lf-string':
-        ctx.alert(`${kw} : '${a}' is not supported yet by haproxy-ts (it needs log-format expressions).`);
-        return;
+      case 'lf-string': {
+        if (args[i + 1] === undefined) { ctx.alert(`${kw} : '${a}' expects <${a === 'lf-file' ? 'file' : 'fmt'}> as argument`); return; }
+        let text = args[i + 1]!;
+        if (a === 'lf-file') {
+          try { text = fs.readFileSync(text, 'latin1'); } catch { ctx.alert(`${kw} : error opening file '${args[i + 1]}'`); return; }
+        }
+        try {
+          lfBody = compileLf(text, { where: `${ctx.where.file}:${ctx.where.line}`, file: ctx.where.file, proxyName: px.name });
+        } catch (e) { ctx.alert(`${kw} : ${(e as Error).message}`); return; }
+        payload = lfBody.isConst ? Buffer.from(lfBody.render(undefined as never), 'latin1') : Buffer.from('x');
+        if (lfBody.isConst) lfBody = undefined;
+        payloadKw = a; i += 2;
+        break;
+      }
       case 'hdr': {
         if (!args[i + 1] || args[i + 2] === undefined) { ctx.alert(`${kw} : 'hdr' expects <name> and <value> as arguments`); return; }
         const name = args[i + 1]!;
         const value = plainLogFormat(args[i + 2]!);
-        if (value === undefined) {
-          ctx.alert(`${kw} : log-format header values ('hdr ${name} ${args[i + 2]}') are not supported yet by haproxy-ts.`);
-          return;
-        }
         const l = name.toLowerCase();
         if (l === 'content-length' || l === 'transfer-encoding') ctx.warn(`header '${l}' always ignored by the http reply.`);
-        else hdrs.push([name, value]);
+        else if (value !== undefined) { hdrs.push([name, value]); lfHdrs.push({ name, value }); }
+        else {
+          try {
+            lfHdrs.push({ name, value: compileLf(args[i + 2]!, { where: `${ctx.where.file}:${ctx.where.line}`, file: ctx.where.file, proxyName: px.name }) });
+            hasLfHdr = true;
+          } catch (e) { ctx.alert(`${kw} : ${(e as Error).message}`); return; }
+        }
         i += 3;
         break;
       }
@@ -522,6 +556,7 @@ function parseHttpError(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
   }
   const reply = buildReply(status, hdrs, contentType, payload ?? EMPTY);
   reply.where = ctx.where;
+  if (lfBody || hasLfHdr) reply.dynamic = { body: lfBody, hdrs: lfHdrs, contentType };
   list.push({ kind: 'set', status, reply, where: ctx.where });
 }
 

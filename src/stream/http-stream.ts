@@ -27,7 +27,7 @@ import type { TermCause, TermPhase } from './tcp-stream.js';
 import { SmpCtx } from '../sample/context.js';
 import { runRules, Act, type Rule, type RuleHost, type Verdict } from '../actions/rules.js';
 import { AclResult } from '../acl/acl.js';
-import { errorMessageFor, serializeReply, type ErrorReply } from '../http/errors.js';
+import { errorMessageFor, serializeReply, renderErrorReply, type ErrorReply } from '../http/errors.js';
 import { countFrontendRequest } from '../util/freq-ctr.js';
 import { nextTxnId } from '../sample/fetches/stream-state.js';
 import { setIpOpt } from '../net/sockopt.js';
@@ -780,6 +780,8 @@ export class HttpStream implements PendingConn, SrvConnOwner {
    */
   private serializeWithAfter(reply: ErrorReply, keepAlive: boolean): Buffer {
     if (reply.empty) return serializeReply(reply, { keepAlive });
+    // http-error ... lf-string / lf-file / hdr with a format: rendered for this request
+    if (reply.dynamic) reply = renderErrorReply(reply, this.sctx);
     const feAfter = this.fe.cfg.rules?.httpAfter;
     const beAfter = this.be && this.be !== this.fe ? this.be.cfg.rules?.httpAfter : undefined;
     if (!feAfter?.length && !beAfter?.length) return serializeReply(reply, { keepAlive });

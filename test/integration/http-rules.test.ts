@@ -509,4 +509,19 @@ backend b2
     }, [be]);
     fs.rmSync(dir, { recursive: true, force: true });
   });
+
+  it('http-error with lf-string and a formatted hdr is rendered per request', T, async () => {
+    await withProxy((fp) => `${DEFAULTS}
+listen web
+  bind 127.0.0.1:${fp}
+  http-error status 503 content-type text/plain lf-string "no server for %[path]" hdr X-Method "%[method]"
+  server down 127.0.0.1:1 disabled
+`, async (fp) => {
+      const r = await get(fp, '/some/where');
+      assert.equal(r.status, 503);
+      assert.equal(r.body.toString(), 'no server for /some/where');
+      assert.equal(header(r, 'x-method'), 'GET');
+      assert.equal(header(r, 'content-length'), String('no server for /some/where'.length));
+    });
+  });
 });

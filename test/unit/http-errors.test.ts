@@ -220,14 +220,12 @@ test('http-error argument checks and warnings', () => {
     "10:http-error : 'status' expects <status_code> as argument",
     `11:http-error : error opening file '${dir}/none'.`,
     `12:http-error : error opening file '${dir}/none'`,
-    "13:http-error : 'lf-string' is not supported yet by haproxy-ts (it needs log-format expressions).",
-    "14:http-error : log-format header values ('hdr X-A %[src]') are not supported yet by haproxy-ts.",
     "15:http-error : unknown keyword 'bogus'.",
     '16:http-error : expects at least a <status> as arguments.',
     "18:http-error : unexpected 'file' argument, 'string' already defined",
     "20:http-error : 'string' expects <str> as argument",
     "21:http-error : 'hdr' expects <name> and <value> as arguments",
-    "24:http-error : 'lf-file' is not supported yet by haproxy-ts (it needs log-format expressions).",
+    "24:http-error : error opening file '/x'",
   ]);
   assert.deepEqual(warnings(r), [
     "17:content-type 'text/plain' ignored by the http reply when used with an erorrfile.",
