@@ -409,8 +409,7 @@ registerOption(
       useSteps(px, mysqlSteps(args[1], v === 'pre-41'));
     },
   },
-  {
-    name: 'spop-check', caps: BE, negatable: false,
-    set(px, _en, args, ctx) { if (!tooMany('spop-check', args, 0, ctx)) useSteps(px, spopSteps()); },
-  },
 );
+// `option spop-check` is not registered: spopSteps() sends the same HELLO frame as HAProxy 2.6,
+// but 2.6 rejected every agent answer tried ("invalid frame received"), even valid AGENT-HELLO
+// frames, so the acceptance rules could not be confirmed.
