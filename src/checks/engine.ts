@@ -5,7 +5,41 @@ import net from 'node:net';
 import type { CheckStep, CheckRules } from './config.js';
 import { reasonPhrase } from '../http/errors.js';
 
-export type CheckStatus = 'L4OK' | 'L4TOUT' | 'L4CON' | 'L7OK' | 'L7OKC' | 'L7TOUT' | 'L7RSP' | 'L7STS' | 'SOCKERR';
+export type CheckStatus = 'L4OK' | 'L4TOUT' | 'L4CON' | 'L6OK' | 'L6TOUT' | 'L6RSP' | 'L7OK' | 'L7OKC' | 'L7TOUT' | 'L7RSP' | 'L7STS' | 'SOCKERR';
+
+/** What a custom expectation decides about the data received so far. */
+export type CustomVerdict =
+  /** not enough data yet: wait for more (or the end of the stream) */
+  | 'wait'
+  /** this step passed: go on with the next one */
+  | 'next'
+  /** the check ends here with this result (success or failure) */
+  | { status: CheckStatus; code?: number; info?: string };
+
+/**
+ * An expect step deciding with a function (the protocol checks: MySQL packets, LDAP result
+ * codes, SMTP replies...). `fn` sees everything received since the last send, and whether the
+ * server closed its side. Before it is called, `minRecv` bytes are awaited (unless the stream
+ * ended); an empty response ends the check with `errorStatus`; a timeout reports `toutStatus`.
+ */
+export interface CustomExpect {
+  kind: 'custom';
+  fn: (buf: Buffer, ended: boolean) => CustomVerdict;
+  minRecv?: number;
+  errorStatus: CheckStatus;
+  toutStatus?: CheckStatus;
+  comment?: string;
+}
+
+/** Makes a custom expect step to put in CheckRules.steps (typed there as CheckStep). */
+export function customStep(c: Omit<CustomExpect, 'kind'>): CheckStep {
+  return { kind: 'custom', ...c } as unknown as CheckStep;
+}
+
+type AnyStep = CheckStep | CustomExpect;
+
+/** Statuses after which HAProxy shows "code: N" (the Layer 7 data statuses). */
+export function showsCode(s: CheckStatus): boolean { return s === 'L7OK' || s === 'L7OKC' || s === 'L7STS'; }
 
 export interface CheckResult {
   status: CheckStatus;
@@ -18,13 +52,16 @@ export interface CheckResult {
 }
 
 /** Whether a status counts as a success for the health counter. */
-export function passed(s: CheckStatus): boolean { return s === 'L4OK' || s === 'L7OK' || s === 'L7OKC'; }
+export function passed(s: CheckStatus): boolean { return s === 'L4OK' || s === 'L6OK' || s === 'L7OK' || s === 'L7OKC'; }
 
 /** The words HAProxy uses for each status ("reason: ..."). */
 export const STATUS_TEXT: Record<CheckStatus, string> = {
   L4OK: 'Layer4 check passed',
   L4TOUT: 'Layer4 timeout',
   L4CON: 'Layer4 connection problem',
+  L6OK: 'Layer6 check passed',
+  L6TOUT: 'Layer6 timeout',
+  L6RSP: 'Layer6 invalid response',
   L7OK: 'Layer7 check passed',
   L7OKC: 'Layer7 check conditionally passed',
   L7TOUT: 'Layer7 timeout',
@@ -57,9 +94,11 @@ function errText(e: NodeJS.ErrnoException): string {
 export function runCheck(rules: CheckRules, t: CheckTarget): Promise<CheckResult> {
   const start = Date.now();
   const http = rules.type === 'http';
-  let steps: CheckStep[] = rules.steps.length && rules.type !== 'tcp' ? rules.steps : [];
+  let steps: AnyStep[] = rules.steps.length && rules.type !== 'tcp' ? rules.steps : [];
   // HTTP checks: connection, then the request, then the expectations, whatever the line order
   if (http) steps = [...steps.filter((x) => x.kind === 'connect'), ...steps.filter((x) => x.kind === 'http-send'), ...steps.filter((x) => x.kind !== 'connect' && x.kind !== 'http-send')];
+  /** the custom step being waited on (its timeout status applies) */
+  let customWaiting: CustomExpect | undefined;
   return new Promise((resolve) => {
     let sock: net.Socket | undefined;
     let done = false;
@@ -77,7 +116,7 @@ export function runCheck(rules: CheckRules, t: CheckTarget): Promise<CheckResult
     };
     const timer = setTimeout(() => {
       if (!connected) finish({ status: 'L4TOUT' });
-      else finish({ status: 'L7TOUT' });
+      else finish({ status: customWaiting?.toutStatus ?? 'L7TOUT' });
     }, Math.max(1, t.timeout));
 
     const connect = (host: string, port: number, sendProxy: boolean, then: () => void): void => {
@@ -90,6 +129,8 @@ export function runCheck(rules: CheckRules, t: CheckTarget): Promise<CheckResult
       s.setNoDelay(true);
       s.on('error', (e: NodeJS.ErrnoException) => {
         if (!connected) finish({ status: 'L4CON', info: errText(e) });
+        // a reset while a protocol check reads is the end of the response, as HAProxy sees it
+        else if (customWaiting && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) { ended = true; waiting?.(true); }
         else finish({ status: 'L7RSP', info: errText(e) });
       });
       s.on('data', (d: Buffer) => { buf = Buffer.concat([buf, d]); waiting?.(false); });
@@ -111,7 +152,7 @@ export function runCheck(rules: CheckRules, t: CheckTarget): Promise<CheckResult
           finish({ status: 'L7OK', code });
           return;
         }
-        finish({ status: steps.some((x) => x.kind === 'expect') ? 'L7OK' : 'L4OK' });
+        finish({ status: steps.some((x) => x.kind === 'expect' || x.kind === 'custom') ? 'L7OK' : 'L4OK' });
         return;
       }
       switch (st.kind) {
@@ -119,6 +160,8 @@ export function runCheck(rules: CheckRules, t: CheckTarget): Promise<CheckResult
           connect(st.addr ?? t.host, st.port ?? t.port, st.sendProxy || t.sendProxy, next);
           return;
         case 'send':
+          // a send starts a new exchange: what was received so far is dropped (as HAProxy does)
+          buf = Buffer.alloc(0);
           sock!.write(st.data);
           next();
           return;
@@ -141,7 +184,39 @@ export function runCheck(rules: CheckRules, t: CheckTarget): Promise<CheckResult
         }
         case 'expect':
           if (http) expectHttp(st); else expectTcp(st);
+          return;
+        case 'custom':
+          expectCustom(st);
       }
+    };
+
+    /** custom expect: the step's function decides once enough data is there. */
+    const expectCustom = (st: CustomExpect): void => {
+      const step = stepIdx;
+      customWaiting = st;
+      const check = (isEnd: boolean): void => {
+        const end = isEnd || ended;
+        if (!end && buf.length < (st.minRecv ?? 1)) return;
+        if (end && buf.length === 0) {
+          waiting = undefined;
+          finish({ status: st.errorStatus, code: showsCode(st.errorStatus) ? 0 : undefined, info: `TCPCHK got an empty response at step ${step}` });
+          return;
+        }
+        const v = st.fn(buf, end);
+        if (v === 'wait') {
+          if (!end) return;
+          // nothing more will come: the function must decide
+          waiting = undefined;
+          finish({ status: st.errorStatus, code: showsCode(st.errorStatus) ? 0 : undefined });
+          return;
+        }
+        waiting = undefined;
+        customWaiting = undefined;
+        if (v === 'next') { next(); return; }
+        finish(v);
+      };
+      waiting = check;
+      check(false);
     };
 
     /** tcp-check expect: waits until the pattern is found in what was received, or the end. */
@@ -219,3 +294,7 @@ function reasonOf(buf: Buffer): string | undefined {
   const m = /^HTTP\/1\.[01] \d{3} ?(.*)$/.exec(line);
   return m ? m[1] : undefined;
 }
+
+// the protocol checks (option redis-check, smtpchk, mysql-check ...) register their options
+// when the engine is loaded; the lead may move this import to the CLI's list of feature modules
+import './protocols.js';
