@@ -295,6 +295,3 @@ function reasonOf(buf: Buffer): string | undefined {
   return m ? m[1] : undefined;
 }
 
-// the protocol checks (option redis-check, smtpchk, mysql-check ...) register their options
-// when the engine is loaded; the lead may move this import to the CLI's list of feature modules
-import './protocols.js';
