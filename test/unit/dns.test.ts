@@ -175,6 +175,9 @@ backend b
     assert.deepEqual(r.config.proxies[0]!.servers[0]!.dns, { resolvers: 'dns', prefer: 'ipv4' });
     const u = parseConfigText(base('', 'server s app.test:80 resolvers nope'));
     assert.ok(u.fatal && u.diags.some((d) => /unable to find required resolvers 'nope'/.test(d.msg)));
+    const srv = parseConfigText(base('', 'server s _http._tcp.app.test:80 resolvers dns init-addr none'));
+    // SRV labels are refused (today already by the address parser, which rejects '_')
+    assert.ok(srv.fatal, JSON.stringify(srv.diags));
     const e = parseConfigText('resolvers empty\n  timeout retry 1s\n');
     assert.ok(e.fatal && e.diags.some((d) => /no nameserver/.test(d.msg)));
     const dup = parseConfigText(`${base('')}resolvers dns\n  nameserver x 127.0.0.1:53\n`);
