@@ -23,6 +23,7 @@ import {
 } from './known-keywords.js';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { applyInitAddr } from '../dns/config.js';
 
 export interface Diagnostic { level: 'ALERT' | 'WARNING' | 'NOTICE' | 'DIAG'; msg: string; where?: Where; }
 
@@ -431,10 +432,8 @@ export async function resolveServerNames(config: Config, diags: Diagnostic[]): P
   for (const px of config.proxies) {
     for (const s of px.servers) {
       if (!s.address.isHostname) continue;
-      const fam = s.address.family === 'ipv4' ? 4 : s.address.family === 'ipv6' ? 6 : 0;
-      jobs.push(lookup(s.address.host, { family: fam }).then((r) => {
-        s.resolved = r.address;
-      }, () => {
+      jobs.push(applyInitAddr(s, async (h, f) => (await lookup(h, { family: f })).address).then((found) => {
+        if (found) return;
         ok = false;
         diags.push({ level: 'ALERT', msg: `parsing [${s.where.file}:${s.where.line}] : 'server ${s.name}' : could not resolve address '${s.address.host}'.`, where: s.where });
       }));

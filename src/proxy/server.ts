@@ -79,6 +79,13 @@ export class Server implements LbServer {
     }
   }
 
+  /** Changes the address new connections go to (run-time DNS resolution). */
+  setAddress(host: string): void {
+    this.host = host;
+    this.hashKey = this.computeHashKey();
+    if (this.cfg.hashKey !== 'id') this.backend.rebuildLb();
+  }
+
   usable(): boolean {
     return this.up && this.admin === 'ready' && this.eweight > 0;
   }

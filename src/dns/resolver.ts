@@ -1,0 +1,439 @@
+// Run-time name resolution of servers (configuration.txt 5.3): one UDP socket per nameserver,
+// one periodic resolution per (resolvers section, host name, preferred family) shared by the
+// servers using it, address changes applied to the servers, maintenance on failures beyond
+// `hold`, and the `show resolvers` runtime command.
+import dgram from 'node:dgram';
+import { isIP } from 'node:net';
+import { randomInt } from 'node:crypto';
+import type { Config } from '../config/model.js';
+import type { Server } from '../proxy/server.js';
+import type { Proxy } from '../proxy/proxy.js';
+import { registerCli, type CliContext } from '../registry/registry.js';
+import { logWarning, logAlert } from '../cli/messages.js';
+import { encodeQuery, interpretAnswer, QTYPE, type AnswerStatus } from './message.js';
+import type { ResolversConfig, NameserverConfig, ServerResolveOptions } from './config.js';
+
+export class NsCounters {
+  sent = 0; snd_error = 0; valid = 0; update = 0; cname = 0; cname_error = 0; any_err = 0; nx = 0;
+  timeout = 0; refused = 0; other = 0; invalid = 0; too_big = 0; truncated = 0; outdated = 0;
+}
+const COUNTER_NAMES = Object.keys(new NsCounters()) as (keyof NsCounters)[];
+
+/** Final status of a resolution attempt, as used by `hold`. */
+export type ResolutionStatus = 'valid' | 'nx' | 'refused' | 'timeout' | 'other';
+
+const MAINT_REASON: Record<Exclude<ResolutionStatus, 'valid'>, string> = {
+  nx: 'DNS NX status', refused: 'DNS refused status', timeout: 'DNS timeout status', other: 'unspecified DNS error',
+};
+
+export class Nameserver {
+  readonly cfg: NameserverConfig;
+  readonly counters = new NsCounters();
+  sock: dgram.Socket | undefined;
+  constructor(cfg: NameserverConfig) { this.cfg = cfg; }
+}
+
+/** Per-server resolution state. */
+interface SrvDns {
+  server: Server;
+  opts: ServerResolveOptions;
+  /** the address currently used, undefined when the server has none (init-addr none, or lost) */
+  addr: string | undefined;
+  /** in maintenance because of resolution */
+  maint: boolean;
+}
+
+declare module '../proxy/server.js' {
+  interface Server {
+    /** run-time DNS state of a server using `resolvers` */
+    dns?: SrvDns;
+    /** maintenance set by DNS resolution (HAProxy's RMAINT); the server has no address */
+    resolvMaint?: boolean;
+  }
+}
+
+interface Pending {
+  id: number;
+  type: number;
+  answered: Set<Nameserver>;
+  lastError: AnswerStatus | undefined;
+  timer: NodeJS.Timeout;
+}
+
+export class Resolution {
+  readonly resolvers: Resolvers;
+  readonly hostname: string;
+  readonly prefer: 'ipv4' | 'ipv6';
+  readonly servers: SrvDns[] = [];
+  /** time of the last valid answer (start-up counts as one, as the start-up address is valid) */
+  lastValid = Date.now();
+  lastStatus: ResolutionStatus | undefined;
+  private pending: Pending | undefined;
+  private triesLeft = 0;
+  private switched = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(resolvers: Resolvers, hostname: string, prefer: 'ipv4' | 'ipv6') {
+    this.resolvers = resolvers;
+    this.hostname = hostname;
+    this.prefer = prefer;
+  }
+
+  private get preferredType(): number { return this.prefer === 'ipv4' ? QTYPE.A : QTYPE.AAAA; }
+
+  start(delay: number): void { this.schedule(delay); }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.pending) clearTimeout(this.pending.timer);
+    this.timer = undefined;
+    this.pending = undefined;
+  }
+
+  private schedule(ms: number, fn: () => void = () => this.run()): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => { this.timer = undefined; fn(); }, Math.max(1, ms));
+    this.timer.unref();
+  }
+
+  /** Starts a new resolution cycle. */
+  run(): void {
+    if (this.stopped || this.pending) return;
+    this.triesLeft = this.resolvers.cfg.resolveRetries;
+    this.switched = false;
+    this.send(this.preferredType);
+  }
+
+  private send(type: number): void {
+    if (this.stopped) return;
+    this.triesLeft--;
+    const id = this.resolvers.allocId(this);
+    let query: Buffer;
+    try { query = encodeQuery(id, this.hostname, type, this.resolvers.cfg.acceptedPayloadSize); } catch {
+      this.resolvers.releaseId(id);
+      this.fail('other');
+      return;
+    }
+    const p: Pending = {
+      id, type, answered: new Set(), lastError: undefined,
+      timer: setTimeout(() => this.onTimeout(p), this.resolvers.cfg.timeoutRetry),
+    };
+    p.timer.unref();
+    this.pending = p;
+    for (const ns of this.resolvers.nameservers) {
+      if (!ns.sock) { ns.counters.snd_error++; p.answered.add(ns); continue; }
+      ns.counters.sent++;
+      ns.sock.send(query, ns.cfg.port, ns.cfg.host, (err) => {
+        if (!err || this.pending !== p) return;
+        ns.counters.snd_error++;
+        p.answered.add(ns);
+        if (p.answered.size >= this.resolvers.nameservers.length) this.allFailed(p);
+      });
+    }
+  }
+
+  /** An answer for this resolution's query id arrived from `ns`. */
+  onAnswer(ns: Nameserver, buf: Buffer, id: number): void {
+    const p = this.pending;
+    if (!p || p.id !== id || p.answered.has(ns)) { ns.counters.outdated++; return; }
+    const c = ns.counters;
+    if (buf.length > this.resolvers.cfg.acceptedPayloadSize) { c.too_big++; p.answered.add(ns); p.lastError = 'other'; this.checkAll(p); return; }
+    const r = interpretAnswer(buf, id, this.hostname, p.type);
+    if (r.status === 'invalid') { c.invalid++; return; } // not an answer to our question: ignore it
+    p.answered.add(ns);
+    if (r.cname) c.cname++;
+    switch (r.status) {
+      case 'valid':
+        c.valid++;
+        clearTimeout(p.timer);
+        this.resolvers.releaseId(p.id);
+        this.pending = undefined;
+        this.succeed(r.addresses, ns);
+        return;
+      case 'empty': c.any_err++; break;
+      case 'nx': c.nx++; break;
+      case 'refused': c.refused++; break;
+      case 'truncated': c.truncated++; break;
+      case 'cname_error': c.cname_error++; break;
+      default: c.other++; break;
+    }
+    p.lastError = r.status;
+    this.checkAll(p);
+  }
+
+  private checkAll(p: Pending): void {
+    if (p.answered.size >= this.resolvers.nameservers.length) this.allFailed(p);
+  }
+
+  private onTimeout(p: Pending): void {
+    if (this.pending !== p) return;
+    for (const ns of this.resolvers.nameservers) if (!p.answered.has(ns)) ns.counters.timeout++;
+    this.allFailed(p);
+  }
+
+  /** Every nameserver answered with an error, or the retry timeout struck. */
+  private allFailed(p: Pending): void {
+    if (this.pending !== p) return;
+    clearTimeout(p.timer);
+    this.resolvers.releaseId(p.id);
+    this.pending = undefined;
+    const err = p.lastError;
+    if (this.triesLeft <= 0) { this.fail(statusOf(err)); return; }
+    if (err === undefined) { this.send(p.type); return; } // timeout: same type again
+    if (!this.switched) {
+      // an error answer: try the other address family first
+      this.switched = true;
+      this.send(p.type === QTYPE.A ? QTYPE.AAAA : QTYPE.A);
+      return;
+    }
+    this.switched = false;
+    const type = this.preferredType;
+    this.schedule(this.resolvers.cfg.timeoutRetry, () => {
+      if (!this.pending) this.send(type);
+    });
+  }
+
+  private fail(status: ResolutionStatus): void {
+    this.lastStatus = status;
+    const now = Date.now();
+    if (status !== 'valid') {
+      const hold = this.resolvers.cfg.hold[status];
+      if (now - this.lastValid > hold) {
+        for (const sd of this.servers) enterMaint(sd, status);
+      }
+    }
+    this.schedule(this.resolvers.cfg.timeoutResolve);
+  }
+
+  private succeed(addresses: string[], ns: Nameserver): void {
+    this.lastStatus = 'valid';
+    this.lastValid = Date.now();
+    let first = true;
+    for (const sd of this.servers) {
+      const ip = pickAddress(sd, addresses);
+      if (ip !== undefined && ip !== sd.addr) {
+        if (first) ns.counters.update++;
+        applyAddress(sd, ip, first ? `${this.resolvers.cfg.name}/${ns.cfg.name}` : 'DNS cache');
+      }
+      first = false;
+    }
+    this.schedule(this.resolvers.cfg.timeoutResolve);
+  }
+}
+
+function statusOf(e: AnswerStatus | undefined): ResolutionStatus {
+  switch (e) {
+    case undefined: return 'timeout';
+    case 'nx': return 'nx';
+    case 'refused': return 'refused';
+    default: return 'other';
+  }
+}
+
+function inNet(ip: string, net: [string, number]): boolean {
+  const fa = isIP(ip), fb = isIP(net[0]);
+  if (fa !== fb || fa === 0) return false;
+  const a = ipBytes(ip), b = ipBytes(net[0]);
+  let bits = net[1];
+  for (let i = 0; i < a.length && bits > 0; i++, bits -= 8) {
+    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+    if ((a[i]! & mask) !== (b[i]! & mask)) return false;
+  }
+  return true;
+}
+
+function ipBytes(ip: string): number[] {
+  if (isIP(ip) === 4) return ip.split('.').map(Number);
+  const [head, tail] = ip.includes('::') ? ip.split('::') as [string, string] : [ip, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  const out: number[] = [];
+  for (const g of groups) { const v = parseInt(g || '0', 16); out.push(v >> 8, v & 0xff); }
+  return out;
+}
+
+/**
+ * The address a server takes from an answer: its current one when still listed; else the first
+ * in a `resolve-net` network; addresses already used by another server of the backend resolving
+ * the same name are skipped unless `allow-dup-ip`.
+ */
+export function pickAddress(sd: SrvDns, addresses: string[]): string | undefined {
+  let cands = addresses;
+  const nets = sd.opts.nets;
+  if (nets?.length) {
+    const m = addresses.filter((a) => nets.some((n) => inNet(a, n)));
+    if (m.length) cands = m;
+  }
+  if (sd.addr !== undefined && cands.includes(sd.addr)) return sd.addr;
+  if (!sd.opts.allowDupIp) {
+    const s = sd.server;
+    const used = new Set<string>();
+    for (const o of s.backend.servers) {
+      if (o === s || !o.dns || o.dns.addr === undefined) continue;
+      if (o.cfg.address.host.toLowerCase() === s.cfg.address.host.toLowerCase()) used.add(o.dns.addr);
+    }
+    const free = cands.filter((a) => !used.has(a));
+    return free[0];
+  }
+  return cands[0];
+}
+
+function label(s: Server): string { return `${s.backend.name}/${s.name}`; }
+
+function applyAddress(sd: SrvDns, ip: string, by: string): void {
+  const s = sd.server;
+  logWarning(`${label(s)} changed its IP from ${sd.addr ?? '(none)'} to ${ip} by ${by}.`);
+  sd.addr = ip;
+  s.setAddress(ip);
+  if (sd.maint) {
+    sd.maint = false;
+    s.resolvMaint = false;
+    logWarning(`Server ${label(s)} ('${s.cfg.address.host}') is UP/READY (resolves again).`);
+    logWarning(`Server ${label(s)} administratively READY thanks to valid DNS answer.`);
+    if (!s.cfg.disabled) s.setAdmin('ready');
+  }
+}
+
+function enterMaint(sd: SrvDns, status: Exclude<ResolutionStatus, 'valid'>): void {
+  if (sd.maint) return;
+  const s = sd.server;
+  const be = s.backend as Proxy;
+  const wasCounted = s.up && s.admin !== 'maint';
+  const queued = s.queue.length;
+  sd.maint = true;
+  sd.addr = undefined;
+  s.resolvMaint = true;
+  s.setAdmin('maint');
+  if (!wasCounted) return;
+  const act = be.servers.filter((x) => !x.backup && x.up && x.admin !== 'maint').length;
+  const bck = be.servers.filter((x) => x.backup && x.up && x.admin !== 'maint').length;
+  logWarning(`${s.backup ? 'Backup ' : ''}Server ${label(s)} is going DOWN for maintenance (${MAINT_REASON[status]}). ${act} active and ${bck} backup servers left. ${s.cur} sessions active, ${queued} requeued, ${s.queue.length} remaining in queue.`);
+  if (act === 0 && bck === 0) logAlert(`backend '${be.name}' has no server available!`);
+}
+
+export class Resolvers {
+  readonly cfg: ResolversConfig;
+  readonly nameservers: Nameserver[];
+  readonly resolutions: Resolution[] = [];
+  private readonly ids = new Map<number, Resolution>();
+  private started = false;
+
+  constructor(cfg: ResolversConfig) {
+    this.cfg = cfg;
+    this.nameservers = cfg.nameservers.map((n) => new Nameserver(n));
+  }
+
+  allocId(r: Resolution): number {
+    for (;;) {
+      const id = randomInt(0, 0x10000);
+      if (!this.ids.has(id)) { this.ids.set(id, r); return id; }
+    }
+  }
+  releaseId(id: number): void { this.ids.delete(id); }
+
+  resolutionFor(hostname: string, prefer: 'ipv4' | 'ipv6'): Resolution {
+    const key = hostname.toLowerCase();
+    let r = this.resolutions.find((x) => x.hostname.toLowerCase() === key && x.prefer === prefer);
+    if (!r) { r = new Resolution(this, hostname, prefer); this.resolutions.push(r); }
+    return r;
+  }
+
+  /** Opens the nameserver sockets and starts the resolutions (only when some server uses them). */
+  async start(): Promise<void> {
+    if (this.started || !this.resolutions.length) return;
+    this.started = true;
+    await Promise.all(this.nameservers.map((ns) => new Promise<void>((resolve) => {
+      const sock = dgram.createSocket(isIP(ns.cfg.host) === 6 ? 'udp6' : 'udp4');
+      sock.on('message', (buf) => this.onMessage(ns, buf));
+      sock.on('error', () => { /* counted on send */ });
+      sock.bind(0, () => { sock.unref(); ns.sock = sock; resolve(); });
+    })));
+    this.resolutions.forEach((r, i) => r.start(1 + i));
+  }
+
+  private onMessage(ns: Nameserver, buf: Buffer): void {
+    if (buf.length < 12) { ns.counters.invalid++; return; }
+    const id = buf.readUInt16BE(0);
+    const r = this.ids.get(id);
+    if (!r) { ns.counters.outdated++; return; }
+    r.onAnswer(ns, buf, id);
+  }
+
+  stop(): void {
+    for (const r of this.resolutions) r.stop();
+    for (const ns of this.nameservers) { try { ns.sock?.close(); } catch { /* closed */ } ns.sock = undefined; }
+    this.started = false;
+  }
+
+  /** This section's block of `show resolvers`. */
+  render(): string {
+    const out = [`Resolvers section ${this.cfg.name}`];
+    for (const ns of this.nameservers) {
+      out.push(` nameserver ${ns.cfg.name}:`);
+      for (const k of COUNTER_NAMES) out.push(`  ${`${k}:`.padEnd(13)}${ns.counters[k]}`);
+    }
+    return out.join('\n') + '\n';
+  }
+}
+
+/** The resolvers of the running process, in declaration order. */
+let active: Resolvers[] = [];
+export function activeResolvers(): readonly Resolvers[] { return active; }
+
+/**
+ * Builds the resolvers of a configuration and attaches the servers using them. Servers left
+ * without an address at start-up (init-addr none) are put in maintenance until resolved.
+ */
+export function setupResolvers(config: Config, proxies: readonly Proxy[]): Resolvers[] {
+  const list: Resolvers[] = [];
+  const byName = new Map<string, Resolvers>();
+  for (const rc of config.resolvers?.values() ?? []) {
+    const r = new Resolvers(rc);
+    list.push(r);
+    byName.set(rc.name, r);
+  }
+  for (const p of proxies) {
+    if (!p.isBackend) continue;
+    for (const s of p.servers) {
+      const o = s.cfg.dns ?? {};
+      if (s.cfg.noInitAddr) {
+        s.dns = { server: s, opts: o, addr: undefined, maint: true };
+        s.resolvMaint = true;
+        s.setAdmin('maint');
+      }
+      const r = o.resolvers !== undefined ? byName.get(o.resolvers) : undefined;
+      if (!r || !s.cfg.address.isHostname) continue;
+      s.dns ??= { server: s, opts: o, addr: s.host, maint: false };
+      r.resolutionFor(s.cfg.address.host, o.prefer ?? 'ipv6').servers.push(s.dns);
+    }
+  }
+  active = list;
+  return list;
+}
+
+export async function startResolvers(list: readonly Resolvers[]): Promise<void> {
+  await Promise.all(list.map((r) => r.start()));
+}
+
+export function stopResolvers(list: readonly Resolvers[]): void {
+  for (const r of list) r.stop();
+  if (active === list) active = [];
+}
+
+registerCli({
+  words: ['show', 'resolvers'], usage: 'show resolvers [id]', help: 'dumps counters from all resolvers section and associated name servers', level: 'user',
+  run(args, ctx: CliContext) {
+    const id = args[2];
+    const list = id === undefined ? active : active.filter((r) => r.cfg.name === id);
+    if (id !== undefined && !list.length) {
+      const text = "Can't find that resolvers section";
+      if ('err' in ctx && typeof ctx.err === 'function') (ctx.err as (t: string) => void)(text); else ctx.out(`${text}\n`);
+      return;
+    }
+    ctx.out(list.map((r) => r.render()).join(''));
+  },
+});
