@@ -116,6 +116,8 @@ export class HealthCheck {
       // disable-on-404: up, but no new traffic (NOLB) while the server answers 404
       const nolb = r.status === 'L7OKC';
       if (s.checkNolb !== nolb) { s.checkNolb = nolb; s.updateWeight(); }
+      // a passing check ends the STOPPING state set from the CLI
+      if (s.stopping && !nolb && s.up) { setServerUp(s, true, checkReason(r), r); }
       if (this.health >= o.rise) {
         this.health = max;
         if (!s.up && checksAllowUp(s)) setServerUp(s, true, checkReason(r), r);
