@@ -33,7 +33,10 @@ export class HealthCheck {
   last: CheckResult | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private running = false;
+  /** a check is being run (CHK_ST_INPROGRESS) */
+  running = false;
+  /** `disable health` clears it: no new checks, the results are ignored */
+  enabled = true;
 
   constructor(server: Server, backend: Proxy, opts: ServerCheckOptions) {
     this.server = server;
@@ -67,10 +70,10 @@ export class HealthCheck {
   }
 
   /** The interval before the next check, from the current state. */
-  private nextInterval(): number {
+  nextInterval(): number {
     const o = this.opts;
     const max = o.rise + o.fall - 1;
-    if (this.server.up && this.health >= max) return o.inter;
+    if (this.health >= max) return o.inter;
     if (!this.server.up && this.health === 0) return o.downinter ?? o.inter;
     return o.fastinter ?? o.inter;
   }
@@ -83,13 +86,18 @@ export class HealthCheck {
 
   async runOnce(): Promise<void> {
     if (this.stopped || this.running) return;
+    const s = this.server;
+    // maintenance pauses the checks; `disable health` stops sending them
+    if (s.admin === 'maint' || !this.enabled) {
+      this.schedule(this.nextInterval());
+      return;
+    }
     this.running = true;
     try {
-      const s = this.server;
       const r = await runCheck(this.rules, {
         host: this.opts.addr ?? s.host, port: this.opts.port ?? s.port, sendProxy: this.opts.sendProxy, timeout: this.timeout(),
       });
-      if (this.stopped) return;
+      if (this.stopped || !this.enabled || (s.admin as string) === 'maint') return;
       this.result(r);
     } finally {
       this.running = false;
@@ -108,39 +116,138 @@ export class HealthCheck {
       // disable-on-404: up, but no new traffic (NOLB) while the server answers 404
       const nolb = r.status === 'L7OKC';
       if (s.checkNolb !== nolb) { s.checkNolb = nolb; s.updateWeight(); }
-      if (!s.up && this.health >= o.rise) {
+      // a passing check ends the STOPPING state set from the CLI
+      if (s.stopping && !nolb && s.up) { setServerUp(s, true, checkReason(r), r); }
+      if (this.health >= o.rise) {
         this.health = max;
-        this.transition(true, r);
+        if (!s.up && checksAllowUp(s)) setServerUp(s, true, checkReason(r), r);
       }
       return;
     }
     if (this.health > o.rise) { this.health--; return; }
     this.health = 0;
-    if (s.up) this.transition(false, r);
+    if (s.up) setServerUp(s, false, checkReason(r), r);
   }
 
-  private transition(up: boolean, r: CheckResult): void {
-    const s = this.server;
-    const be = this.backend;
-    const queuedBefore = s.queue.length;
-    s.setOperational(up);
-    if (s.admin === 'maint') return;
-    const act = be.servers.filter((x) => !x.backup && x.up && x.admin !== 'maint').length;
-    const bck = be.servers.filter((x) => x.backup && x.up && x.admin !== 'maint').length;
-    const what = `${s.backup ? 'Backup ' : ''}Server ${be.name}/${s.name}`;
-    let reason = `reason: ${STATUS_TEXT[r.status]}`;
-    if (r.code !== undefined) reason += `, code: ${r.code}`;
-    if (r.info !== undefined && r.info !== '') reason += `, info: "${r.info}"`;
-    reason += `, check duration: ${r.duration}ms`;
-    const message = up
-      ? `${what} is UP, ${reason}. ${act} active and ${bck} backup servers online. 0 sessions requeued, ${be.totalQueued()} total in queue.`
-      : `${what} is DOWN, ${reason}. ${act} active and ${bck} backup servers left. ${s.cur} sessions active, ${queuedBefore} requeued, ${s.queue.length} remaining in queue.`;
-    logWarning(message);
-    const noServerLeft = !up && act === 0 && bck === 0;
-    if (noServerLeft) logAlert(`backend '${be.name}' has no server available!`);
-    serverEvents.emit('change', { server: s, backend: be, up, message, result: r, noServerLeft } satisfies ServerChangeEvent);
+  /** `set server health up|stopping|down`, and leaving maintenance (health back at `rise`). */
+  force(health: number): void { this.health = health; }
+}
+
+/** ", reason: <status text>[, code: N][, info: "..."], check duration: Nms" */
+export function checkReason(r: CheckResult): string {
+  let reason = `, reason: ${STATUS_TEXT[r.status]}`;
+  if (r.code !== undefined) reason += `, code: ${r.code}`;
+  if (r.info !== undefined && r.info !== '') reason += `, info: "${r.info}"`;
+  return `${reason}, check duration: ${r.duration}ms`;
+}
+
+declare module '../proxy/server.js' {
+  interface Server {
+    /** `set server health down` on a server without health check keeps it down until `health up` */
+    forcedDown?: boolean;
+    /** `set server health stopping`: up, but no new traffic (HAProxy's STOPPING state) */
+    stopping?: boolean;
   }
 }
+
+/** Whether the checks let the server be up: an enabled health check at `rise` or more and an
+ *  enabled agent reporting up (HAProxy's condition for leaving the STOPPED state). */
+export function checksAllowUp(s: Server): boolean {
+  if (s.forcedDown) return false;
+  const hc = s.healthCheck;
+  if (hc && hc.enabled && hc.health < hc.opts.rise) return false;
+  for (const f of upConditions) if (!f(s)) return false;
+  return true;
+}
+
+/** Extra conditions for a server to be up (the agent check adds its own). */
+export const upConditions: ((s: Server) => boolean)[] = [];
+
+/** Servers that take traffic, as HAProxy counts them in its messages. */
+export function onlineCounts(be: Proxy): { act: number; bck: number } {
+  let act = 0, bck = 0;
+  for (const x of be.servers) {
+    if (!x.usable()) continue;
+    if (x.backup) bck++; else act++;
+  }
+  return { act, bck };
+}
+
+function srvWhat(s: Server): string { return `${s.backup ? 'Backup ' : ''}Server ${s.backend.name}/${s.name}`; }
+
+/**
+ * Changes a server's operational state and logs HAProxy's message: `why` follows "is UP" /
+ * "is DOWN" (", reason: ..." for checks, ", changed from CLI" for the runtime API).
+ */
+export function setServerUp(s: Server, up: boolean, why: string, r?: CheckResult): void {
+  const be = s.backend;
+  const queuedBefore = s.queue.length;
+  if (up) s.stopping = false;
+  s.setOperational(up);
+  if (s.admin === 'maint') return;
+  const { act, bck } = onlineCounts(be);
+  const what = srvWhat(s);
+  const message = up
+    ? `${what} is UP${why}. ${act} active and ${bck} backup servers online. 0 sessions requeued, ${be.totalQueued()} total in queue.`
+    : `${what} is DOWN${why}. ${act} active and ${bck} backup servers left. ${s.cur} sessions active, ${queuedBefore} requeued, ${s.queue.length} remaining in queue.`;
+  logWarning(message);
+  const noServerLeft = !up && act === 0 && bck === 0;
+  if (noServerLeft) logAlert(`backend '${be.name}' has no server available!`);
+  if (!up && s.admin === 'drain') logWarning(`${what} remains in forced drain mode.`);
+  serverEvents.emit('change', { server: s, backend: be, up, message, result: r ?? { status: 'L4OK', duration: 0 }, noServerLeft } satisfies ServerChangeEvent);
+}
+
+/** `set server health stopping`: up without new traffic, with HAProxy's message. */
+export function setServerStopping(s: Server, why: string): void {
+  const be = s.backend;
+  if (!s.up) s.setOperational(true);
+  s.stopping = true;
+  s.checkNolb = true;
+  s.updateWeight();
+  const { act, bck } = onlineCounts(be);
+  logWarning(`${srvWhat(s)} is stopping${why}. ${act} active and ${bck} backup servers online. 0 sessions requeued, ${be.totalQueued()} total in queue.`);
+}
+
+/**
+ * Changes a server's administrative state (CLI `set server state`, agent replies) with the
+ * messages HAProxy logs for it; health checks pause in maintenance and restart at `rise`.
+ */
+export function setAdminState(s: Server, state: 'ready' | 'drain' | 'maint'): void {
+  const prev = s.admin;
+  if (prev === state) return;
+  const be = s.backend;
+  const what = srvWhat(s);
+  if (state === 'maint') {
+    const wasUp = s.up;
+    const sessions = s.cur;
+    const queued = s.queue.length;
+    s.setAdmin('maint');
+    const { act, bck } = onlineCounts(be);
+    if (wasUp) logWarning(`${what} is going DOWN for maintenance. ${act} active and ${bck} backup servers left. ${sessions} sessions active, ${queued} requeued, ${s.queue.length} remaining in queue.`);
+    else logWarning(`${what} was DOWN and now enters maintenance.`);
+    if (act === 0 && bck === 0 && wasUp) logAlert(`backend '${be.name}' has no server available!`);
+    return;
+  }
+  if (prev === 'maint') {
+    // leaving maintenance: the checks start again from `rise`
+    const hc = s.healthCheck;
+    if (hc) hc.force(hc.opts.rise);
+    const up = checksAllowUp(s);
+    s.setAdmin(state);
+    if (up !== s.up) s.setOperational(up);
+    logWarning(`${what} is ${s.up ? 'UP' : 'DOWN'}/${state === 'drain' ? 'DRAIN' : 'READY'} (leaving forced maintenance).`);
+    if (state === 'drain') logWarning(`${what} remains in forced drain mode.`);
+    return;
+  }
+  s.setAdmin(state);
+  if (state === 'drain') {
+    const { act, bck } = onlineCounts(be);
+    logWarning(`${what} enters drain state. ${act} active and ${bck} backup servers online. 0 sessions requeued, ${be.totalQueued()} total in queue.`);
+  } else {
+    logWarning(`${what} is ${s.up ? 'UP' : 'DOWN'} (leaving forced drain).`);
+  }
+}
+
 
 declare module '../proxy/server.js' {
   interface Server {
@@ -149,8 +256,12 @@ declare module '../proxy/server.js' {
   }
 }
 
+/** Other checks started with the health checks (the agent checks). */
+export const backendStarters: ((be: Proxy) => void)[] = [];
+
 /** Starts the checks of every server with `check` in a backend, spread over its interval. */
 export function startBackendChecks(be: Proxy): HealthCheck[] {
+  for (const f of backendStarters) f(be);
   const out: HealthCheck[] = [];
   const servers = be.servers.filter((s) => s.cfg.check?.enabled);
   servers.forEach((s, i) => {

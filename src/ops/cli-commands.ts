@@ -7,12 +7,14 @@ import { defaultBalance, isDynamicBalance } from '../lb/config.js';
 import { parseTime } from '../util/units.js';
 import { buildUsage, atoi } from './cli-parse.js';
 import {
-  collectInfo, renderInfo, renderServersState, processVersion, parseWeightChange, parseServerMaxconn,
+  collectInfo, renderInfo, processVersion, parseWeightChange, parseServerMaxconn,
   type InfoFormat,
 } from './cli-format.js';
 import { cliState, cliRuntime, markWentDown, type SeverityOutput } from './cli-state.js';
 import { boundAddress } from './cli-listen.js';
 import type { CliSessionContext } from './cli-session.js';
+import { setServerCheck, checkToggleKeywords, renderServersState as renderServersStateChecks, type CheckCliOut } from '../checks/cli-checks.js';
+import { setAdminState } from '../checks/health.js';
 
 /** The extended context our session passes; plain contexts get a minimal stand-in. */
 function sc(ctx: CliContext): CliSessionContext | undefined {
@@ -60,7 +62,13 @@ export function applyWeight(s: Server, text: string, ctx: CliContext): boolean {
 
 export function setServerAdmin(s: Server, state: 'ready' | 'drain' | 'maint'): void {
   if (state === 'maint') markWentDown(s);
-  s.setAdmin(state);
+  // with HAProxy's messages ("enters drain state", "is going DOWN for maintenance" ...)
+  setAdminState(s, state);
+}
+
+/** Answers of the check commands: errors with the usual blank line, or a bare line. */
+function checkOut(ctx: CliContext): CheckCliOut {
+  return { err: (t) => err(ctx, t), bare: (t) => ctx.out(t) };
 }
 
 const PROMPT_HELP = [
@@ -74,7 +82,7 @@ const PROMPT_HELP = [
 ].join('\n');
 
 const SET_SERVER_USAGE = 'usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight';
-const SET_SERVER_NOT_YET = new Set(['addr', 'agent', 'agent-addr', 'agent-port', 'agent-send', 'check-addr', 'check-port', 'fqdn', 'health', 'ssl']);
+const SET_SERVER_NOT_YET = new Set(['addr', 'fqdn', 'ssl']);
 
 export const COMMANDS: CliKeyword[] = [
   {
@@ -153,7 +161,7 @@ export const COMMANDS: CliKeyword[] = [
         if (!be) { err(ctx, "Can't find backend."); return; }
         backends = [be];
       }
-      ctx.out(renderServersState(backends));
+      ctx.out(renderServersStateChecks(backends));
     },
   },
   {
@@ -191,6 +199,8 @@ export const COMMANDS: CliKeyword[] = [
       } else if (sub === 'weight') {
         if (args[4] === undefined || args[4] === '') { err(ctx, 'Require <weight> or <weight%>.'); return; }
         applyWeight(s, args[4], ctx);
+      } else if (setServerCheck(s, sub, args, checkOut(ctx))) {
+        // health, agent, check-port, check-addr, agent-port, agent-addr, agent-send
       } else if (SET_SERVER_NOT_YET.has(sub)) {
         err(ctx, `'set server <srv> ${sub}' is not supported yet by haproxy-ts.`);
       } else {
@@ -301,5 +311,10 @@ export const COMMANDS: CliKeyword[] = [
     },
   },
 ];
+
+COMMANDS.push(...checkToggleKeywords((spec, ctx) => {
+  const rt = needRuntime(ctx);
+  return rt ? lookupServer(rt, spec, ctx) : undefined;
+}, checkOut));
 
 registerCli(...COMMANDS);
