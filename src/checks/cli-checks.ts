@@ -19,7 +19,7 @@ const FROM_CLI = ', changed from CLI';
 
 /** HAProxy's numeric check statuses (srv_check_status). */
 export const HCHK_STATUS: Record<CheckStatus, number> = {
-  SOCKERR: 5, L4OK: 6, L4TOUT: 7, L4CON: 8, L7TOUT: 12, L7RSP: 13, L7OK: 15, L7OKC: 16, L7STS: 17,
+  SOCKERR: 5, L4OK: 6, L4TOUT: 7, L4CON: 8, L6OK: 9, L6TOUT: 10, L6RSP: 11, L7TOUT: 12, L7RSP: 13, L7OK: 15, L7OKC: 16, L7STS: 17,
 };
 const HCHK_STATUS_INI = 1;
 /** Check results (srv_check_result). */
