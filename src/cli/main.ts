@@ -9,6 +9,7 @@ import { setPoolBudget } from '../proxy/conn-pool.js';
 import '../http/errors.js';
 import '../proxy/userlist.js';
 import '../checks/config.js';
+import '../checks/mailers.js';
 import '../proxy/server-keywords.js';
 import '../proxy/cookie.js';
 import '../net/bind-keywords.js';
