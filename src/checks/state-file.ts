@@ -303,6 +303,11 @@ export function applyStateLine(be: Proxy, s: Server, params: readonly string[], 
     msgs.warn(`${s.backup ? 'Backup ' : ''}Server ${be.name}/${s.name} remains in forced drain mode.`);
   }
 
+  // HAProxy brings a server without health checks back up when it leaves maintenance; here the
+  // operational state of such a server is left up while it is in maintenance, so that the
+  // runtime API's "enable server" makes it serve again as in HAProxy
+  if (!s.healthCheck && s.admin === 'maint' && !s.up) s.setOperational(true);
+
   // the saved weight only when the configured weight did not change
   if (iweight === s.iweight) s.setWeight(uweight);
   s.lastChange = Date.now() - since * 1000;
