@@ -10,6 +10,8 @@ import '../http/errors.js';
 import '../proxy/userlist.js';
 import '../checks/config.js';
 import '../checks/protocols.js';
+import '../checks/mailers.js';
+import { applyServerStateFile } from '../checks/state-file.js';
 import '../proxy/server-keywords.js';
 import '../proxy/cookie.js';
 import '../net/bind-keywords.js';
@@ -263,6 +265,8 @@ function applyFdLimit(config: import('../config/model.js').Config, maxconn: numb
 
 async function run(o: Options, config: import('../config/model.js').Config): Promise<void> {
   const rt = new Runtime(config, { maxconnOverride: o.maxconn, debug: o.debug });
+  // server-state-file: saved states applied before any check runs or traffic comes
+  applyServerStateFile(rt);
   applyFdLimit(config, rt.maxconn);
   const lim = fdLimits();
   if (lim && Number.isFinite(lim[0])) {
