@@ -70,7 +70,7 @@ frontend f
   option httplog
   log global
 backend b
-  server s 127.0.0.1:80 agent-check
+  server s 127.0.0.1:80 check-ssl
 peers p
   peer x 127.0.0.1:1024
 `);
@@ -79,7 +79,7 @@ peers p
   assert.ok(a.some((m) => /^5:'http-request cache-use' is not supported yet/.test(m)));
   assert.ok(a.some((m) => /^6:'option httplog' is not supported yet/.test(m)));
   assert.ok(a.some((m) => /^7:'log' is not supported yet/.test(m)));
-  assert.ok(a.some((m) => /^9:.*'agent-check' option is not supported yet/.test(m)));
+  assert.ok(a.some((m) => /^9:.*'check-ssl' option is not supported yet/.test(m)));
   assert.ok(a.some((m) => /^10:'peers' section is not supported yet/.test(m)));
   assert.equal(r.fatal, true);
 });
