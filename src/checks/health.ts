@@ -189,7 +189,7 @@ export function setServerUp(s: Server, up: boolean, why: string, r?: CheckResult
   const what = srvWhat(s);
   const message = up
     ? `${what} is UP${why}. ${act} active and ${bck} backup servers online. 0 sessions requeued, ${be.totalQueued()} total in queue.`
-    : `${what} is DOWN${why}. ${act} active and ${bck} backup servers left. ${s.cur} sessions active, ${queuedBefore} requeued, ${s.queue.length} remaining in queue.`;
+    : `${what} is DOWN${why}. ${act} active and ${bck} backup servers left.${act === 0 && bck > 0 ? ' Running on backup.' : ''} ${s.cur} sessions active, ${queuedBefore} requeued, ${s.queue.length} remaining in queue.`;
   logWarning(message);
   const noServerLeft = !up && act === 0 && bck === 0;
   if (noServerLeft) logAlert(`backend '${be.name}' has no server available!`);
@@ -223,7 +223,7 @@ export function setAdminState(s: Server, state: 'ready' | 'drain' | 'maint'): vo
     const queued = s.queue.length;
     s.setAdmin('maint');
     const { act, bck } = onlineCounts(be);
-    if (wasUp) logWarning(`${what} is going DOWN for maintenance. ${act} active and ${bck} backup servers left. ${sessions} sessions active, ${queued} requeued, ${s.queue.length} remaining in queue.`);
+    if (wasUp) logWarning(`${what} is going DOWN for maintenance. ${act} active and ${bck} backup servers left.${act === 0 && bck > 0 ? ' Running on backup.' : ''} ${sessions} sessions active, ${queued} requeued, ${s.queue.length} remaining in queue.`);
     else logWarning(`${what} was DOWN and now enters maintenance.`);
     if (act === 0 && bck === 0 && wasUp) logAlert(`backend '${be.name}' has no server available!`);
     return;

@@ -7,7 +7,7 @@ import type { Runtime } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { Server } from '../proxy/server.js';
 import { HAPROXY_VERSION, TS_VERSION, RELEASE_DATE, hasFeature } from '../cli/version.js';
-import { cliState, hasGoneDown, serverIdForced, proxyIdForced } from './cli-state.js';
+import { cliState } from './cli-state.js';
 import { strtol } from './cli-parse.js';
 
 /** The version string the process reports (`show version`, `show info`). */
@@ -320,10 +320,6 @@ export const SRV_ST = { STOPPED: 0, STARTING: 1, RUNNING: 2, STOPPING: 3 } as co
 export const SRV_ADMF = { FMAINT: 0x01, IMAINT: 0x02, CMAINT: 0x04, FDRAIN: 0x08, IDRAIN: 0x10, RMAINT: 0x20, HMAINT: 0x40 } as const;
 /** Check state flags (srv_check_state). */
 export const CHK_ST = { INPROGRESS: 0x01, CONFIGURED: 0x02, ENABLED: 0x04, PAUSED: 0x08, AGENT: 0x10 } as const;
-/** Health-check status code for "not checked yet" (srv_check_status). */
-const HCHK_STATUS_INI = 1;
-/** Default `rise`: without checks an UP server sits at this health. */
-const DEFAULT_RISE = 2;
 
 export function serverOpState(s: Server): number {
   if (s.admin === 'maint' || !s.up) return SRV_ST.STOPPED;
@@ -339,47 +335,7 @@ export function serverAdminState(s: Server): number {
   return f;
 }
 
-/** One data line of `show servers state`. */
-export function serverStateLine(be: Proxy, s: Server, now = Date.now()): string {
-  const isUnix = s.isUnix;
-  const addr = isUnix ? '-' : (s.host || '-');
-  const healthy = !(s.cfg.disabled || hasGoneDown(s) || s.admin === 'maint' || !s.up);
-  const fields: (string | number)[] = [
-    be.id,
-    be.name,
-    s.puid,
-    s.name,
-    addr,
-    serverOpState(s),
-    serverAdminState(s),
-    s.uweight,
-    s.iweight,
-    Math.max(0, Math.floor((now - s.lastChange) / 1000)),
-    HCHK_STATUS_INI,
-    0,
-    healthy ? DEFAULT_RISE : 0,
-    s.cfg.disabled ? CHK_ST.PAUSED : 0,
-    0,
-    proxyIdForced(be.cfg) ? 1 : 0,
-    serverIdForced(s) ? 1 : 0,
-    s.cfg.address.isHostname ? s.cfg.address.host : '-',
-    isUnix ? 0 : s.port,
-    '-',
-    0,
-    0,
-    '-',
-    '-',
-    0,
-  ];
-  return fields.join(' ');
-}
-
-/** The whole `show servers state` dump for the given backends. */
-export function renderServersState(backends: Proxy[], now = Date.now()): string {
-  let out = `${SERVERS_STATE_VERSION}\n# ${SERVERS_STATE_COLUMNS.join(' ')}\n`;
-  for (const be of backends) for (const s of be.servers) out += `${serverStateLine(be, s, now)}\n`;
-  return out;
-}
+// `show servers state` lines are built by src/checks/cli-checks.ts (they carry the check state).
 
 // ---- weights and limits ------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import { freePorts, startProxyWithConfig, startTestServer, closeAll, waitFor, te
 import { parseConfigText } from '../helpers/config.js';
 import { Runtime } from '../../src/proxy/runtime.js';
 import { applyServerStateFile } from '../../src/checks/state-file.js';
-import { renderServersState } from '../../src/ops/cli-format.js';
+import { renderServersState } from '../../src/checks/cli-checks.js';
 
 const T = { timeout: 30_000 };
 

@@ -10,7 +10,7 @@ import { parseConfigFiles } from '../../src/config/parser.js';
 import { condContext } from '../../src/cli/main.js';
 import { Runtime } from '../../src/proxy/runtime.js';
 import type { CliSocketConfig } from '../../src/ops/cli-state.js';
-import { serverStateLine } from '../../src/ops/cli-format.js';
+import { serverStateLine } from '../../src/checks/cli-checks.js';
 
 let dir = '';
 before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hts-cli-config-')); });

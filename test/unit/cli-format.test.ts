@@ -9,9 +9,10 @@ import '../../src/ops/cli.js';
 import { parseConfigFiles } from '../../src/config/parser.js';
 import { condContext } from '../../src/cli/main.js';
 import { Runtime } from '../../src/proxy/runtime.js';
+import { renderServersState, serverStateLine } from '../../src/checks/cli-checks.js';
 import {
   formatUptime, formatPromptUptime, parseWeightChange, parseServerMaxconn, collectInfo, renderInfo,
-  renderServersState, serverStateLine, serverAdminState, serverOpState, INFO_FIELDS, SERVERS_STATE_COLUMNS,
+  serverAdminState, serverOpState, INFO_FIELDS, SERVERS_STATE_COLUMNS,
   formatFloat, processVersion,
 } from '../../src/ops/cli-format.js';
 import { HAPROXY_VERSION } from '../../src/cli/version.js';
