@@ -11,7 +11,7 @@ import { parseTime, parseUint } from '../util/units.js';
 import { defaultBalance, isDynamicBalance } from '../lb/config.js';
 import { parseWeightChange, parseServerMaxconn } from '../ops/cli-format.js';
 import type { CheckResult } from './engine.js';
-import { backendStarters, upConditions, setServerUp, setAdminState, checksAllowUp, checkReason } from './health.js';
+import { PeriodicCheck, checkTimeout, backendStarters, upConditions, setServerUp, setAdminState, checksAllowUp, checkReason } from './health.js';
 
 export interface AgentOptions {
   enabled: boolean;
@@ -131,7 +131,7 @@ export function parseAgentReply(text: string): AgentReply | undefined {
 
 /* ---- the check ---- */
 
-export class AgentCheck {
+export class AgentCheck extends PeriodicCheck {
   readonly server: Server;
   readonly opts: AgentOptions;
   /** agent health: 1 up, 0 down (HAProxy's agent rise and fall are 1) */
@@ -140,33 +140,17 @@ export class AgentCheck {
   enabled = true;
   running = false;
   last: CheckResult | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
 
   constructor(server: Server, opts: AgentOptions) {
+    super();
     this.server = server;
     this.opts = opts;
   }
 
   get inter(): number { return this.opts.inter ?? this.server.cfg.check?.inter ?? 2000; }
 
-  start(delay: number): void { this.schedule(delay); }
+  private timeout(): number { return checkTimeout(this.server.backend, this.inter); }
 
-  stop(): void {
-    this.stopped = true;
-    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => { this.timer = undefined; void this.runOnce(); }, Math.max(1, ms));
-    this.timer.unref();
-  }
-
-  private timeout(): number {
-    const t = this.server.backend.cfg.timeouts as { check?: number; connect?: number };
-    return t.check !== undefined ? Math.min(t.connect ?? this.inter, this.inter) + t.check : this.inter;
-  }
 
   async runOnce(): Promise<void> {
     if (this.stopped || this.running) return;

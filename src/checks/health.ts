@@ -22,7 +22,38 @@ declare module '../proxy/server.js' {
   }
 }
 
-export class HealthCheck {
+/** A check run every so often on its own timer (health checks, agent checks). */
+export abstract class PeriodicCheck {
+  protected timer: NodeJS.Timeout | undefined;
+  protected stopped = false;
+
+  /** Starts checking after `delay` ms (the backend spreads its servers' first checks). */
+  start(delay: number): void { this.schedule(delay); }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+  }
+
+  protected schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => { this.timer = undefined; void this.runOnce(); }, Math.max(1, ms));
+    this.timer.unref();
+  }
+
+  abstract runOnce(): Promise<void>;
+}
+
+/**
+ * How long one check may take: without `timeout check`, `inter` bounds the whole check; with it,
+ * the connection (at most `timeout connect`, or `inter`) then the read.
+ */
+export function checkTimeout(be: Proxy, inter: number): number {
+  const t = be.cfg.timeouts as { check?: number; connect?: number };
+  return t.check !== undefined ? Math.min(t.connect ?? inter, inter) + t.check : inter;
+}
+
+export class HealthCheck extends PeriodicCheck {
   readonly server: Server;
   readonly backend: Proxy;
   readonly opts: ServerCheckOptions;
@@ -31,14 +62,13 @@ export class HealthCheck {
   health: number;
   /** last result, for the runtime API and stats */
   last: CheckResult | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
   /** a check is being run (CHK_ST_INPROGRESS) */
   running = false;
   /** `disable health` clears it: no new checks, the results are ignored */
   enabled = true;
 
   constructor(server: Server, backend: Proxy, opts: ServerCheckOptions) {
+    super();
     this.server = server;
     this.backend = backend;
     this.opts = opts;
@@ -53,22 +83,6 @@ export class HealthCheck {
     server.up = this.health >= opts.rise;
   }
 
-  /** Starts checking after `delay` ms (the backend spreads its servers' first checks). */
-  start(delay: number): void {
-    this.schedule(delay);
-  }
-
-  stop(): void {
-    this.stopped = true;
-    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => { this.timer = undefined; void this.runOnce(); }, Math.max(1, ms));
-    this.timer.unref();
-  }
-
   /** The interval before the next check, from the current state. */
   nextInterval(): number {
     const o = this.opts;
@@ -78,11 +92,7 @@ export class HealthCheck {
     return o.fastinter ?? o.inter;
   }
 
-  private timeout(): number {
-    const t = this.backend.cfg.timeouts as { check?: number; connect?: number };
-    // without `timeout check`, `inter` bounds the whole check; with it, connect then read
-    return t.check !== undefined ? Math.min(t.connect ?? this.opts.inter, this.opts.inter) + t.check : this.opts.inter;
-  }
+  private timeout(): number { return checkTimeout(this.backend, this.opts.inter); }
 
   async runOnce(): Promise<void> {
     if (this.stopped || this.running) return;

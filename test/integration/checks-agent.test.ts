@@ -7,17 +7,11 @@ import net from 'node:net';
 import http from 'node:http';
 import fs from 'node:fs';
 import { freePorts, startProxyWithConfig, startProxy, closeAll, waitFor, tempDir, writeConfig, cliCommand, haproxyPath, BIN, type Proc } from '../helpers/harness.js';
-import { rawHttp } from '../helpers/http.js';
+import { rawHttp, controllableServer, whoAnswers } from '../helpers/http.js';
 
 const T = { timeout: 30_000 };
 
-async function web(name: string): Promise<{ port: number; close(): Promise<void> }> {
-  const socks = new Set<net.Socket>();
-  const srv = http.createServer((_req, res) => { res.writeHead(200, { 'content-length': name.length }); res.end(name); });
-  srv.on('connection', (s) => { socks.add(s); s.on('close', () => socks.delete(s)); });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  return { port: (srv.address() as net.AddressInfo).port, close: () => new Promise<void>((r) => { for (const s of socks) s.destroy(); srv.close(() => r()); }) };
-}
+const web = controllableServer;
 
 /** An agent answering `reply` and recording what it receives. */
 async function agent(): Promise<{ port: number; reply: string; received: string; close(): Promise<void> }> {
@@ -33,11 +27,7 @@ async function agent(): Promise<{ port: number; reply: string; received: string;
   return st;
 }
 
-async function who(fp: number): Promise<string> {
-  const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-  r.sock.destroy();
-  return r.responses[0] ? `${r.responses[0].status} ${r.responses[0].body.toString()}` : 'none';
-}
+const who = whoAnswers;
 
 async function spread(fp: number, n = 6): Promise<string[]> {
   const seen = new Set<string>();

@@ -7,37 +7,12 @@ import net from 'node:net';
 import http from 'node:http';
 import fs from 'node:fs';
 import { freePorts, startProxyWithConfig, startProxy, closeAll, waitFor, tempDir, writeConfig, sleep, haproxyPath, type Proc } from '../helpers/harness.js';
-import { rawHttp } from '../helpers/http.js';
+import { rawHttp, controllableServer, whoAnswers } from '../helpers/http.js';
 
 const T = { timeout: 30_000 };
 
-/** An HTTP server whose health answer (status) and availability can be changed. */
-async function controllable(name: string, port?: number): Promise<{ port: number; status: number; hits: number; close(): Promise<void>; reopen(): Promise<void> }> {
-  const st = { port: port ?? 0, status: 200, hits: 0, close: async () => {}, reopen: async () => {} };
-  let srv: http.Server;
-  const socks = new Set<net.Socket>();
-  const open = async (): Promise<void> => {
-    srv = http.createServer((req, res) => {
-      if (req.url === '/health') { res.writeHead(st.status); res.end('h'); return; }
-      st.hits++;
-      res.writeHead(200, { 'content-length': name.length });
-      res.end(name);
-    });
-    srv.on('connection', (s) => { socks.add(s); s.on('close', () => socks.delete(s)); });
-    await new Promise<void>((r) => srv.listen(st.port, '127.0.0.1', () => r()));
-    st.port = (srv.address() as net.AddressInfo).port;
-  };
-  await open();
-  st.close = () => new Promise<void>((r) => { for (const s of socks) s.destroy(); srv.close(() => r()); });
-  st.reopen = open;
-  return st;
-}
-
-async function who(fp: number): Promise<string> {
-  const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-  r.sock.destroy();
-  return r.responses[0] ? `${r.responses[0].status} ${r.responses[0].body.toString()}` : 'none';
-}
+const controllable = controllableServer;
+const who = whoAnswers;
 
 const DEFAULTS = `
 defaults
