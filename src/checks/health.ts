@@ -141,6 +141,13 @@ export class HealthCheck extends PeriodicCheck {
 
   /** `set server health up|stopping|down`, and leaving maintenance (health back at `rise`). */
   force(health: number): void { this.health = health; }
+
+  /** on-error: the next check comes after `fastinter` instead of the normal interval. */
+  forceFastinter(): void {
+    if (this.stopped || this.running) return;
+    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    this.schedule(this.opts.fastinter ?? this.opts.inter);
+  }
 }
 
 /** ", reason: <status text>[, code: N][, info: "..."], check duration: Nms" */

@@ -11,6 +11,7 @@ import '../proxy/userlist.js';
 import '../checks/config.js';
 import '../checks/protocols.js';
 import '../checks/mailers.js';
+import '../checks/observe.js';
 import { applyServerStateFile } from '../checks/state-file.js';
 import '../proxy/server-keywords.js';
 import '../proxy/cookie.js';

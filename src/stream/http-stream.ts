@@ -32,6 +32,7 @@ import { countFrontendRequest } from '../util/freq-ctr.js';
 import { nextTxnId } from '../sample/fetches/stream-state.js';
 import { setIpOpt } from '../net/sockopt.js';
 import { balanceHashKey } from '../lb/hash-expr.js';
+import { reportServerResult, validObservedStatus } from '../checks/observe.js';
 import { switchPlan, segmentMatch } from '../actions/switch-table.js';
 import { acceptRules, afterProxyHeader } from './l4-rules.js';
 
@@ -394,6 +395,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         if (ms && idle < ms) { this.setTimer(kind, ms - idle); this.timerMs = ms; return; }
         if (kind === 'server') {
           if (this.srvState === 'head' && !this.txn?.respStarted) {
+            if (this.server) reportServerResult(this.server, 'layer7', false, 'Read timeout (http)');
             if (this.retryL7('response-timeout')) return;
             this.replyError(504, 's', 'H');
             return;
@@ -1299,6 +1301,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   }
 
   private connectFailed(why: string): void {
+    if (this.server) reportServerResult(this.server, 'layer4', false);
     if (this.closed) return;
     this.clearTimer();
     const be = this.be!;
@@ -1336,6 +1339,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       this.clearTimer();
       c.uses++;
       this.forwarded = true;
+      if (this.server && c.uses === 1) reportServerResult(this.server, 'layer4', true);
       if (this.bcTos !== undefined) setIpOpt(c.sock, 'tos', (c.sock.remoteAddress ?? '').includes(':'), this.bcTos);
       if (this.bcMark !== undefined) setIpOpt(c.sock, 'mark', false, this.bcMark);
       this.srvState = 'head';
@@ -1503,6 +1507,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
           if (this.server) this.server.counters.failedResp++;
           this.rt.debug(`${this.be!.name}/${this.server?.name}: invalid response at offset ${r.offset}: ${r.reason}`);
           captureError(this, 'response', this.respBuf, r.offset);
+          if (this.server) reportServerResult(this.server, 'layer7', false, 'Invalid http response (headers)');
           if (this.retryL7('junk-response')) return;
           this.dropConn();
           this.replyError(502, 'S', 'H');
@@ -1518,6 +1523,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         }
         if (resp.status !== 101 && txn.retriesLeft > 0 && this.be!.cfg.http.retryOn.includes(String(resp.status)) && this.retryL7(String(resp.status))) return;
         if (txn.cookie && this.be) cookieResponse(this.be, txn.cookie, this.server, txn.req, resp, Date.now());
+        if (this.server) reportServerResult(this.server, 'layer7', validObservedStatus(resp.status));
         const sctx = this.sctx;
         sctx.res = resp;
         sctx.serverStatus = resp.status;

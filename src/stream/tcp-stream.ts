@@ -16,6 +16,7 @@ import { sourceKey, rdpCookieKey } from '../lb/config.js';
 import { ReadBuffer, adoptAccepted, attachReader, safeView, whenFlushed, type Sock, type OnRead } from '../net/read-buffers.js';
 import { connectSock } from '../net/raw-socket.js';
 import { balanceHashKey } from '../lb/hash-expr.js';
+import { reportServerResult, validObservedStatus } from '../checks/observe.js';
 import { SmpCtx } from '../sample/context.js';
 import { runRules, Act, type Rule } from '../actions/rules.js';
 import { AclResult } from '../acl/acl.js';
@@ -25,7 +26,7 @@ import { TcpRuleHost, connectionRules, sessionRules, silentDrop, backendByName }
 import { HttpStream } from './http-stream.js';
 
 /** Termination state letters (configuration.txt 8.5): who ended it, and in which phase. */
-export type TermCause = '-' | 'C' | 'S' | 'P' | 'I' | 'R' | 'K' | 'c' | 's' | 'D' | 'L';
+export type TermCause = '-' | 'C' | 'S' | 'P' | 'I' | 'R' | 'K' | 'c' | 's' | 'D' | 'L' | 'U';
 export type TermPhase = '-' | 'R' | 'Q' | 'C' | 'H' | 'D' | 'L' | 'T';
 
 const MAX_PENDING_BYTES = 1 << 20;
@@ -594,6 +595,7 @@ export class TcpStream implements PendingConn {
   }
 
   private connectFailed(why: string): void {
+    if (this.server) reportServerResult(this.server, 'layer4', false);
     if (this.closed) return;
     this.clearTimer();
     const be = this.be!;
@@ -634,6 +636,7 @@ export class TcpStream implements PendingConn {
     this.clearTimer();
     this.connected = true;
     this.phase = 'D';
+    if (this.server) reportServerResult(this.server, 'layer4', true);
     if (this.bcTos !== undefined) setIpOpt(sock, 'tos', this.server!.cfg.address.host?.includes(':') ?? false, this.bcTos);
     if (this.bcMark !== undefined) setIpOpt(sock, 'mark', false, this.bcMark);
     const be = this.be!;

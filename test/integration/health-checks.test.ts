@@ -153,4 +153,42 @@ frontend fe
     const [ha, ts] = await Promise.all([run(haproxyPath()!), run(process.env.HAPROXY_TS_BIN ?? (await import('../helpers/harness.js')).BIN)]);
     assert.deepEqual(ts, ha);
   });
+
+  it('observe layer7 with error-limit and on-error mark-down: a server answering 5xx is taken out, its check brings it back', T, async () => {
+    let fail = true;
+    const bad = http.createServer((req, res) => {
+      if (req.url === '/health') { res.writeHead(200); res.end('ok'); return; }
+      if (fail) { res.writeHead(500, { 'content-length': 3 }); res.end('bad'); return; }
+      res.writeHead(200, { 'content-length': 3 }); res.end('BAD');
+    });
+    await new Promise<void>((r) => bad.listen(0, '127.0.0.1', () => r()));
+    const badPort = (bad.address() as net.AddressInfo).port;
+    const good = await controllable('G');
+    const [fp] = await freePorts(1);
+    let proxy: Proc | undefined;
+    try {
+      proxy = await startProxyWithConfig(`${DEFAULTS}
+listen web
+  bind 127.0.0.1:${fp}
+  balance roundrobin
+  option httpchk GET /health
+  server bad 127.0.0.1:${badPort} check inter 300 fastinter 200 rise 1 fall 1 observe layer7 error-limit 2 on-error mark-down
+  server good 127.0.0.1:${good.port} check inter 300
+`, [fp!]);
+      const got: string[] = [];
+      for (let i = 0; i < 6; i++) got.push(await who(fp!));
+      await waitFor(() => proxy!.stderr().includes('Server web/bad is DOWN, reason: Health analyze, info: "Detected 2 consecutive errors, last one was: Wrong http response". 1 active and 0 backup servers left.'), 3000, 'marked down by observation');
+      for (let i = 0; i < 4; i++) assert.equal(await who(fp!), '200 G', 'the observed-bad server is out');
+      fail = false;
+      // its health check passes: back after rise (1) x fastinter
+      await waitFor(() => /Server web\/bad is UP, reason: Layer7 check passed/.test(proxy!.stderr()), 5000, 'back up');
+      const back = new Set<string>();
+      for (let i = 0; i < 4; i++) back.add(await who(fp!));
+      assert.ok(back.has('200 BAD'));
+      assert.ok(got.filter((x) => x.startsWith('500')).length >= 2, 'the 500s reached the client before the server was taken out');
+    } finally {
+      await closeAll([proxy, good]);
+      await new Promise<void>((r) => bad.close(() => r()));
+    }
+  });
 });
