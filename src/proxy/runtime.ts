@@ -2,6 +2,7 @@
 // soft/hard stop, listener pause/resume. One instance per process.
 import { startBackendChecks } from '../checks/health.js';
 import { sessionSource } from '../checks/observe.js';
+import { linkTracks } from '../checks/track.js';
 import { setupResolvers, startResolvers, stopResolvers } from '../dns/resolver.js';
 import net from 'node:net';
 import fs from 'node:fs';
@@ -84,6 +85,7 @@ export class Runtime {
     for (const p of this.proxies) p.initBalancer();
     // active health checks (src/checks/): started with the runtime, stopped with the proxies
     for (const p of this.proxies) if (p.isBackend) startBackendChecks(p);
+    linkTracks(this.proxies);
     // on-marked-down / on-marked-up: the check module ends the streams of a server
     sessionSource.each = (f) => { for (const st of this.streams) f(st); };
     // run-time name resolution (src/dns/): servers without a start-up address wait in maintenance

@@ -191,4 +191,36 @@ listen web
       await new Promise<void>((r) => bad.close(() => r()));
     }
   });
+
+  it('track: a chain of tracking servers follows the checked one, with the messages haproxy 2.6 prints', { ...T, skip: haproxyPath() ? false : 'haproxy not installed' }, async () => {
+    const dead = (await freePorts(1))[0]!;
+    const norm = (s: string): string[] => s.split('\n').filter((l) => /Server |no server available/.test(l))
+      .map((l) => l.replace(/^\[(\w+)\]\s+\(\d+\) : /, '[$1] ').replace(/check duration: \d+ms/, 'check duration: Nms'));
+    const run = async (bin: string): Promise<string[]> => {
+      const [fp] = await freePorts(1);
+      const dir = tempDir();
+      const cfg = writeConfig(dir, `${DEFAULTS}
+backend b1
+  server s1 127.0.0.1:${dead} check inter 200
+backend b2
+  server s2 127.0.0.1:${dead} track b1/s1
+  server s3 127.0.0.1:${dead} track s2
+frontend fe
+  bind 127.0.0.1:${fp}
+  default_backend b1
+`);
+      const p = await startProxy(bin, ['-db', '-f', cfg], [fp!]);
+      try {
+        await waitFor(() => norm(p.stderr()).length >= 5, 5000, 'messages');
+        await sleep(200);
+        return norm(p.stderr());
+      } finally {
+        await p.stop('SIGKILL', 2000);
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const [ha, ts] = await Promise.all([run(haproxyPath()!), run((await import('../helpers/harness.js')).BIN)]);
+    assert.deepEqual(ts, ha);
+    assert.ok(ts.includes('[WARNING] Server b2/s3 is DOWN via b2/s2. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.'));
+  });
 });
