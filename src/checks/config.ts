@@ -6,7 +6,8 @@
 // Every check type runs on one rule engine (engine.ts), as HAProxy's: a check is a list of
 // connect / send / expect steps; `option httpchk` and `http-check` build such a list with an
 // HTTP request and an HTTP status expectation.
-import { registerServer, registerProxy, registerOption, registerTimeout, BE, type ParseCtx } from '../registry/registry.js';
+import { registerServer, registerProxy, registerOption, registerTimeout, registerGlobal, BE, type ParseCtx } from '../registry/registry.js';
+import { spreadSettings } from './health.js';
 import type { ProxyConfig, ServerOptions } from '../config/model.js';
 import { parseTime, parseUint } from '../util/units.js';
 
@@ -307,3 +308,22 @@ registerProxy(
 );
 
 registerTimeout({ name: 'check', caps: BE, set(px, ms) { (px.timeouts as { check?: number }).check = ms; } });
+
+registerGlobal(
+  {
+    name: 'spread-checks',
+    parse(args, _g, ctx) {
+      const n = parseUint(args[1]);
+      if (n === undefined || n > 50 || args.length !== 2) { ctx.alert(`'spread-checks' expects an integer argument between 0 and 50.`); return; }
+      spreadSettings.pct = n;
+    },
+  },
+  {
+    name: 'max-spread-checks',
+    parse(args, _g, ctx) {
+      const t = parseTime(args[1] ?? '');
+      if (typeof t === 'string' || args.length !== 2) { ctx.alert(`'max-spread-checks' expects a positive delay in milliseconds.`); return; }
+      spreadSettings.maxSpread = t;
+    },
+  },
+);

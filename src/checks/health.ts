@@ -99,7 +99,7 @@ export class HealthCheck extends PeriodicCheck {
     const s = this.server;
     // maintenance pauses the checks; `disable health` stops sending them
     if (s.admin === 'maint' || !this.enabled) {
-      this.schedule(this.nextInterval());
+      this.schedule(spreadInterval(this.nextInterval()));
       return;
     }
     this.running = true;
@@ -111,7 +111,7 @@ export class HealthCheck extends PeriodicCheck {
       this.result(r);
     } finally {
       this.running = false;
-      this.schedule(this.nextInterval());
+      this.schedule(spreadInterval(this.nextInterval()));
     }
   }
 
@@ -285,9 +285,21 @@ export function startBackendChecks(be: Proxy): HealthCheck[] {
     const hc = new HealthCheck(s, be, s.cfg.check ?? newCheckOptions());
     s.healthCheck = hc;
     out.push(hc);
-    hc.start(Math.floor((hc.opts.inter * i) / Math.max(1, servers.length)) + 1);
+    // first checks spread over the interval (at most max-spread-checks)
+    const span = spreadSettings.maxSpread !== undefined ? Math.min(hc.opts.inter, spreadSettings.maxSpread) : hc.opts.inter;
+    hc.start(Math.floor((span * i) / Math.max(1, servers.length)) + 1);
   });
   // servers starting down (init-state down / fully-down) leave the balancer now
   if (servers.some((s) => !s.up)) be.rebuildLb();
   return out;
+}
+
+/** `spread-checks <0..50>` (percent of random jitter on intervals), `max-spread-checks <time>`. */
+export const spreadSettings: { pct: number; maxSpread?: number } = { pct: 0 };
+
+/** An interval with the spread-checks jitter applied (+/- pct %). */
+export function spreadInterval(ms: number): number {
+  const p = spreadSettings.pct;
+  if (!p) return ms;
+  return Math.max(1, Math.round(ms + (ms * p * (Math.random() * 2 - 1)) / 100));
 }

@@ -4,6 +4,7 @@ import { resetExperimental } from './global-keywords.js';
 import { pendingRefs } from '../sample/expr.js';
 import { authGroupTests } from '../acl/acl.js';
 import { pendingReplySections } from '../actions/http-reply.js';
+import { spreadSettings } from '../checks/health.js';
 import {
   globalKeywords, proxyKeywords, bindKeywords, serverKeywords, sectionKeywords, postParseChecks,
   type ParseCtx, type SectionKeyword,
@@ -57,6 +58,8 @@ export function parseConfigFiles(files: string[], cond: CondContext): ParseResul
   pendingRefs.length = 0;
   authGroupTests.length = 0;
   pendingReplySections.length = 0;
+  spreadSettings.pct = 0;
+  spreadSettings.maxSpread = undefined;
   const config: Config = { files, global: newGlobalConfig(), proxies: [], defaults: new Map() };
   const st: State = { section: 'none' };
   const onDiag = (d: CfgDiag): void => {
