@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { CliContext, CliKeyword } from '../registry/registry.js';
 import type { Server } from '../proxy/server.js';
 import type { Proxy } from '../proxy/proxy.js';
-import type { CheckStatus } from './engine.js';
+import { passed, type CheckStatus } from './engine.js';
 import { setServerUp, setServerStopping, checksAllowUp } from './health.js';
 import './agent.js';
 import { hasGoneDown, serverIdForced, proxyIdForced } from '../ops/cli-state.js';
@@ -19,7 +19,7 @@ const FROM_CLI = ', changed from CLI';
 
 /** HAProxy's numeric check statuses (srv_check_status). */
 export const HCHK_STATUS: Record<CheckStatus, number> = {
-  SOCKERR: 5, L4OK: 6, L4TOUT: 7, L4CON: 8, L6OK: 9, L6TOUT: 10, L6RSP: 11, L7TOUT: 12, L7RSP: 13, L7OK: 15, L7OKC: 16, L7STS: 17,
+  SOCKERR: 5, L4OK: 6, L4TOUT: 7, L4CON: 8, L6OK: 9, L6TOUT: 10, L6RSP: 11, L7TOUT: 12, L7RSP: 13, L7OK: 15, L7OKC: 16, L7STS: 17, PROCERR: 18, PROCTOUT: 19, PROCOK: 20,
 };
 const HCHK_STATUS_INI = 1;
 /** Check results (srv_check_result). */
@@ -158,7 +158,7 @@ export function serverStateLine(be: Proxy, s: Server, now = Date.now()): string 
   if (hc) {
     if (hc.last) {
       chkStatus = HCHK_STATUS[hc.last.status];
-      chkResult = hc.last.status === 'L7OKC' ? CHK_RES.CONDPASS : (chkStatus === 6 || chkStatus === 15 ? CHK_RES.PASSED : CHK_RES.FAILED);
+      chkResult = hc.last.status === 'L7OKC' ? CHK_RES.CONDPASS : (passed(hc.last.status) ? CHK_RES.PASSED : CHK_RES.FAILED);
     }
     if (hc.running) chkResult = CHK_RES.UNKNOWN;
     chkHealth = maint ? 0 : hc.health;

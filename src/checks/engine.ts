@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { CheckStep, CheckRules } from './config.js';
 import { reasonPhrase } from '../http/errors.js';
 
-export type CheckStatus = 'L4OK' | 'L4TOUT' | 'L4CON' | 'L6OK' | 'L6TOUT' | 'L6RSP' | 'L7OK' | 'L7OKC' | 'L7TOUT' | 'L7RSP' | 'L7STS' | 'SOCKERR';
+export type CheckStatus = 'L4OK' | 'L4TOUT' | 'L4CON' | 'L6OK' | 'L6TOUT' | 'L6RSP' | 'L7OK' | 'L7OKC' | 'L7TOUT' | 'L7RSP' | 'L7STS' | 'SOCKERR' | 'PROCOK' | 'PROCERR' | 'PROCTOUT';
 
 /** What a custom expectation decides about the data received so far. */
 export type CustomVerdict =
@@ -52,10 +52,13 @@ export interface CheckResult {
 }
 
 /** Whether a status counts as a success for the health counter. */
-export function passed(s: CheckStatus): boolean { return s === 'L4OK' || s === 'L6OK' || s === 'L7OK' || s === 'L7OKC'; }
+export function passed(s: CheckStatus): boolean { return s === 'L4OK' || s === 'L6OK' || s === 'L7OK' || s === 'L7OKC' || s === 'PROCOK'; }
 
 /** The words HAProxy uses for each status ("reason: ..."). */
 export const STATUS_TEXT: Record<CheckStatus, string> = {
+  PROCOK: 'External check passed',
+  PROCERR: 'External check error',
+  PROCTOUT: 'External check timeout',
   L4OK: 'Layer4 check passed',
   L4TOUT: 'Layer4 timeout',
   L4CON: 'Layer4 connection problem',

@@ -3,6 +3,7 @@
 // messages about them ("Server b/s is DOWN, reason: ..., check duration: ...").
 import type { Server } from '../proxy/server.js';
 import type { Proxy } from '../proxy/proxy.js';
+import { runExternalCheck } from './external.js';
 import { runCheck, passed, STATUS_TEXT, type CheckResult } from './engine.js';
 import { newCheckOptions, type CheckRules, type ServerCheckOptions } from './config.js';
 import { EventEmitter } from 'node:events';
@@ -104,9 +105,12 @@ export class HealthCheck extends PeriodicCheck {
     }
     this.running = true;
     try {
-      const r = await runCheck(this.rules, {
-        host: this.opts.addr ?? s.host, port: this.opts.port ?? s.port, sendProxy: this.opts.sendProxy, timeout: this.timeout(),
-      });
+      // option external-check: a program decides (its timeout is the interval, as HAProxy's)
+      const r = this.backend.cfg.externalCheck?.enabled
+        ? await runExternalCheck(s, this.backend, this.opts.inter)
+        : await runCheck(this.rules, {
+          host: this.opts.addr ?? s.host, port: this.opts.port ?? s.port, sendProxy: this.opts.sendProxy, timeout: this.timeout(),
+        });
       if (this.stopped || !this.enabled || (s.admin as string) === 'maint') return;
       this.result(r);
     } finally {

@@ -13,6 +13,7 @@ import '../checks/protocols.js';
 import '../checks/mailers.js';
 import '../checks/observe.js';
 import '../checks/track.js';
+import '../checks/external.js';
 import { applyServerStateFile } from '../checks/state-file.js';
 import '../proxy/server-keywords.js';
 import '../proxy/cookie.js';

@@ -5,6 +5,7 @@ import { pendingRefs } from '../sample/expr.js';
 import { authGroupTests } from '../acl/acl.js';
 import { pendingReplySections } from '../actions/http-reply.js';
 import { spreadSettings } from '../checks/health.js';
+import { externalGlobal } from '../checks/external.js';
 import {
   globalKeywords, proxyKeywords, bindKeywords, serverKeywords, sectionKeywords, postParseChecks,
   type ParseCtx, type SectionKeyword,
@@ -59,6 +60,7 @@ export function parseConfigFiles(files: string[], cond: CondContext): ParseResul
   authGroupTests.length = 0;
   pendingReplySections.length = 0;
   spreadSettings.pct = 0;
+  externalGlobal.allowed = false; externalGlobal.preserveEnv = false; externalGlobal.forkWanted = false;
   spreadSettings.maxSpread = undefined;
   const config: Config = { files, global: newGlobalConfig(), proxies: [], defaults: new Map() };
   const st: State = { section: 'none' };

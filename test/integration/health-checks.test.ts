@@ -223,4 +223,43 @@ frontend fe
     assert.deepEqual(ts, ha);
     assert.ok(ts.includes('[WARNING] Server b2/s3 is DOWN via b2/s2. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.'));
   });
+
+  it('option external-check: the command decides, with HAProxy\'s arguments and environment', T, async () => {
+    const dir = tempDir();
+    const flag = `${dir}/fail`;
+    const seen = `${dir}/seen`;
+    const script = `${dir}/check.sh`;
+    fs.writeFileSync(script, `#!/bin/sh\n/usr/bin/env | /usr/bin/sort > ${seen}\necho "ARGS $@" >> ${seen}\n[ -e ${flag} ] && exit 3\nexit 0\n`, { mode: 0o755 });
+    const [fp, sp] = await freePorts(2);
+    let proxy: Proc | undefined;
+    try {
+      proxy = await startProxyWithConfig(`
+global
+  external-check
+  insecure-fork-wanted
+${DEFAULTS}
+backend be
+  option external-check
+  external-check command ${script}
+  server s1 127.0.0.1:${sp} check inter 150 rise 1 fall 1
+frontend fe
+  bind 127.0.0.1:${fp}
+  default_backend be
+`, [fp!]);
+      await waitFor(() => fs.existsSync(seen), 3000, 'the command ran');
+      const env = fs.readFileSync(seen, 'utf8');
+      assert.match(env, /^HAPROXY_PROXY_NAME=be$/m);
+      assert.match(env, /^HAPROXY_SERVER_NAME=s1$/m);
+      assert.match(env, new RegExp(`^HAPROXY_SERVER_PORT=${sp}$`, 'm'));
+      assert.match(env, /^PATH=$/m, 'a clean environment: PATH is empty without external-check path');
+      assert.match(env, new RegExp(`^ARGS NOT_USED NOT_USED 127\\.0\\.0\\.1 ${sp}$`, 'm'));
+      fs.writeFileSync(flag, '');
+      await waitFor(() => /Server be\/s1 is DOWN, reason: External check error, code: 3, check duration: \d+ms/.test(proxy!.stderr()), 3000, 'DOWN');
+      fs.rmSync(flag);
+      await waitFor(() => /Server be\/s1 is UP, reason: External check passed, code: 0, check duration: \d+ms/.test(proxy!.stderr()), 3000, 'UP');
+    } finally {
+      await closeAll([proxy]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
