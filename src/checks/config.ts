@@ -47,7 +47,16 @@ export type CheckStep =
   | { kind: 'connect'; port?: number; addr?: string; sendProxy: boolean; comment?: string }
   | { kind: 'send'; data: Buffer; comment?: string }
   | { kind: 'http-send'; method: string; uri: string; version: string; headers: [string, string][]; body: string; comment?: string }
-  | { kind: 'expect'; type: ExpectKind; neg: boolean; pattern: string; re?: RegExp; bin?: Buffer; statuses?: [number, number][]; comment?: string };
+  | { kind: 'expect'; type: ExpectKind; neg: boolean; pattern: string; re?: RegExp; bin?: Buffer; statuses?: [number, number][]; comment?: string; opts?: ExpectOptions };
+
+/** tcp-check / http-check expect options: bytes to wait for, the statuses to report, a comment. */
+export interface ExpectOptions {
+  minRecv?: number;
+  comment?: string;
+  okStatus?: string;
+  errorStatus?: string;
+  toutStatus?: string;
+}
 
 export interface CheckRules {
   /** 'tcp': connect only (Layer 4); 'tcp-check': option tcp-check rules; 'http': option httpchk */
@@ -133,6 +142,34 @@ function parseStatusList(text: string): [number, number][] | undefined {
 
 function parseExpect(words: string[], http: boolean, ctx: ParseCtx, kw: string): CheckStep | undefined {
   let i = 1;
+  const o: ExpectOptions = {};
+  // options come before the match: min-recv, comment, ok-status, error-status, tout-status
+  const STATUSES: Record<string, string[]> = {
+    'ok-status': ['L7OK', 'L7OKC', 'L6OK', 'L4OK'],
+    'error-status': ['L7RSP', 'L7STS', 'L6RSP', 'L4CON'],
+    'tout-status': ['L7TOUT', 'L6TOUT', 'L4TOUT'],
+  };
+  for (;;) {
+    const w = words[i];
+    if (w === 'min-recv') {
+      const n = Number(words[i + 1]);
+      if (!Number.isInteger(n) || n < -1) { ctx.alert(`'${kw} expect min-recv' expects an integer.`); return undefined; }
+      o.minRecv = n;
+      i += 2;
+    } else if (w === 'comment') {
+      if (words[i + 1] === undefined) { ctx.alert(`'${kw} expect comment' expects a message.`); return undefined; }
+      o.comment = words[i + 1];
+      i += 2;
+    } else if (w !== undefined && STATUSES[w]) {
+      const st = words[i + 1];
+      if (!st || !STATUSES[w]!.includes(st)) { ctx.alert(`'${kw} expect ${w}' expects one of ${STATUSES[w]!.join(', ')} (got '${st ?? ''}').`); return undefined; }
+      if (w === 'ok-status') o.okStatus = st; else if (w === 'error-status') o.errorStatus = st; else o.toutStatus = st;
+      i += 2;
+    } else if (w === 'on-success' || w === 'on-error' || w === 'status-code') {
+      ctx.alert(`'${kw} expect ${w}' is not supported yet by haproxy-ts.`);
+      return undefined;
+    } else break;
+  }
   let neg = false;
   if (words[i] === '!') { neg = true; i++; }
   const type = words[i] as ExpectKind | undefined;
@@ -143,8 +180,8 @@ function parseExpect(words: string[], http: boolean, ctx: ParseCtx, kw: string):
     return undefined;
   }
   if (pattern === undefined) { ctx.alert(`'${kw} expect ${type}' expects <pattern> as an argument.`); return undefined; }
-  if (words.length > i + 2) { ctx.alert(`'${kw} expect' : option '${words[i + 2]}' is not supported yet by haproxy-ts.`); return undefined; }
-  const step: Extract<CheckStep, { kind: 'expect' }> = { kind: 'expect', type, neg, pattern };
+  if (words.length > i + 2) { ctx.alert(`'${kw} expect' : unexpected '${words[i + 2]}' after the pattern.`); return undefined; }
+  const step: Extract<CheckStep, { kind: 'expect' }> = { kind: 'expect', type, neg, pattern, opts: o };
   try {
     if (type === 'rstring' || type === 'rstatus') step.re = new RegExp(pattern);
     if (type === 'rbinary') step.re = new RegExp(pattern, 'i');

@@ -109,6 +109,8 @@ export function runCheck(rules: CheckRules, t: CheckTarget): Promise<CheckResult
     let buf = Buffer.alloc(0);
     let stepIdx = 0;
     let waiting: ((ended: boolean) => void) | undefined;
+    /** tout-status of the expect being evaluated */
+    let curTout: CheckStatus | undefined;
     let ended = false;
     const finish = (r: Omit<CheckResult, 'duration'>): void => {
       if (done) return;
@@ -119,7 +121,7 @@ export function runCheck(rules: CheckRules, t: CheckTarget): Promise<CheckResult
     };
     const timer = setTimeout(() => {
       if (!connected) finish({ status: 'L4TOUT' });
-      else finish({ status: customWaiting?.toutStatus ?? 'L7TOUT' });
+      else finish({ status: customWaiting?.toutStatus ?? curTout ?? 'L7TOUT' });
     }, Math.max(1, t.timeout));
 
     const connect = (host: string, port: number, sendProxy: boolean, then: () => void): void => {
@@ -234,14 +236,27 @@ export function runCheck(rules: CheckRules, t: CheckTarget): Promise<CheckResult
         }
       };
       const step = stepIdx;
+      const o = st.opts ?? {};
+      const errStatus = (o.errorStatus ?? 'L7RSP') as CheckStatus;
+      const fail = (info: string): void => finish({ status: errStatus, code: showsCode(errStatus) ? 0 : undefined, info: o.comment ?? info });
+      const pass = (): void => {
+        waiting = undefined;
+        curTout = undefined;
+        // ok-status applies when this expect is the last rule
+        if (o.okStatus && stepIdx >= steps.length) { finish({ status: o.okStatus as CheckStatus }); return; }
+        next();
+      };
+      curTout = o.toutStatus as CheckStatus | undefined;
       const check = (isEnd: boolean): void => {
+        // min-recv: nothing is decided before that many bytes (or the end)
+        if (o.minRecv !== undefined && o.minRecv > 0 && buf.length < o.minRecv && !(isEnd || ended)) return;
         const ok = test();
-        if (ok && !st.neg) { waiting = undefined; next(); return; }
-        if (ok && st.neg) { waiting = undefined; finish({ status: 'L7RSP', info: `TCPCHK matched unwanted content '${st.pattern}' at step ${step}` }); return; }
+        if (ok && !st.neg) { pass(); return; }
+        if (ok && st.neg) { waiting = undefined; fail(`TCPCHK matched unwanted content '${st.pattern}' at step ${step}`); return; }
         if (isEnd || ended) {
           waiting = undefined;
-          if (st.neg) { next(); return; }
-          finish({ status: 'L7RSP', info: `TCPCHK did not match content '${st.pattern}' at step ${step}` });
+          if (st.neg) { pass(); return; }
+          fail(`TCPCHK did not match content '${st.pattern}' at step ${step}`);
         }
       };
       waiting = check;
@@ -250,11 +265,14 @@ export function runCheck(rules: CheckRules, t: CheckTarget): Promise<CheckResult
 
     /** http-check expect: waits for the response head, then checks the status or the body. */
     const expectHttp = (st: Extract<CheckStep, { kind: 'expect' }>): void => {
+      const o = st.opts ?? {};
+      curTout = o.toutStatus as CheckStatus | undefined;
       const check = (isEnd: boolean): void => {
         const headEnd = buf.indexOf('\r\n\r\n');
         const needBody = st.type === 'string' || st.type === 'rstring';
         if (headEnd < 0 && !(isEnd || ended)) return;
         if (needBody && !(isEnd || ended)) return;
+        if (o.minRecv !== undefined && o.minRecv > 0 && buf.length < o.minRecv && !(isEnd || ended)) return;
         waiting = undefined;
         const code = statusOf(buf);
         if (code === undefined) { finish({ status: 'L7RSP', info: 'Invalid http response (headers)' }); return; }
@@ -269,11 +287,14 @@ export function runCheck(rules: CheckRules, t: CheckTarget): Promise<CheckResult
         }
         if (st.neg) ok = !ok;
         if (!ok) {
-          if (st.type === 'status' || st.type === 'rstatus') finish({ status: 'L7STS', code, info: reason });
-          else finish({ status: 'L7RSP', code, info: `HTTP content check did not match` });
+          // error-status and comment override HAProxy's defaults
+          const def: CheckStatus = st.type === 'status' || st.type === 'rstatus' ? 'L7STS' : 'L7RSP';
+          const stt = (o.errorStatus ?? def) as CheckStatus;
+          finish({ status: stt, code, info: o.comment ?? (def === 'L7STS' ? reason : 'HTTP content check did not match') });
           return;
         }
-        if (stepIdx >= steps.length) { finish({ status: 'L7OK', code }); return; }
+        curTout = undefined;
+        if (stepIdx >= steps.length) { finish({ status: (o.okStatus ?? 'L7OK') as CheckStatus, code }); return; }
         next();
       };
       waiting = check;

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { runCheck } from '../../src/checks/engine.js';
-import type { CheckRules, CheckStep } from '../../src/checks/config.js';
+import type { CheckRules, CheckStep, ExpectOptions } from '../../src/checks/config.js';
 
 const T = { timeout: 10_000 };
 
@@ -97,8 +97,32 @@ describe('check engine', () => {
     assert.equal((await runCheck(http([send, str]), t)).status, 'L7OK');
     body = 'bad';
     assert.equal((await runCheck(http([send, str]), t)).status, 'L7RSP');
+    const strictStatus: CheckStep = { kind: 'expect', type: 'status', neg: false, pattern: '200', statuses: [[200, 200]], opts: { errorStatus: 'L7RSP', comment: 'wanted 200', okStatus: 'L7OKC' } };
+    body = 'all good';
+    assert.equal((await runCheck(http([send, strictStatus]), t)).status, 'L7OKC', 'ok-status on the last rule');
     status = 404;
+    const e = await runCheck(http([send, strictStatus]), t);
+    assert.deepEqual([e.status, e.info], ['L7RSP', 'wanted 200'], 'error-status and comment');
     assert.equal((await runCheck(http([send], { disableOn404: true }), t)).status, 'L7OKC');
     await s.close();
+  });
+
+  it('expect options: min-recv, comment, ok-status, error-status, tout-status', T, async () => {
+    const s = await server((c) => c.once('data', () => { c.write('+PO'); setTimeout(() => c.end('NG\r\n'), 100); }));
+    const t = { host: '127.0.0.1', port: s.port, sendProxy: false, timeout: 1000 };
+    const send: CheckStep = { kind: 'send', data: Buffer.from('PING\r\n') };
+    const ex = (type: 'string' | 'rstring', pattern: string, opts: ExpectOptions): CheckStep => ({ ...(expect(type, pattern) as Extract<CheckStep, { kind: 'expect' }>), opts });
+    // min-recv 6: the partial "+PO" is not judged, the whole "+PONG\r\n" is
+    assert.equal((await runCheck(tcp([send, ex('rstring', '^\\+PONG', { minRecv: 6 })]), t)).status, 'L7OK');
+    // ok-status on the last rule
+    assert.equal((await runCheck(tcp([send, ex('string', 'PONG', { okStatus: 'L6OK' })]), t)).status, 'L6OK');
+    // error-status and comment on a failure
+    const f = await runCheck(tcp([send, ex('string', 'master', { errorStatus: 'L7STS', comment: 'not the master' })]), t);
+    assert.deepEqual([f.status, f.code, f.info], ['L7STS', 0, 'not the master']);
+    await s.close();
+    const silent = await server(() => {});
+    const to = await runCheck(tcp([ex('string', 'x', { toutStatus: 'L6TOUT' })]), { host: '127.0.0.1', port: silent.port, sendProxy: false, timeout: 150 });
+    assert.equal(to.status, 'L6TOUT');
+    await silent.close();
   });
 });
