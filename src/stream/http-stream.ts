@@ -34,7 +34,7 @@ import { setIpOpt } from '../net/sockopt.js';
 import { balanceHashKey } from '../lb/hash-expr.js';
 import { reportServerResult, validObservedStatus } from '../checks/observe.js';
 import { switchPlan, segmentMatch } from '../actions/switch-table.js';
-import { acceptRules, afterProxyHeader, StreamRuleHost, backendByName, silentDrop as dropSilently, applyBackendSockOpts } from './l4-rules.js';
+import { acceptRules, afterProxyHeader } from './l4-rules.js';
 
 /** Client bytes kept while a request is being processed (pipelined requests, early body). */
 const MAX_HELD_BYTES = 256 * 1024;
@@ -736,10 +736,19 @@ export class HttpStream implements PendingConn, SrvConnOwner {
 
   /** Disappears without telling the client: no FIN reaches it (TTL 1, then a reset). */
   private silentDrop(): void {
-    // TTL 1 then a reset that dies on the way: the same as in TCP streams
-    dropSilently(this, 'R');
+    // the reset then dies on the way: TTL / hop limit 1 (when the socket option can be set)
+    setIpOpt(this.cli, 'ttl', this.a.src.includes(':'), 1);
+    const cli = this.cli;
+    this.termCause = 'P'; this.termPhase = 'R';
+    if (typeof cli.resetAndDestroy === 'function' && !cli.destroyed) {
+      const orig = this.fe.cfg.options.nolinger;
+      this.fe.cfg.options.nolinger = true;
+      this.terminate('P', 'R', true);
+      this.fe.cfg.options.nolinger = orig;
+    } else {
+      this.terminate('P', 'R', true);
+    }
   }
-
 
   /**
    * Sends a reply produced by a request rule (deny, return, redirect, auth, tarpit): the
@@ -1331,7 +1340,8 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       c.uses++;
       this.forwarded = true;
       if (this.server && c.uses === 1) reportServerResult(this.server, 'layer4', true);
-      applyBackendSockOpts(this, c.sock);
+      if (this.bcTos !== undefined) setIpOpt(c.sock, 'tos', (c.sock.remoteAddress ?? '').includes(':'), this.bcTos);
+      if (this.bcMark !== undefined) setIpOpt(c.sock, 'mark', false, this.bcMark);
       this.srvState = 'head';
       this.respBuf = undefined;
       // flush what was prepared while connecting
@@ -1952,11 +1962,28 @@ function countStatus(c: { reqTotal: number; hrsp: number[] }, status: number): v
 }
 
 /** The rules' view of an HTTP stream (configuration.txt 4.3): what actions may read and change. */
-class HttpRuleHost extends StreamRuleHost<HttpStream> {
+class HttpRuleHost implements RuleHost {
   readonly http = true;
+  verdict: Verdict | undefined;
   strictMode = true;
   /** the action that yielded is done: resume after it (pause) */
   resumeAfter = false;
+  private readonly s: HttpStream;
+  constructor(s: HttpStream) { this.s = s; }
+  get ctx(): SmpCtx { return this.s.sctx; }
+  get fe(): Proxy { return this.s.fe; }
+  get be(): Proxy | undefined { return this.s.be; }
+  config() { return this.s.rt.config; }
+  setAddr(which: 'src' | 'dst', addr: string | undefined, port: number | undefined): void { this.s.ruleSetAddr(which, addr, port); }
+  setTimeout(which: 'server' | 'tunnel' | 'client', ms: number): void {
+    if (which === 'server') this.s.tmoServer = ms;
+    else if (which === 'tunnel') this.s.tmoTunnel = ms;
+    else this.s.tmoClient = ms;
+  }
+  setRetries(n: number): void { this.s.ruleSetRetries(n); }
+  setPriority(which: 'class' | 'offset', v: number): void {
+    if (which === 'class') this.s.prioClass = v; else this.s.prioOffset = v;
+  }
   rewriteFailed(): boolean {
     this.s.fe.feCounters.failedRewrites++;
     if (this.s.be && this.s.be !== this.s.fe) this.s.be.counters.failedRewrites++;
@@ -1969,6 +1996,24 @@ class HttpRuleHost extends StreamRuleHost<HttpStream> {
   pauseUntil(ms: number): void { this.s.rulePause(ms); }
   waitForBody(ms: number, atLeast: number): boolean { return this.s.ruleWaitBody(ms, atLeast); }
   sendEarlyHint(name: string, value: string): void { this.s.ruleEarlyHint(name, value); }
+  setSockOpt(what: 'tos' | 'mark' | 'nice' | 'fc-tos' | 'fc-mark' | 'bc-tos' | 'bc-mark', v: number): void {
+    if (what === 'tos' || what === 'fc-tos') this.s.ruleSockOpt('tos', v);
+    else if (what === 'mark' || what === 'fc-mark') this.s.ruleSockOpt('mark', v);
+    else if (what === 'bc-tos') this.s.bcTos = v;
+    else if (what === 'bc-mark') this.s.bcMark = v;
+  }
+}
+
+/** Backends by name, per runtime (use_backend with formatted names). */
+const backendMaps = new WeakMap<Runtime, Map<string, Proxy>>();
+function backendByName(rt: Runtime, name: string): Proxy | undefined {
+  let m = backendMaps.get(rt);
+  if (!m) {
+    m = new Map();
+    for (const p of rt.proxies) if (p.isBackend && !m.has(p.name)) m.set(p.name, p);
+    backendMaps.set(rt, m);
+  }
+  return m.get(name);
 }
 
 /** `capture request|response header`: the last occurrence of each named header, truncated to its length. */

@@ -47,13 +47,14 @@ export interface L4Stream {
   terminate(cause: TermCause, phase: TermPhase, hard?: boolean): void;
 }
 
-/** What every stream offers the rules: the context, the proxies, addresses, timeouts, retries,
- *  queue priority and socket options. The TCP and HTTP hosts add their own. */
-export abstract class StreamRuleHost<S extends L4Stream = L4Stream> implements RuleHost {
-  abstract readonly http: boolean;
+/** The rules' view of a stream in the TCP rule sets. */
+export class TcpRuleHost implements RuleHost {
+  readonly http = false;
   verdict: Verdict | undefined;
-  protected readonly s: S;
-  constructor(s: S) { this.s = s; }
+  /** expect-proxy layer4 ran */
+  wantProxy = false;
+  private readonly s: L4Stream;
+  constructor(s: L4Stream) { this.s = s; }
   get ctx(): SmpCtx { return this.s.sctx; }
   get fe(): Proxy { return this.s.fe; }
   get be(): Proxy | undefined { return this.s.be; }
@@ -74,23 +75,10 @@ export abstract class StreamRuleHost<S extends L4Stream = L4Stream> implements R
     else if (what === 'bc-tos') this.s.bcTos = v;
     else if (what === 'bc-mark') this.s.bcMark = v;
   }
-}
-
-/** The rules' view of a stream in the TCP rule sets. */
-export class TcpRuleHost extends StreamRuleHost {
-  readonly http = false;
-  /** expect-proxy layer4 ran */
-  wantProxy = false;
   expectProxy(): void { this.wantProxy = true; }
   /** switch-mode http ran: the stream is to become an HTTP stream (TcpStream checks this) */
   upgrade: 'h1' | undefined;
   switchMode(proto: 'h1' | undefined): void { this.upgrade = proto ?? 'h1'; }
-}
-
-/** set-bc-tos / set-bc-mark: applied to a server connection once it is established. */
-export function applyBackendSockOpts(s: { bcTos: number | undefined; bcMark: number | undefined }, sock: Sock): void {
-  if (s.bcTos !== undefined) setIpOpt(sock, 'tos', (sock.remoteAddress ?? '').includes(':'), s.bcTos);
-  if (s.bcMark !== undefined) setIpOpt(sock, 'mark', false, s.bcMark);
 }
 
 /**
