@@ -10,6 +10,10 @@
  *   getStrOpt(fd, level, optname)          -> string      (string option, e.g. SO_BINDTODEVICE)
  *   getTcpInfo(fd)                         -> Float64Array (TCP_INFO fields, see TCPI_* below;
  *                                             Linux only: absent when TCP_INFO is not defined)
+ *   unixDgramSocket()                      -> number      (a non-blocking AF_UNIX datagram socket fd)
+ *   unixDgramSend(fd, path, buffer)        -> number      (bytes sent, or -errno: EAGAIN when the
+ *                                             receiver's queue is full, so the caller drops the log)
+ *   closeFd(fd)                            -> undefined
  *   SOL_SOCKET, IPPROTO_TCP, IPPROTO_IP, ... (numbers; absent when the platform lacks them)
  *
  * Failures throw a JS Error whose message carries strerror(errno), with `code` set to the
@@ -32,6 +36,8 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/un.h>
+#include <fcntl.h>
 
 /* Returns NULL after throwing if a Node-API call failed (an exception is then pending). */
 #define NAPI_OK(env, call)                                                   \
@@ -292,6 +298,66 @@ static napi_value chroot_to(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* unixDgramSocket(): a non-blocking, close-on-exec AF_UNIX datagram socket for syslog sockets
+ * such as /dev/log (Node's dgram module has no unix datagram sockets). */
+static napi_value unix_dgram_socket(napi_env env, napi_callback_info info) {
+  napi_value r;
+  int fd;
+  (void)info;
+  fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  if (fd < 0) { throw_errno(env, "socket", errno, -1, 0, 0); return NULL; }
+  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+    int e = errno;
+    close(fd);
+    throw_errno(env, "fcntl", e, -1, 0, 0);
+    return NULL;
+  }
+  NAPI_OK(env, napi_create_int32(env, fd, &r));
+  return r;
+}
+
+/* unixDgramSend(fd, path, buffer): one sendto(); returns the bytes sent or -errno (never throws
+ * on a send failure: a log that cannot be sent is dropped and counted by the caller). */
+static napi_value unix_dgram_send(napi_env env, napi_callback_info info) {
+  size_t argc = 3, len = 0, dlen = 0;
+  napi_value argv[3], r;
+  napi_valuetype t;
+  struct sockaddr_un sun;
+  void *data = NULL;
+  bool isbuf = false;
+  int fd;
+  ssize_t n;
+
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (!get_int_arg(env, argv, argc, 0, "fd", &fd)) return NULL;
+  if (argc < 3 || napi_typeof(env, argv[1], &t) != napi_ok || t != napi_string) {
+    napi_throw_type_error(env, NULL, "argument 'path' must be a string");
+    return NULL;
+  }
+  memset(&sun, 0, sizeof(sun));
+  sun.sun_family = AF_UNIX;
+  NAPI_OK(env, napi_get_value_string_utf8(env, argv[1], NULL, 0, &len));
+  if (len >= sizeof(sun.sun_path)) { napi_throw_range_error(env, NULL, "path too long"); return NULL; }
+  NAPI_OK(env, napi_get_value_string_utf8(env, argv[1], sun.sun_path, sizeof(sun.sun_path), &len));
+  NAPI_OK(env, napi_is_buffer(env, argv[2], &isbuf));
+  if (!isbuf) { napi_throw_type_error(env, NULL, "argument 'data' must be a Buffer"); return NULL; }
+  NAPI_OK(env, napi_get_buffer_info(env, argv[2], &data, &dlen));
+  n = sendto(fd, data, dlen, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sun, sizeof(sun));
+  NAPI_OK(env, napi_create_int32(env, n < 0 ? -errno : (int)n, &r));
+  return r;
+}
+
+/* closeFd(fd) */
+static napi_value close_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int fd;
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (!get_int_arg(env, argv, argc, 0, "fd", &fd)) return NULL;
+  close(fd);
+  return NULL;
+}
+
 static int export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   return napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == napi_ok &&
@@ -313,7 +379,10 @@ static napi_value init(napi_env env, napi_value exports) {
       !export_fn(env, exports, "getStrOpt", get_str_opt) ||
       !export_fn(env, exports, "setNofileLimit", set_nofile_limit) ||
       !export_fn(env, exports, "getNofileLimit", get_nofile_limit) ||
-      !export_fn(env, exports, "chrootTo", chroot_to))
+      !export_fn(env, exports, "chrootTo", chroot_to) ||
+      !export_fn(env, exports, "unixDgramSocket", unix_dgram_socket) ||
+      !export_fn(env, exports, "unixDgramSend", unix_dgram_send) ||
+      !export_fn(env, exports, "closeFd", close_fd))
     return NULL;
 #if defined(TCP_INFO) && defined(__linux__)
   if (!export_fn(env, exports, "getTcpInfo", get_tcp_info)) return NULL;

@@ -8,6 +8,8 @@ import { runCheck, passed, STATUS_TEXT, type CheckResult } from './engine.js';
 import { newCheckOptions, type CheckRules, type ServerCheckOptions } from './config.js';
 import { EventEmitter } from 'node:events';
 import { logWarning, logAlert } from '../cli/messages.js';
+import { sendLog } from '../log/emit.js';
+import { LOG_ALERT, LOG_NOTICE, LOG_EMERG } from '../log/syslog.js';
 
 /**
  * Server state changes made by health checks: 'change' with { server, backend, up, message,
@@ -194,6 +196,18 @@ export function onlineCounts(be: Proxy): { act: number; bck: number } {
   return { act, bck };
 }
 
+/** A server state message: on stderr as a warning, and to the backend's loggers. */
+function srvMessage(be: Proxy, msg: string, level: number): void {
+  logWarning(msg);
+  sendLog(be, level, msg);
+}
+
+/** "backend has no server available!" (worded differently on stderr and in the logs, as HAProxy does) */
+export function noServerMessage(be: Proxy): void {
+  logAlert(`backend '${be.name}' has no server available!`);
+  sendLog(be, LOG_EMERG, `backend ${be.name} has no server available!`);
+}
+
 function srvWhat(s: Server): string { return `${s.backup ? 'Backup ' : ''}Server ${s.backend.name}/${s.name}`; }
 
 /**
@@ -211,10 +225,10 @@ export function setServerUp(s: Server, up: boolean, why: string, r?: CheckResult
   const message = up
     ? `${what} is UP${why}. ${act} active and ${bck} backup servers online. 0 sessions requeued, ${be.totalQueued()} total in queue.`
     : `${what} is DOWN${why}. ${act} active and ${bck} backup servers left.${act === 0 && bck > 0 ? ' Running on backup.' : ''} ${s.cur} sessions active, ${queuedBefore} requeued, ${s.queue.length} remaining in queue.`;
-  logWarning(message);
+  srvMessage(be, message, up ? LOG_NOTICE : LOG_ALERT);
   const noServerLeft = !up && act === 0 && bck === 0;
-  if (noServerLeft) logAlert(`backend '${be.name}' has no server available!`);
-  if (!up && s.admin === 'drain') logWarning(`${what} remains in forced drain mode.`);
+  if (noServerLeft) noServerMessage(be);
+  if (!up && s.admin === 'drain') srvMessage(be, `${what} remains in forced drain mode.`, LOG_NOTICE);
   serverEvents.emit('change', { server: s, backend: be, up, message, result: r ?? { status: 'L4OK', duration: 0 }, noServerLeft } satisfies ServerChangeEvent);
 }
 
@@ -226,7 +240,7 @@ export function setServerStopping(s: Server, why: string): void {
   s.checkNolb = true;
   s.updateWeight();
   const { act, bck } = onlineCounts(be);
-  logWarning(`${srvWhat(s)} is stopping${why}. ${act} active and ${bck} backup servers online. 0 sessions requeued, ${be.totalQueued()} total in queue.`);
+  srvMessage(be, `${srvWhat(s)} is stopping${why}. ${act} active and ${bck} backup servers online. 0 sessions requeued, ${be.totalQueued()} total in queue.`, LOG_NOTICE);
 }
 
 /**
@@ -244,9 +258,9 @@ export function setAdminState(s: Server, state: 'ready' | 'drain' | 'maint'): vo
     const queued = s.queue.length;
     s.setAdmin('maint');
     const { act, bck } = onlineCounts(be);
-    if (wasUp) logWarning(`${what} is going DOWN for maintenance. ${act} active and ${bck} backup servers left.${act === 0 && bck > 0 ? ' Running on backup.' : ''} ${sessions} sessions active, ${queued} requeued, ${s.queue.length} remaining in queue.`);
-    else logWarning(`${what} was DOWN and now enters maintenance.`);
-    if (act === 0 && bck === 0 && wasUp) logAlert(`backend '${be.name}' has no server available!`);
+    if (wasUp) srvMessage(be, `${what} is going DOWN for maintenance. ${act} active and ${bck} backup servers left.${act === 0 && bck > 0 ? ' Running on backup.' : ''} ${sessions} sessions active, ${queued} requeued, ${s.queue.length} remaining in queue.`, LOG_ALERT);
+    else srvMessage(be, `${what} was DOWN and now enters maintenance.`, LOG_NOTICE);
+    if (act === 0 && bck === 0 && wasUp) noServerMessage(be);
     return;
   }
   if (prev === 'maint') {
@@ -256,16 +270,19 @@ export function setAdminState(s: Server, state: 'ready' | 'drain' | 'maint'): vo
     const up = checksAllowUp(s);
     s.setAdmin(state);
     if (up !== s.up) s.setOperational(up);
-    logWarning(`${what} is ${s.up ? 'UP' : 'DOWN'}/${state === 'drain' ? 'DRAIN' : 'READY'} (leaving forced maintenance).`);
-    if (state === 'drain') logWarning(`${what} remains in forced drain mode.`);
+    srvMessage(be, `${what} is ${s.up ? 'UP' : 'DOWN'}/${state === 'drain' ? 'DRAIN' : 'READY'} (leaving forced maintenance).`, LOG_NOTICE);
+    if (state === 'drain') srvMessage(be, `${what} remains in forced drain mode.`, LOG_NOTICE);
     return;
   }
   s.setAdmin(state);
   if (state === 'drain') {
     const { act, bck } = onlineCounts(be);
-    logWarning(`${what} enters drain state. ${act} active and ${bck} backup servers online. 0 sessions requeued, ${be.totalQueued()} total in queue.`);
+    // the wording of a server that is down: what is "left", and its sessions
+    srvMessage(be, s.up
+      ? `${what} enters drain state. ${act} active and ${bck} backup servers online. 0 sessions requeued, ${be.totalQueued()} total in queue.`
+      : `${what} enters drain state. ${act} active and ${bck} backup servers left.${act === 0 && bck > 0 ? ' Running on backup.' : ''} ${s.cur} sessions active, 0 requeued, ${s.queue.length} remaining in queue.`, LOG_NOTICE);
   } else {
-    logWarning(`${what} is ${s.up ? 'UP' : 'DOWN'} (leaving forced drain).`);
+    srvMessage(be, `${what} is ${s.up ? 'UP' : 'DOWN'} (leaving forced drain).`, LOG_NOTICE);
   }
 }
 

@@ -8,6 +8,7 @@ import '../http/keywords.js';
 import { setPoolBudget } from '../proxy/conn-pool.js';
 import '../http/errors.js';
 import '../proxy/userlist.js';
+import '../log/config.js';
 import '../checks/config.js';
 import '../checks/protocols.js';
 import '../checks/mailers.js';

@@ -329,6 +329,7 @@ export function inheritFromDefaults(kind: ProxyKind, name: string, where: Where,
   if (def.errors) px.errors = { directives: [...def.errors.directives], replies: new Map() };
   px.http = structuredClone(def.http);
   if (def.rules) px.rules = inheritRules(def.rules);
+  if (def.log) px.log = { ...def.log, loggers: [...def.log.loggers], compiled: undefined };
   if (def.switching) px.switching = inheritSwitching(def.switching, kind);
   return px;
 }

@@ -210,6 +210,10 @@ function parseProxyLine(w: string[], px: ProxyConfig, ctx: ParseCtx): void {
     applyOption(w.slice(1), px, ctx, kw !== 'no', kw === 'default');
     return;
   }
+  if (kw === 'no' && w[1] !== undefined && proxyKeywords.has(`no ${w[1]}`)) {
+    proxyKeywords.get(`no ${w[1]}`)!.parse(w, px, ctx);
+    return;
+  }
   if (kw === 'no' || kw === 'default') {
     const what = w[1] === undefined ? kw : `${kw} ${w[1]}`;
     ctx.alert(`'${what}' : the '${kw}' prefix is only supported before 'option' keywords.`);

@@ -20,6 +20,10 @@ export interface SockoptAddon {
   getNofileLimit(): [number, number];
   /** chroot(path) then chdir("/") */
   chrootTo(path: string): void;
+  /** a non-blocking AF_UNIX datagram socket; sendto() on it returns bytes sent or -errno */
+  unixDgramSocket?(): number;
+  unixDgramSend?(fd: number, path: string, data: Buffer): number;
+  closeFd?(fd: number): void;
   /**
    * getsockopt(IPPROTO_TCP, TCP_INFO): some fields of struct tcp_info, at the TCPI_* indexes
    * (Linux only; absent elsewhere). Throws like getIntOpt when the call fails.

@@ -1,5 +1,6 @@
 // The running process: proxies and listeners built from a Config, connection limits,
 // soft/hard stop, listener pause/resume. One instance per process.
+import { setupLogging } from '../log/emit.js';
 import { startBackendChecks } from '../checks/health.js';
 import { sessionSource } from '../checks/observe.js';
 import { linkTracks } from '../checks/track.js';
@@ -82,6 +83,9 @@ export class Runtime {
       const be = p.isBackend ? p : p.defaultBackend;
       if (be) be.feMaxconnSum += p.maxconn;
     }
+    // loggers (src/log/): before anything may log
+    const stopLogs = setupLogging(config, this.proxies);
+    this.addStopHook(stopLogs);
     for (const p of this.proxies) p.initBalancer();
     // active health checks (src/checks/): started with the runtime, stopped with the proxies
     for (const p of this.proxies) if (p.isBackend) startBackendChecks(p);

@@ -1,0 +1,157 @@
+// Logging at run time: the loggers of the global section and of each proxy, built from the
+// configuration when the runtime starts (setupLogging), process and proxy event messages
+// (sendLog), and the traffic logs the streams emit when they end (logStream) or, without a
+// log format, when a connection is accepted (logConnect).
+import { hostname } from 'node:os';
+import dns from 'node:dns';
+import net from 'node:net';
+import type { Config } from '../config/model.js';
+import type { Proxy } from '../proxy/proxy.js';
+import type { SmpCtx } from '../sample/context.js';
+import { Logger, logGlobals, LOG_INFO, LOG_ERR, type LoggerConfig } from './syslog.js';
+import { UdpTransport, UnixDgramTransport, FdTransport, Ring, rings, type RingConfig } from './transports.js';
+import type { LogTransport } from './syslog.js';
+import { inetTarget, type ProxyLogConfig } from './config.js';
+import { legacyConnectLog } from './format.js';
+
+export interface ProxyLoggers {
+  loggers: Logger[];
+  tag: string;
+  cfg: ProxyLogConfig | undefined;
+  /** per-frontend log counter (%lc) */
+  count: number;
+}
+
+declare module '../proxy/proxy.js' {
+  interface Proxy {
+    /** the proxy's loggers (src/log/emit.ts); undefined or empty: the proxy does not log */
+    logs?: ProxyLoggers;
+  }
+}
+
+let globalLoggers: Logger[] = [];
+
+function transportFor(cfg: LoggerConfig, implicitRings: RingConfig[]): LogTransport | undefined {
+  const t = cfg.target;
+  if (t === 'stdout') return new FdTransport(1);
+  if (t === 'stderr') return new FdTransport(2);
+  const m = /^([a-z0-9]+)@(.*)$/.exec(t);
+  const prefix = m?.[1];
+  const rest = m ? m[2]! : t;
+  switch (prefix) {
+    case 'fd': return new FdTransport(Number(rest));
+    case 'ring': return rings.get(rest);
+    case 'unix': return new UnixDgramTransport(rest);
+    case 'tcp': case 'tcp4': case 'tcp6': case 'uxst': {
+      const rc: RingConfig = {
+        name: t, where: cfg.where, format: cfg.format, maxlen: cfg.maxlen, size: 16384, servers: [], implicit: true,
+      };
+      if (prefix === 'uxst') rc.servers.push({ name: t, path: rest, proto: 'legacy' });
+      else {
+        const a = inetTarget(rest, prefix);
+        if (typeof a === 'string') return undefined;
+        rc.servers.push({ name: t, host: a.host, port: a.port, proto: 'legacy' });
+      }
+      implicitRings.push(rc);
+      return new Ring(rc);
+    }
+    default: {
+      if (prefix === undefined && rest.startsWith('/')) return new UnixDgramTransport(rest);
+      const a = inetTarget(rest, prefix);
+      if (typeof a === 'string') return undefined;
+      const tr = new UdpTransport(a.host, a.port);
+      if (!net.isIP(a.host)) {
+        // a host name: resolved once at start-up, as HAProxy does
+        dns.lookup(a.host, (err, addr) => { if (!err) (tr as { host: string }).host = addr; });
+      }
+      return tr;
+    }
+  }
+}
+
+/** Builds the loggers; returns a function stopping the ring forwarders. */
+export function setupLogging(config: Config, proxies: Proxy[]): () => void {
+  const g = config.global;
+  if (g.logTag !== undefined) logGlobals.tag = g.logTag;
+  if (g.logSendHostname !== undefined) logGlobals.sendHostname = g.logSendHostname || hostname();
+  rings.clear();
+  for (const rc of g.rings?.values() ?? []) rings.set(rc.name, new Ring(rc));
+  const implicit: RingConfig[] = [];
+  const made: Ring[] = [];
+  const mk = (c: LoggerConfig): Logger => {
+    const tr = transportFor(c, implicit);
+    if (tr instanceof Ring && tr.cfg.implicit) made.push(tr);
+    return new Logger(c, tr);
+  };
+  globalLoggers = (g.loggers ?? []).map(mk);
+  for (const px of proxies) {
+    const pl = px.cfg.log;
+    if (!pl || !pl.loggers.length) continue;
+    const list: Logger[] = [];
+    for (const l of pl.loggers) {
+      if (l === 'global') list.push(...globalLoggers);
+      else list.push(mk(l));
+    }
+    px.logs = { loggers: list, tag: pl.tag ?? logGlobals.tag, cfg: pl, count: 0 };
+  }
+  for (const r of rings.values()) r.start();
+  for (const r of made) r.start();
+  return () => {
+    for (const r of rings.values()) r.stop();
+    for (const r of made) r.stop();
+  };
+}
+
+/** The global loggers (process messages). */
+export function getGlobalLoggers(): readonly Logger[] { return globalLoggers; }
+
+/**
+ * Sends an event message (server state changes, proxy start/stop ...) to a proxy's loggers,
+ * or to the global ones when no proxy is concerned.
+ */
+export function sendLog(px: Proxy | undefined, level: number, msg: string): void {
+  if (px) {
+    const l = px.logs;
+    if (!l) return;
+    for (const lg of l.loggers) lg.send(level, msg, l.tag);
+    return;
+  }
+  for (const lg of globalLoggers) lg.send(level, msg);
+}
+
+/** True when the frontend logs traffic (it has loggers). */
+export function frontendLogs(fe: Proxy | undefined): boolean { return !!fe?.logs?.loggers.length; }
+
+/** At accept time: the default format's "Connect from" line when no format is set (8.2.1). */
+export function logConnect(fe: Proxy, ctx: SmpCtx): void {
+  const l = fe.logs;
+  if (!l || l.cfg?.format) return;
+  const msg = legacyConnectLog(ctx);
+  for (const lg of l.loggers) lg.send(LOG_INFO, msg, l.tag);
+}
+
+export interface StreamLogInfo {
+  /** the stream ended on an error (termination state's first letter not '-', or status 5xx) */
+  error: boolean;
+  /** nothing was received from the client (dontlognull) */
+  empty: boolean;
+}
+
+/**
+ * Emits the traffic log of a stream (or an HTTP transaction) when it ends. `ctx` must hold
+ * the values the format reads (ctx.stream, ctx.timers ...).
+ */
+export function logStream(fe: Proxy, ctx: SmpCtx, info: StreamLogInfo): void {
+  const l = fe.logs;
+  const pl = l?.cfg;
+  if (!l || !pl?.compiled?.format) return;
+  if (ctx.logLevel === -2) return; // set-log-level silent
+  if (info.empty && pl.dontlognull && !info.error) return;
+  if (pl.dontlogNormal && !info.error) return;
+  l.count++;
+  const msg = pl.compiled.format.render(ctx);
+  const sd = pl.compiled.sd?.render(ctx);
+  let level = ctx.logLevel >= 0 ? ctx.logLevel : LOG_INFO;
+  if (info.error && pl.separateErrors && level > LOG_ERR) level = LOG_ERR;
+  for (const lg of l.loggers) lg.send(level, msg, l.tag, sd);
+}
