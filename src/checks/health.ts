@@ -140,6 +140,7 @@ export class HealthCheck extends PeriodicCheck {
       }
       return;
     }
+    if (s.up) s.counters.failedChecks++;
     if (this.health > o.rise) { this.health--; return; }
     this.health = 0;
     if (s.up) setServerUp(s, false, checkReason(r), r);

@@ -318,3 +318,6 @@ COMMANDS.push(...checkToggleKeywords((spec, ctx) => {
 }, checkOut));
 
 registerCli(...COMMANDS);
+
+// show stat, show schema json, clear counters (src/ops/stats-cli.ts)
+import './stats-cli.js';

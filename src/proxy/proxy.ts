@@ -59,7 +59,7 @@ export class Proxy {
 
   fullconn(): number {
     if (this.cfg.fullconn) return this.cfg.fullconn;
-    return Math.max(1, Math.floor(this.feMaxconnSum / 10));
+    return Math.max(1, Math.ceil(this.feMaxconnSum / 10));
   }
 
   findServer(name: string): Server | undefined {
@@ -83,6 +83,8 @@ export class Proxy {
 
   serverStateChanged(s: Server): void {
     this.lastChange = Date.now();
+    // backend availability for the stats (chkdown, downtime)
+    this.counters.noteState(this.servers.length > 0 && this.usableServers() === 0, this.lastChange);
     this.rebuildLb();
     if (!s.usable()) {
       // its waiters go back to the backend queue, oldest first

@@ -69,6 +69,7 @@ export class Server implements LbServer {
     this.ppOpts = cfg.proxyV2Options;
     this.source = cfg.source;
     this.hashKey = this.computeHashKey();
+    if (this.admin === 'maint') this.counters.startDown(this.lastChange);
   }
 
   computeHashKey(): number {
@@ -133,6 +134,7 @@ export class Server implements LbServer {
     const wasMaint = this.admin === 'maint';
     this.admin = state;
     this.lastChange = Date.now();
+    this.counters.noteState(!this.up || state === 'maint', this.lastChange);
     if (wasMaint && state !== 'maint') this.startRamp();
     if (state === 'maint') this.stopRamp();
     this.updateWeight();
@@ -149,6 +151,7 @@ export class Server implements LbServer {
     if (up === this.up) return;
     this.up = up;
     this.lastChange = Date.now();
+    this.counters.noteState(!up || this.admin === 'maint', this.lastChange);
     if (up) this.startRamp(); else this.stopRamp();
     this.updateWeight();
     this.backend.serverStateChanged(this);
