@@ -1,0 +1,184 @@
+// Interop: traffic logs. The same configuration (option tcplog / option httplog / clf, logging to
+// a UDP syslog receiver the test runs) is run by Debian's HAProxy and by haproxy-ts, the same
+// client and server behaviour is played against each, and the log lines are compared after
+// masking what legitimately differs: the pid, dates, client/server ports and timer values (a
+// timer keeps whether it is -1, a number, or '+'-prefixed).
+// Skipped when no haproxy binary is installed. Every wait is bounded.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import fs from 'node:fs';
+import {
+  BIN, haproxyPath, freePorts, tempDir, writeConfig, startProxy, sleep, waitFor, startTestServer,
+} from '../helpers/harness.js';
+import { rawHttp, startRecordingBackend, type RecordingReply } from '../helpers/http.js';
+
+const HAPROXY = haproxyPath();
+const SKIP = HAPROXY ? false : 'haproxy not installed';
+interface Impl { name: string; bin: string }
+const IMPLS: Impl[] = HAPROXY ? [{ name: 'haproxy', bin: HAPROXY }, { name: 'haproxy-ts', bin: BIN }] : [];
+
+async function udpReceiver(): Promise<{ port: number; lines: string[]; close(): Promise<void> }> {
+  const s = dgram.createSocket('udp4');
+  const lines: string[] = [];
+  s.on('message', (m) => lines.push(m.toString('latin1')));
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  return { port: (s.address()).port, lines, close: () => new Promise((r) => s.close(() => r())) };
+}
+
+const maskTimer = (t: string): string => (t === '-1' ? '-1' : t.startsWith('+') ? '+N' : 'N');
+
+/** Masks pid, dates, ports and timer values (counters, sizes and states are compared as they are). */
+export function maskLine(l: string): string {
+  return l
+    .replace(/^<(\d+)>\w{3} [ \d]\d \d\d:\d\d:\d\d [\w.-]+\[\d+\]: /, '<$1>DATE TAG[PID]: ')
+    .replace(/\[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\]/g, '[DATE]')
+    .replace(/\[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\]/g, '[DATE]')
+    .replace(/(\d+\.\d+\.\d+\.\d+):\d+/g, '$1:PORT')
+    // tcplog/httplog: the timers follow "frontend backend/server"
+    .replace(/( \S+ \S+\/\S+ )(\+?-?\d+(?:\/\+?-?\d+){2,4}) /, (_m, a: string, g: string) => a + g.split('/').map(maskTimer).join('/') + ' ')
+    // clf: client port and milliseconds, then the timers after the quoted server name
+    .replace(/ "" "" \d+ \d+ "/, ' "" "" PORT MS "')
+    .replace(/("[^"]*" "[^"]*" "[^"]*") (-?\d+) (-?\d+) (-?\d+) (-?\d+) (\+?-?\d+) /, (_m, a: string, ...t: string[]) => a + ' ' + t.slice(0, 5).map(maskTimer).join(' ') + ' ')
+    .trimEnd();
+}
+
+interface Scenario {
+  name: string;
+  mode: 'tcp' | 'http';
+  /** log lines expected, the readiness probe's connection included (unless dontlognull) */
+  lines: number;
+  /** proxy lines after bind (the backend server line uses SRV for the test server address) */
+  cfg: string;
+  server?: (r: { conn: number }) => RecordingReply;
+  /** a TCP echo server instead of an HTTP one */
+  echo?: boolean;
+  traffic(port: number): Promise<void>;
+}
+
+async function runScenario(impl: Impl, sc: Scenario): Promise<string[]> {
+  const rx = await udpReceiver();
+  const srv = sc.echo ? await startTestServer('s1', { mode: 'echo' })
+    : sc.server ? await startRecordingBackend((r) => sc.server!({ conn: r.conn })) : undefined;
+  const [fePort, deadPort] = await freePorts(2);
+  const text = `global
+  nbthread 1
+  log 127.0.0.1:${rx.port} local0
+  log-tag haproxy
+defaults
+  mode ${sc.mode}
+  log global
+  timeout connect 1s
+  timeout client 2s
+  timeout server 2s
+listen px
+  bind 127.0.0.1:${fePort}
+${sc.cfg.replace(/SRV/g, `127.0.0.1:${srv?.port ?? deadPort}`).replace(/DEAD/g, `127.0.0.1:${deadPort}`)}
+`;
+  const dir = tempDir('hts-log-');
+  const proc = await startProxy(impl.bin, ['-db', '-f', writeConfig(dir, text)], [fePort!], { timeoutMs: 8000 });
+  try {
+    await sc.traffic(fePort!);
+    await waitFor(() => rx.lines.length >= sc.lines, 5000, `${impl.name}: ${sc.lines} log lines (got ${rx.lines.length}: ${rx.lines.join('')})`);
+    await sleep(100);
+    return rx.lines.map(maskLine);
+  } finally {
+    await proc.stop('SIGTERM', 2000);
+    await srv?.close();
+    await rx.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function tcpSession(port: number, send: string, opts: { wait?: number; half?: boolean } = {}): Promise<void> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    const done = (): void => { s.destroy(); resolve(); };
+    const t = setTimeout(done, 4000);
+    s.on('error', () => { clearTimeout(t); done(); });
+    s.on('close', () => { clearTimeout(t); resolve(); });
+    s.on('data', () => {});
+    s.on('connect', () => {
+      if (send) s.write(send);
+      setTimeout(() => { if (opts.half) s.end(); else done(); }, opts.wait ?? 100);
+    });
+  });
+}
+
+const OK = 'HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello';
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'tcplog: normal session closed by the client', mode: 'tcp', lines: 2,
+    cfg: '  option tcplog\n  server s1 SRV',
+    echo: true,
+    traffic: (p) => tcpSession(p, 'ping\n', { half: true, wait: 200 }),
+  },
+  {
+    name: 'tcplog: server refuses the connection (SC)', mode: 'tcp', lines: 2,
+    cfg: '  option tcplog\n  retries 1\n  server s1 DEAD',
+    traffic: (p) => tcpSession(p, 'x', { wait: 1500 }),
+  },
+  {
+    name: 'httplog: 200 from the server, two requests on one connection', mode: 'http', lines: 3,
+    cfg: '  option httplog\n  server s1 SRV',
+    server: () => OK,
+    traffic: async (p) => { await rawHttp(p, 'GET /a HTTP/1.1\r\nhost: x\r\n\r\nGET /b?q=1 HTTP/1.1\r\nhost: x\r\n\r\n', { responses: 2 }); },
+  },
+  {
+    name: 'httplog: denied request (PR--) and local return (LR--)', mode: 'http', lines: 3,
+    cfg: '  option httplog\n  http-request deny if { path /deny }\n  http-request return status 200 content-type text/plain string ok if { path /ret }\n  server s1 SRV',
+    server: () => OK,
+    traffic: async (p) => {
+      await rawHttp(p, 'GET /deny HTTP/1.1\r\nhost: x\r\n\r\n', { responses: 1 });
+      await rawHttp(p, 'GET /ret HTTP/1.1\r\nhost: x\r\n\r\n', { responses: 1 });
+    },
+  },
+  {
+    name: 'httplog: no server (503, SC--)', mode: 'http', lines: 2,
+    cfg: '  option httplog\n  retries 0\n  server s1 DEAD',
+    traffic: async (p) => { await rawHttp(p, 'GET / HTTP/1.1\r\nhost: x\r\n\r\n', { responses: 1, timeoutMs: 4000 }); },
+  },
+  {
+    name: 'httplog: bad request (400, PR--, <BADREQ>)', mode: 'http', lines: 2,
+    cfg: '  option httplog\n  server s1 SRV',
+    server: () => OK,
+    traffic: async (p) => { await rawHttp(p, 'GET / HTTP/1.1\r\nhost x\r\n\r\n', { responses: 1 }); },
+  },
+  {
+    name: 'httplog: server closes without answering (502, SH--)', mode: 'http', lines: 2,
+    cfg: '  option httplog\n  server s1 SRV',
+    server: () => ({ data: '', close: true }),
+    traffic: async (p) => { await rawHttp(p, 'GET / HTTP/1.1\r\nhost: x\r\n\r\n', { responses: 1, timeoutMs: 4000 }); },
+  },
+  {
+    name: 'httplog clf, captures', mode: 'http', lines: 2,
+    cfg: '  option httplog clf\n  capture request header host len 20\n  capture response header content-length len 5\n  server s1 SRV',
+    server: () => OK,
+    traffic: async (p) => { await rawHttp(p, 'GET /c HTTP/1.1\r\nhost: example\r\n\r\n', { responses: 1 }); },
+  },
+  {
+    name: 'dontlognull: an empty connection is not logged, the next one is', mode: 'http', lines: 1,
+    cfg: '  option httplog\n  option dontlognull\n  server s1 SRV',
+    server: () => OK,
+    traffic: async (p) => {
+      await tcpSession(p, '', { wait: 50 });
+      await rawHttp(p, 'GET /after-null HTTP/1.1\r\nhost: x\r\n\r\n', { responses: 1 });
+    },
+  },
+];
+
+for (const sc of SCENARIOS) {
+  test(`log interop: ${sc.name}`, { skip: SKIP, timeout: 30_000 }, async (t) => {
+    const out: Record<string, string[]> = {};
+    for (const impl of IMPLS) {
+      out[impl.name] = await runScenario(impl, sc);
+      // LOG_INTEROP_SHOW=1 prints what each implementation logged, as it goes
+      if (process.env['LOG_INTEROP_SHOW']) process.stderr.write(`[${sc.name}] ${impl.name}:\n  ${out[impl.name]!.join('\n  ')}\n`);
+    }
+    t.diagnostic(`haproxy:    ${out['haproxy']!.join('\n            ')}`);
+    t.diagnostic(`haproxy-ts: ${out['haproxy-ts']!.join('\n            ')}`);
+    assert.deepEqual(out['haproxy-ts'], out['haproxy']);
+  });
+}
