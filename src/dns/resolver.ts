@@ -3,7 +3,7 @@
 // servers using it, address changes applied to the servers, maintenance on failures beyond
 // `hold`, and the `show resolvers` runtime command.
 import dgram from 'node:dgram';
-import { isIP } from 'node:net';
+import net, { isIP } from 'node:net';
 import { randomInt } from 'node:crypto';
 import type { Config } from '../config/model.js';
 import type { Server } from '../proxy/server.js';
@@ -26,11 +26,106 @@ const MAINT_REASON: Record<Exclude<ResolutionStatus, 'valid'>, string> = {
   nx: 'DNS NX status', refused: 'DNS refused status', timeout: 'DNS timeout status', other: 'unspecified DNS error',
 };
 
+/** Idle stream connections to a nameserver are closed after this long. */
+const TCP_IDLE_MS = 5000;
+
 export class Nameserver {
   readonly cfg: NameserverConfig;
   readonly counters = new NsCounters();
   sock: dgram.Socket | undefined;
+  /** stream nameserver: the current connection (queries are pipelined on it) */
+  private conn: net.Socket | undefined;
+  private connReady = false;
+  private backlog: { msg: Buffer; cb: (err?: Error) => void }[] = [];
+  private rx = Buffer.alloc(0);
+  private idle: NodeJS.Timeout | undefined;
+  /** queries sent on the connection and not answered yet */
+  private inflight = 0;
+  onMessage: (buf: Buffer) => void = () => { /* set by the resolvers */ };
+  private stopped = false;
   constructor(cfg: NameserverConfig) { this.cfg = cfg; }
+
+  /** Ready to send: a UDP socket is bound, or a stream nameserver (connected on demand). */
+  get usable(): boolean { return this.cfg.tcp ? !this.stopped : this.sock !== undefined; }
+
+  /** Sends one query; `cb` gets an error when it could not be sent. */
+  send(msg: Buffer, cb: (err?: Error) => void): void {
+    if (!this.cfg.tcp) {
+      if (!this.sock) { cb(new Error('no socket')); return; }
+      this.sock.send(msg, this.cfg.port, this.cfg.host, (err) => cb(err ?? undefined));
+      return;
+    }
+    if (this.stopped) { cb(new Error('stopped')); return; }
+    const framed = Buffer.allocUnsafe(msg.length + 2);
+    framed.writeUInt16BE(msg.length, 0);
+    msg.copy(framed, 2);
+    if (this.idle) { clearTimeout(this.idle); this.idle = undefined; }
+    if (this.conn && this.connReady) { this.write(framed, cb); return; }
+    this.backlog.push({ msg: framed, cb });
+    if (!this.conn) this.connect();
+  }
+
+  private write(framed: Buffer, cb: (err?: Error) => void): void {
+    this.inflight++;
+    this.conn!.write(framed, (err) => { if (err) cb(err); });
+  }
+
+  private connect(): void {
+    const c = net.connect({ host: this.cfg.host, port: this.cfg.port });
+    this.conn = c;
+    this.connReady = false;
+    this.rx = Buffer.alloc(0);
+    this.inflight = 0;
+    c.unref();
+    c.setNoDelay(true);
+    c.on('connect', () => {
+      if (this.conn !== c) return;
+      this.connReady = true;
+      const q = this.backlog;
+      this.backlog = [];
+      for (const b of q) this.write(b.msg, b.cb);
+    });
+    c.on('data', (d) => {
+      if (this.conn !== c) return;
+      this.rx = this.rx.length ? Buffer.concat([this.rx, d]) : d;
+      while (this.rx.length >= 2) {
+        const len = this.rx.readUInt16BE(0);
+        if (this.rx.length < 2 + len) break;
+        const m = this.rx.subarray(2, 2 + len);
+        this.rx = this.rx.subarray(2 + len);
+        if (this.inflight > 0) this.inflight--;
+        try { this.onMessage(m); } catch { /* never fatal */ }
+      }
+      if (this.inflight === 0 && !this.backlog.length) this.armIdle(c);
+    });
+    c.on('error', () => { /* reported through close */ });
+    c.on('close', () => {
+      if (this.conn !== c) return;
+      this.conn = undefined;
+      this.connReady = false;
+      if (this.idle) { clearTimeout(this.idle); this.idle = undefined; }
+      // queries waiting for a connection that failed are lost like unanswered datagrams
+      // (HAProxy 2.6 counts them as sent, not as send errors): the retry timer deals with them
+      this.backlog = [];
+    });
+  }
+
+  private armIdle(c: net.Socket): void {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = setTimeout(() => { this.idle = undefined; if (this.conn === c && this.inflight === 0) c.destroy(); }, TCP_IDLE_MS);
+    this.idle.unref();
+  }
+
+  close(): void {
+    this.stopped = true;
+    try { this.sock?.close(); } catch { /* closed */ }
+    this.sock = undefined;
+    if (this.idle) { clearTimeout(this.idle); this.idle = undefined; }
+    const c = this.conn;
+    this.conn = undefined;
+    this.backlog = [];
+    c?.destroy();
+  }
 }
 
 /** Per-server resolution state. */
@@ -124,9 +219,9 @@ export class Resolution {
     p.timer.unref();
     this.pending = p;
     for (const ns of this.resolvers.nameservers) {
-      if (!ns.sock) { ns.counters.snd_error++; p.answered.add(ns); continue; }
+      if (!ns.usable) { ns.counters.snd_error++; p.answered.add(ns); continue; }
       ns.counters.sent++;
-      ns.sock.send(query, ns.cfg.port, ns.cfg.host, (err) => {
+      ns.send(query, (err) => {
         if (!err || this.pending !== p) return;
         ns.counters.snd_error++;
         p.answered.add(ns);
@@ -202,7 +297,7 @@ export class Resolution {
     if (status !== 'valid') {
       const hold = this.resolvers.cfg.hold[status];
       if (now - this.lastValid > hold) {
-        for (const sd of this.servers) enterMaint(sd, status);
+        for (const sd of this.servers) enterMaint(sd, MAINT_REASON[status]);
       }
     }
     this.schedule(this.resolvers.cfg.timeoutResolve);
@@ -214,7 +309,10 @@ export class Resolution {
     let first = true;
     for (const sd of this.servers) {
       const ip = pickAddress(sd, addresses);
-      if (ip !== undefined && ip !== sd.addr) {
+      if (ip === undefined) {
+        // every listed address is taken by another server of the group (server-template)
+        if (!sd.maint) enterMaint(sd, 'No IP for server ');
+      } else if (ip !== sd.addr) {
         if (first) ns.counters.update++;
         applyAddress(sd, ip, first ? `${this.resolvers.cfg.name}/${ns.cfg.name}` : 'DNS cache');
       }
@@ -298,7 +396,7 @@ function applyAddress(sd: SrvDns, ip: string, by: string): void {
   }
 }
 
-function enterMaint(sd: SrvDns, status: Exclude<ResolutionStatus, 'valid'>): void {
+function enterMaint(sd: SrvDns, reason: string): void {
   if (sd.maint) return;
   const s = sd.server;
   const be = s.backend as Proxy;
@@ -311,8 +409,8 @@ function enterMaint(sd: SrvDns, status: Exclude<ResolutionStatus, 'valid'>): voi
   if (!wasCounted) return;
   const act = be.servers.filter((x) => !x.backup && x.up && x.admin !== 'maint').length;
   const bck = be.servers.filter((x) => x.backup && x.up && x.admin !== 'maint').length;
-  logWarning(`${s.backup ? 'Backup ' : ''}Server ${label(s)} is going DOWN for maintenance (${MAINT_REASON[status]}). ${act} active and ${bck} backup servers left. ${s.cur} sessions active, ${queued} requeued, ${s.queue.length} remaining in queue.`);
-  if (act === 0 && bck === 0) logAlert(`backend '${be.name}' has no server available!`);
+  logWarning(`${s.backup ? 'Backup ' : ''}Server ${label(s)} is going DOWN for maintenance (${reason}). ${act} active and ${bck} backup servers left. ${s.cur} sessions active, ${queued} requeued, ${s.queue.length} remaining in queue.`);
+  if (act === 0 && bck === 0) logAlert(`${be.isFrontend ? 'proxy' : 'backend'} '${be.name}' has no server available!`);
 }
 
 export class Resolvers {
@@ -346,7 +444,8 @@ export class Resolvers {
   async start(): Promise<void> {
     if (this.started || !this.resolutions.length) return;
     this.started = true;
-    await Promise.all(this.nameservers.map((ns) => new Promise<void>((resolve) => {
+    for (const ns of this.nameservers) ns.onMessage = (buf) => this.onMessage(ns, buf);
+    await Promise.all(this.nameservers.filter((ns) => !ns.cfg.tcp).map((ns) => new Promise<void>((resolve) => {
       const sock = dgram.createSocket(isIP(ns.cfg.host) === 6 ? 'udp6' : 'udp4');
       sock.on('message', (buf) => this.onMessage(ns, buf));
       sock.on('error', () => { /* counted on send */ });
@@ -365,7 +464,7 @@ export class Resolvers {
 
   stop(): void {
     for (const r of this.resolutions) r.stop();
-    for (const ns of this.nameservers) { try { ns.sock?.close(); } catch { /* closed */ } ns.sock = undefined; }
+    for (const ns of this.nameservers) ns.close();
     this.started = false;
   }
 

@@ -150,7 +150,8 @@ backend b
     bad('  timeout retry 1x', /unexpected character/);
     bad('  accepted_payload_size 100', /between 512 and 65535/);
     bad('  resolve_retries 0', /positive integer/);
-    bad('  nameserver ns3 tcp@127.0.0.1:53', /not supported yet/);
+    bad('  nameserver ns3 ssl@127.0.0.1:53', /not supported yet/);
+    bad('  nameserver ns3 tcp6@127.0.0.1:53', /does not match the family/);
     bad('  nameserver ns1 127.0.0.1:53', /same name as another nameserver/);
     bad('  nameserver ns3 not-an-ip:53', /invalid address/);
   });
@@ -188,6 +189,8 @@ backend b
     assert.deepEqual(parseNameserverAddress('udp@10.0.0.1:54'), { host: '10.0.0.1', port: 54 });
     assert.deepEqual(parseNameserverAddress('[2001:db8::1]:5353'), { host: '2001:db8::1', port: 5353 });
     assert.deepEqual(parseNameserverAddress('2001:db8::1'), { host: '2001:db8::1', port: 53 });
+    assert.deepEqual(parseNameserverAddress('tcp@10.0.0.1:5353'), { host: '10.0.0.1', port: 5353, tcp: true });
+    assert.deepEqual(parseNameserverAddress('tcp6@[::1]'), { host: '::1', port: 53, tcp: true });
     assert.equal(typeof parseNameserverAddress('10.0.0.1:70000'), 'string');
     assert.deepEqual(resolvConfNameservers('# c\nnameserver 10.0.0.1\nsearch x\n nameserver ::1\nnameserver bogus\n'), ['10.0.0.1', '::1']);
   });
