@@ -177,8 +177,8 @@ export function serverStateLine(be: Proxy, s: Server, now = Date.now()): string 
     Math.max(0, Math.floor((now - s.lastChange) / 1000)),
     chkStatus, chkResult, chkHealth, chkState, agState,
     proxyIdForced(be.cfg) ? 1 : 0, serverIdForced(s) ? 1 : 0,
-    s.cfg.address.isHostname ? s.cfg.address.host : '-',
-    isUnix ? 0 : s.port, '-', 0,
+    s.dns?.srvName !== undefined ? (s.dns.fqdn || '-') : s.cfg.address.isHostname ? s.cfg.address.host : '-',
+    isUnix ? 0 : s.port, s.dns?.srvName ?? '-', 0,
     hc?.opts.port ?? 0, hc?.opts.addr ?? '-',
     ag?.opts.addr ?? '-', ag?.opts.port ?? 0,
   ];
@@ -188,7 +188,9 @@ export function serverStateLine(be: Proxy, s: Server, now = Date.now()): string 
 /** srv_admin_state: maintenance caused by DNS resolution is RMAINT (0x20) rather than FMAINT. */
 function dnsAdminState(s: Server): number {
   const f = serverAdminState(s);
-  return s.resolvMaint ? (f & ~SRV_ADMF.FMAINT) | SRV_ADMF.RMAINT : f;
+  const g = s.resolvMaint ? (f & ~SRV_ADMF.FMAINT) | SRV_ADMF.RMAINT : f;
+  // a slot that held an SRV record keeps 0x40 (HAProxy 2.6 shows 64 / 96 for them)
+  return s.dns?.srvSeen ? g | SRV_ADMF.HMAINT : g;
 }
 
 export function renderServersState(backends: Proxy[], now = Date.now()): string {

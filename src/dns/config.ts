@@ -295,10 +295,6 @@ registerPostParse((config, ctx) => {
         ctx.alert(`parsing [${s.where.file}:${s.where.line}] : 'server ${px.name}/${s.name}' : unable to find required resolvers '${name}'.`);
         continue;
       }
-      if (s.address.isHostname && s.address.host.startsWith('_')) {
-        ctx.alert(`parsing [${s.where.file}:${s.where.line}] : 'server ${px.name}/${s.name}' : SRV record resolution ('${s.address.host}') is not supported yet by haproxy-ts.`);
-        continue;
-      }
       if (s.address.family === 'unix' || s.address.family === 'abns') ctx.alert(`parsing [${s.where.file}:${s.where.line}] : 'server ${px.name}/${s.name}' : 'resolvers' needs a host name or an IP address.`);
     }
   }

@@ -10,7 +10,7 @@ import type { Server } from '../proxy/server.js';
 import type { Proxy } from '../proxy/proxy.js';
 import { registerCli, type CliContext } from '../registry/registry.js';
 import { logWarning, logAlert } from '../cli/messages.js';
-import { encodeQuery, interpretAnswer, QTYPE, type AnswerStatus } from './message.js';
+import { encodeQuery, interpretAnswer, QTYPE, type AnswerStatus, type DnsRecord } from './message.js';
 import type { ResolversConfig, NameserverConfig, ServerResolveOptions } from './config.js';
 
 export class NsCounters {
@@ -136,6 +136,17 @@ interface SrvDns {
   addr: string | undefined;
   /** in maintenance because of resolution */
   maint: boolean;
+  /** host name resolved for this server now ('' for an SRV slot holding no record) */
+  fqdn: string;
+  /** SRV label, when the server is filled from SRV records (server-template) */
+  srvName?: string;
+  /** "target:port" of the SRV record the slot holds */
+  srvKey?: string;
+  srvLastSeen?: number;
+  /** the slot held an SRV record once (HAProxy keeps a flag for it, 0x40 in the state dump) */
+  srvSeen?: boolean;
+  /** the A/AAAA resolution of the SRV target this slot is attached to */
+  hostRes?: Resolution;
 }
 
 declare module '../proxy/server.js' {
@@ -175,12 +186,16 @@ export class Resolution {
     this.prefer = prefer;
   }
 
-  private get preferredType(): number { return this.prefer === 'ipv4' ? QTYPE.A : QTYPE.AAAA; }
+  /** SRV label resolution (a name starting with '_'): fills the slots of `servers` */
+  get isSrv(): boolean { return this.hostname.startsWith('_'); }
+  private get preferredType(): number { return this.isSrv ? QTYPE.SRV : this.prefer === 'ipv4' ? QTYPE.A : QTYPE.AAAA; }
+  private started = false;
 
-  start(delay: number): void { this.schedule(delay); }
+  start(delay: number): void { if (this.started) return; this.started = true; this.stopped = false; this.schedule(delay); }
 
   stop(): void {
     this.stopped = true;
+    this.started = false;
     if (this.timer) clearTimeout(this.timer);
     if (this.pending) clearTimeout(this.pending.timer);
     this.timer = undefined;
@@ -197,6 +212,8 @@ export class Resolution {
   /** Starts a new resolution cycle. */
   run(): void {
     if (this.stopped || this.pending) return;
+    // an SRV target resolution nobody uses any more idles
+    if (!this.servers.length) { this.schedule(this.resolvers.cfg.timeoutResolve); return; }
     this.triesLeft = this.resolvers.cfg.resolveRetries;
     this.switched = false;
     this.send(this.preferredType);
@@ -246,12 +263,12 @@ export class Resolution {
         clearTimeout(p.timer);
         this.resolvers.releaseId(p.id);
         this.pending = undefined;
-        this.succeed(r.addresses, ns);
+        if (this.isSrv) this.succeedSrv(r.srv, r.additional, ns); else this.succeed(r.addresses, ns);
         return;
       case 'empty': c.any_err++; break;
       case 'nx': c.nx++; break;
       case 'refused': c.refused++; break;
-      case 'truncated': c.truncated++; break;
+      case 'truncated': c.truncated++; c.any_err++; break; // both counters, as HAProxy 2.6
       case 'cname_error': c.cname_error++; break;
       default: c.other++; break;
     }
@@ -278,7 +295,7 @@ export class Resolution {
     const err = p.lastError;
     if (this.triesLeft <= 0) { this.fail(statusOf(err)); return; }
     if (err === undefined) { this.send(p.type); return; } // timeout: same type again
-    if (!this.switched) {
+    if (!this.switched && !this.isSrv) {
       // an error answer: try the other address family first
       this.switched = true;
       this.send(p.type === QTYPE.A ? QTYPE.AAAA : QTYPE.A);
@@ -297,7 +314,8 @@ export class Resolution {
     if (status !== 'valid') {
       const hold = this.resolvers.cfg.hold[status];
       if (now - this.lastValid > hold) {
-        for (const sd of this.servers) enterMaint(sd, MAINT_REASON[status]);
+        if (this.isSrv) for (const sd of [...this.servers]) releaseSlot(sd);
+        else for (const sd of [...this.servers]) enterMaint(sd, MAINT_REASON[status]);
       }
     }
     this.schedule(this.resolvers.cfg.timeoutResolve);
@@ -320,6 +338,79 @@ export class Resolution {
     }
     this.schedule(this.resolvers.cfg.timeoutResolve);
   }
+
+  /**
+   * A valid SRV answer: each record (target and port) goes to the slot already holding it, or
+   * to a free slot; slots whose record is absent for longer than `hold obsolete` are released.
+   * A target's address comes from the additional section when present, else from its own
+   * A/AAAA resolution.
+   */
+  private succeedSrv(records: DnsRecord[], additional: DnsRecord[], _ns: Nameserver): void {
+    this.lastStatus = 'valid';
+    const now = Date.now();
+    this.lastValid = now;
+    const seen = new Map<string, DnsRecord>();
+    for (const r of records) {
+      if (!r.data || r.port === undefined) continue;
+      const key = `${r.data.toLowerCase()}:${r.port}`;
+      if (!seen.has(key)) seen.set(key, r);
+    }
+    for (const sd of this.servers) if (sd.srvKey !== undefined && seen.has(sd.srvKey)) sd.srvLastSeen = now;
+    // records gone for longer than hold obsolete free their slot
+    const released = new Set<SrvDns>();
+    for (const sd of this.servers) {
+      if (sd.srvKey === undefined || seen.has(sd.srvKey)) continue;
+      if (now - (sd.srvLastSeen ?? 0) > this.resolvers.cfg.hold.obsolete) { releaseSlot(sd); released.add(sd); }
+    }
+    for (const [key, r] of seen) {
+      let sd = this.servers.find((x) => x.srvKey === key);
+      if (!sd) {
+        // a slot freed by this very answer is taken last (as HAProxy 2.6 does)
+        sd = this.servers.find((x) => x.srvKey === undefined && !released.has(x)) ?? this.servers.find((x) => x.srvKey === undefined);
+        if (!sd) continue; // more records than slots
+        sd.srvKey = key;
+        sd.srvSeen = true;
+        sd.srvLastSeen = now;
+        sd.fqdn = r.data;
+        sd.server.port = r.port!;
+      }
+      if (!sd.opts.ignoreWeight) {
+        const w = Math.ceil((r.weight ?? 0) / 256);
+        if (w !== sd.server.uweight) sd.server.setWeight(w);
+      }
+      const wantV4 = sd.opts.prefer === 'ipv4';
+      const addrs = additional.filter((a) => a.name.toLowerCase() === r.data.toLowerCase());
+      const ip = (addrs.find((a) => (a.type === QTYPE.A) === wantV4) ?? addrs[0])?.data;
+      if (ip !== undefined) {
+        detachHost(sd);
+        if (ip !== sd.addr) applyAddress(sd, ip, 'DNS additional record', false);
+      } else if (!sd.hostRes) {
+        const hr = this.resolvers.resolutionFor(r.data, sd.opts.prefer ?? 'ipv6');
+        sd.hostRes = hr;
+        hr.servers.push(sd);
+        if (this.resolvers.isStarted) hr.start(1);
+      }
+    }
+    this.schedule(this.resolvers.cfg.timeoutResolve);
+  }
+}
+
+function detachHost(sd: SrvDns): void {
+  const hr = sd.hostRes;
+  if (!hr) return;
+  const i = hr.servers.indexOf(sd);
+  if (i >= 0) hr.servers.splice(i, 1);
+  sd.hostRes = undefined;
+}
+
+/** An SRV slot loses its record: maintenance, no address, no target. */
+function releaseSlot(sd: SrvDns): void {
+  if (sd.srvKey === undefined && sd.maint) return;
+  detachHost(sd);
+  enterMaint(sd, 'entry removed from SRV record');
+  sd.srvKey = undefined;
+  sd.fqdn = '';
+  sd.server.port = 0;
 }
 
 function statusOf(e: AnswerStatus | undefined): ResolutionStatus {
@@ -372,7 +463,7 @@ export function pickAddress(sd: SrvDns, addresses: string[]): string | undefined
     const used = new Set<string>();
     for (const o of s.backend.servers) {
       if (o === s || !o.dns || o.dns.addr === undefined) continue;
-      if (o.cfg.address.host.toLowerCase() === s.cfg.address.host.toLowerCase()) used.add(o.dns.addr);
+      if (o.dns.fqdn.toLowerCase() === sd.fqdn.toLowerCase()) used.add(o.dns.addr);
     }
     const free = cands.filter((a) => !used.has(a));
     return free[0];
@@ -382,7 +473,7 @@ export function pickAddress(sd: SrvDns, addresses: string[]): string | undefined
 
 function label(s: Server): string { return `${s.backend.name}/${s.name}`; }
 
-function applyAddress(sd: SrvDns, ip: string, by: string): void {
+function applyAddress(sd: SrvDns, ip: string, by: string, adminMsg = true): void {
   const s = sd.server;
   logWarning(`${label(s)} changed its IP from ${sd.addr ?? '(none)'} to ${ip} by ${by}.`);
   sd.addr = ip;
@@ -390,8 +481,9 @@ function applyAddress(sd: SrvDns, ip: string, by: string): void {
   if (sd.maint) {
     sd.maint = false;
     s.resolvMaint = false;
-    logWarning(`Server ${label(s)} ('${s.cfg.address.host}') is UP/READY (resolves again).`);
-    logWarning(`Server ${label(s)} administratively READY thanks to valid DNS answer.`);
+    logWarning(`Server ${label(s)} ('${sd.fqdn}') is UP/READY (resolves again).`);
+    // HAProxy 2.6 prints this one except for an address taken from an SRV additional record
+    if (adminMsg) logWarning(`Server ${label(s)} administratively READY thanks to valid DNS answer.`);
     if (!s.cfg.disabled) s.setAdmin('ready');
   }
 }
@@ -419,6 +511,7 @@ export class Resolvers {
   readonly resolutions: Resolution[] = [];
   private readonly ids = new Map<number, Resolution>();
   private started = false;
+  get isStarted(): boolean { return this.started; }
 
   constructor(cfg: ResolversConfig) {
     this.cfg = cfg;
@@ -499,14 +592,24 @@ export function setupResolvers(config: Config, proxies: readonly Proxy[]): Resol
     if (!p.isBackend) continue;
     for (const s of p.servers) {
       const o = s.cfg.dns ?? {};
+      const isSrv = s.cfg.address.isHostname && s.cfg.address.host.startsWith('_');
       if (s.cfg.noInitAddr) {
-        s.dns = { server: s, opts: o, addr: undefined, maint: true };
+        s.dns = { server: s, opts: o, addr: undefined, maint: true, fqdn: isSrv ? '' : s.cfg.address.host };
         s.resolvMaint = true;
         s.setAdmin('maint');
       }
       const r = o.resolvers !== undefined ? byName.get(o.resolvers) : undefined;
       if (!r || !s.cfg.address.isHostname) continue;
-      s.dns ??= { server: s, opts: o, addr: s.host, maint: false };
+      s.dns ??= { server: s, opts: o, addr: s.host, maint: false, fqdn: s.cfg.address.host };
+      if (isSrv) {
+        // a slot filled from SRV records: no address nor port until a record is assigned
+        s.dns.srvName = s.cfg.address.host;
+        s.dns.fqdn = '';
+        s.port = 0;
+        // the port always comes from the SRV record, never from the client's destination
+        (s.cfg.address as { hasPort: boolean }).hasPort = true;
+        if (!s.dns.maint) { s.dns.maint = true; s.dns.addr = undefined; s.resolvMaint = true; s.setAdmin('maint'); }
+      }
       r.resolutionFor(s.cfg.address.host, o.prefer ?? 'ipv6').servers.push(s.dns);
     }
   }

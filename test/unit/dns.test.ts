@@ -61,7 +61,7 @@ describe('DNS answer decoding', () => {
   });
   it('follows the CNAME chain to the addresses', () => {
     const r = interpretAnswer(cnameResponse(), 0x1234, 'WWW.ex.', QTYPE.A);
-    assert.deepEqual(r, { status: 'valid', addresses: ['10.0.0.1', '10.0.0.2'], cname: true, srv: [] });
+    assert.deepEqual(r, { status: 'valid', addresses: ['10.0.0.1', '10.0.0.2'], cname: true, srv: [], additional: [] });
   });
   it('rejects an answer to another id, name or type, and a query (QR clear)', () => {
     assert.equal(interpretAnswer(cnameResponse(), 0x1235, 'www.ex', QTYPE.A).status, 'invalid');
@@ -176,9 +176,12 @@ backend b
     assert.deepEqual(r.config.proxies[0]!.servers[0]!.dns, { resolvers: 'dns', prefer: 'ipv4' });
     const u = parseConfigText(base('', 'server s app.test:80 resolvers nope'));
     assert.ok(u.fatal && u.diags.some((d) => /unable to find required resolvers 'nope'/.test(d.msg)));
-    const srv = parseConfigText(base('', 'server s _http._tcp.app.test:80 resolvers dns init-addr none'));
-    // SRV labels are refused (today already by the address parser, which rejects '_')
-    assert.ok(srv.fatal, JSON.stringify(srv.diags));
+    const srv = parseConfigText(base('', 'server-template s 1-3 _http._tcp.app.test resolvers dns init-addr none'));
+    // SRV labels are accepted on servers (resolved at run time)
+    assert.equal(srv.fatal, false, JSON.stringify(srv.diags));
+    assert.deepEqual(srv.config.proxies[0]!.servers.map((x) => `${x.name} ${x.address.host} ${x.address.isHostname}`),
+      ['s1 _http._tcp.app.test true', 's2 _http._tcp.app.test true', 's3 _http._tcp.app.test true']);
+    assert.ok(parseConfigText(base('', 'server s _bad_:80 resolvers dns init-addr none')).fatal);
     const e = parseConfigText('resolvers empty\n  timeout retry 1s\n');
     assert.ok(e.fatal && e.diags.some((d) => /no nameserver/.test(d.msg)));
     const dup = parseConfigText(`${base('')}resolvers dns\n  nameserver x 127.0.0.1:53\n`);
@@ -226,7 +229,7 @@ describe('address choice', () => {
   const mk = (opts: object, addr?: string): { sd: Parameters<typeof pickAddress>[0]; be: { servers: Fake[] } } => {
     const be = { servers: [] as Fake[] };
     const server: Fake = { name: 's', backend: be, cfg: { address: { host: 'app.test' } } };
-    const sd = { server, opts, addr, maint: false } as unknown as Parameters<typeof pickAddress>[0];
+    const sd = { server, opts, addr, maint: false, fqdn: 'app.test' } as unknown as Parameters<typeof pickAddress>[0];
     server.dns = sd;
     be.servers.push(server);
     return { sd, be };
@@ -242,7 +245,7 @@ describe('address choice', () => {
   it('skips addresses of servers resolving the same name unless allow-dup-ip', () => {
     const { sd, be } = mk({});
     const other: Fake = { name: 't', backend: be, cfg: { address: { host: 'APP.test' } } };
-    other.dns = { server: other, opts: {}, addr: '10.0.0.1', maint: false };
+    other.dns = { server: other, opts: {}, addr: '10.0.0.1', maint: false, fqdn: 'APP.test' };
     be.servers.push(other);
     assert.equal(pickAddress(sd, ['10.0.0.1', '10.0.0.2']), '10.0.0.2');
     assert.equal(pickAddress(sd, ['10.0.0.1']), undefined);
