@@ -268,7 +268,7 @@ export class Resolution {
       case 'empty': c.any_err++; break;
       case 'nx': c.nx++; break;
       case 'refused': c.refused++; break;
-      case 'truncated': c.truncated++; c.any_err++; break; // both counters, as HAProxy 2.6
+      case 'truncated': c.truncated++; break;
       case 'cname_error': c.cname_error++; break;
       default: c.other++; break;
     }

@@ -111,4 +111,39 @@ listen web
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('resolve-opts ignore-weight keeps the configured weight', T, async () => {
+    const dns = await startFakeDns();
+    const [fp, p1] = await freePorts(2);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hts-dnss-'));
+    const sock = path.join(dir, 'sock');
+    let proxy: Proc | undefined;
+    try {
+      dns.records.set('a.test', { a: ['127.0.0.2'] });
+      dns.records.set('_x._tcp.app.test', { srv: [{ weight: 5000, port: p1!, target: 'a.test' }], additional: true });
+      proxy = await startProxyWithConfig(`
+global
+  stats socket ${sock} level admin
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+resolvers mydns
+  nameserver ns1 127.0.0.1:${dns.port}
+  timeout resolve 200ms
+  timeout retry 100ms
+listen web
+  bind 127.0.0.1:${fp}
+  server-template s 1 _x._tcp.app.test resolvers mydns init-addr none resolve-prefer ipv4 weight 7 resolve-opts ignore-weight
+`, [fp!]);
+      const p = proxy;
+      await waitFor(() => /web\/s1 changed its IP/.test(p.stderr()), 5000, 'slot filled');
+      assert.deepEqual(await states(sock), [`s1 127.0.0.2 64 7 a.test ${p1} _x._tcp.app.test`]);
+    } finally {
+      await proxy?.stop();
+      await dns.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

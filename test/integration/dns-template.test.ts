@@ -168,3 +168,49 @@ listen web
     }
   });
 });
+
+describe('truncated answers', () => {
+  it('a UDP answer with TC set is an error counted as truncated, then AAAA is tried (empty: any_err), no fallback to TCP', T, async () => {
+    const dns = await startFakeDns();
+    const [fp] = await freePorts(1);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hts-dnst-'));
+    const sock = path.join(dir, 'sock');
+    let proxy: Proc | undefined;
+    try {
+      dns.records.set('app.test', { a: ['127.0.0.2', '127.0.0.3'] });
+      dns.udpMaxRecords = 1;
+      proxy = await startProxyWithConfig(`
+global
+  stats socket ${sock} level admin
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+resolvers mydns
+  nameserver ns1 127.0.0.1:${dns.port}
+  timeout resolve 200ms
+  timeout retry 100ms
+listen web
+  bind 127.0.0.1:${fp}
+  server-template s 2 app.test:80 resolvers mydns init-addr none resolve-prefer ipv4
+`, [fp!]);
+      await sleep(700);
+      const sr = await cliCommand(sock, 'show resolvers');
+      const n = (k: string): number => Number(new RegExp(` ${k}: +(\\d+)`).exec(sr)![1]);
+      assert.ok(n('truncated') > 0, sr);
+      // HAProxy 2.6 for the same sequence: sent 16, truncated 8 (A), any_err 8 (empty AAAA answers)
+      assert.ok(n('any_err') > 0, sr);
+      const pending = n('sent') - n('truncated') - n('any_err');
+      assert.ok(pending === 0 || pending === 1, sr); // every answer was one or the other (one may be in flight)
+      assert.equal(n('valid'), 0, sr);
+      assert.deepEqual(await states(sock), ['s1 - 32', 's2 - 32']);
+      assert.ok(dns.log.every((l) => l.startsWith('udp ')), dns.log.join('\n'));
+      assert.doesNotMatch(proxy.stderr(), /changed its IP/);
+    } finally {
+      await proxy?.stop();
+      await dns.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
