@@ -9,7 +9,8 @@ import { passed, type CheckStatus } from './engine.js';
 import { setServerUp, setServerStopping, checksAllowUp } from './health.js';
 import './agent.js';
 import { hasGoneDown, serverIdForced, proxyIdForced } from '../ops/cli-state.js';
-import { SERVERS_STATE_VERSION, SERVERS_STATE_COLUMNS, SRV_ST, CHK_ST, serverOpState, serverAdminState } from '../ops/cli-format.js';
+import { SERVERS_STATE_VERSION, SERVERS_STATE_COLUMNS, SRV_ST, CHK_ST, serverOpState, serverAdminState, SRV_ADMF } from '../ops/cli-format.js';
+import type {} from '../dns/resolver.js';
 
 type Say = (text: string) => void;
 /** How a command answers: `err` gets the usual blank line after it, `bare` only the final LF. */
@@ -171,17 +172,25 @@ export function serverStateLine(be: Proxy, s: Server, now = Date.now()): string 
   const agState = ag ? CHK_ST.AGENT | CHK_ST.CONFIGURED | (ag.enabled ? CHK_ST.ENABLED : 0) | (ag.running ? CHK_ST.INPROGRESS : 0) : 0;
   const isUnix = s.isUnix;
   const fields: (string | number)[] = [
-    be.id, be.name, s.puid, s.name, isUnix ? '-' : (s.host || '-'),
-    opState, serverAdminState(s), s.uweight, s.iweight,
+    be.id, be.name, s.puid, s.name, isUnix || (s.dns && s.dns.addr === undefined) ? '-' : (s.host || '-'),
+    opState, dnsAdminState(s), s.uweight, s.iweight,
     Math.max(0, Math.floor((now - s.lastChange) / 1000)),
     chkStatus, chkResult, chkHealth, chkState, agState,
     proxyIdForced(be.cfg) ? 1 : 0, serverIdForced(s) ? 1 : 0,
-    s.cfg.address.isHostname ? s.cfg.address.host : '-',
-    isUnix ? 0 : s.port, '-', 0,
+    s.dns?.srvName !== undefined ? (s.dns.fqdn || '-') : s.cfg.address.isHostname ? s.cfg.address.host : '-',
+    isUnix ? 0 : s.port, s.dns?.srvName ?? '-', 0,
     hc?.opts.port ?? 0, hc?.opts.addr ?? '-',
     ag?.opts.addr ?? '-', ag?.opts.port ?? 0,
   ];
   return fields.join(' ');
+}
+
+/** srv_admin_state: maintenance caused by DNS resolution is RMAINT (0x20) rather than FMAINT. */
+function dnsAdminState(s: Server): number {
+  const f = serverAdminState(s);
+  const g = s.resolvMaint ? (f & ~SRV_ADMF.FMAINT) | SRV_ADMF.RMAINT : f;
+  // a slot that held an SRV record keeps 0x40 (HAProxy 2.6 shows 64 / 96 for them)
+  return s.dns?.srvSeen ? g | SRV_ADMF.HMAINT : g;
 }
 
 export function renderServersState(backends: Proxy[], now = Date.now()): string {

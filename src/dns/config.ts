@@ -10,6 +10,8 @@ export interface NameserverConfig {
   name: string;
   host: string;
   port: number;
+  /** stream nameserver (tcp@, tcp4@, tcp6@): DNS over TCP with a 2-byte length prefix */
+  tcp?: boolean;
   where: Where;
 }
 
@@ -75,13 +77,17 @@ export function resolvConfNameservers(text: string): string[] {
 }
 
 /** "ip:port", "[ipv6]:port", "ipv4@ip:port", "udp@...": host and port, or an error text. */
-export function parseNameserverAddress(text: string): { host: string; port: number } | string {
+export function parseNameserverAddress(text: string): { host: string; port: number; tcp?: boolean } | string {
   let t = text;
+  let tcp = false;
+  let fam = 0;
   const pfx = /^([a-z0-9]+)@/.exec(t);
   if (pfx) {
     const p = pfx[1]!;
-    if (p === 'tcp' || p === 'tcp4' || p === 'tcp6' || p === 'ssl') return `stream nameservers ('${p}@') are not supported yet by haproxy-ts`;
-    if (!['udp', 'udp4', 'udp6', 'ipv4', 'ipv6'].includes(p)) return `unsupported address family '${p}@' for a nameserver`;
+    if (p === 'ssl') return `TLS nameservers ('ssl@') are not supported yet by haproxy-ts`;
+    if (!['udp', 'udp4', 'udp6', 'ipv4', 'ipv6', 'tcp', 'tcp4', 'tcp6'].includes(p)) return `unsupported address family '${p}@' for a nameserver`;
+    tcp = p.startsWith('tcp');
+    fam = p.endsWith('4') ? 4 : p.endsWith('6') ? 6 : 0;
     t = t.slice(pfx[0].length);
   }
   let host: string, portText: string | undefined;
@@ -91,9 +97,10 @@ export function parseNameserverAddress(text: string): { host: string; port: numb
     if (i >= 0 && t.indexOf(':') === i) { host = t.slice(0, i); portText = t.slice(i + 1); } else { host = t; portText = undefined; }
   }
   if (!isIP(host)) return `invalid address '${text}'`;
+  if (fam && isIP(host) !== fam) return `address '${host}' does not match the family of '${pfx![1]}@'`;
   const port = portText === undefined || portText === '' ? 53 : parseUint(portText);
   if (port === undefined || port < 1 || port > 65535) return `invalid port in '${text}'`;
-  return { host, port };
+  return tcp ? { host, port, tcp } : { host, port };
 }
 
 function all(config: Config): Map<string, ResolversConfig> {
@@ -127,10 +134,10 @@ registerSection({
     if (!r) return;
     const at = `parsing [${ctx.where.file}:${ctx.where.line}]`;
     const kw = args[0]!;
-    const addNs = (name: string, host: string, port: number): void => {
+    const addNs = (name: string, host: string, port: number, tcp?: boolean): void => {
       const dup = r.nameservers.find((n) => n.name === name);
       if (dup) { ctx.alert(`${at} : nameserver '${name}' has the same name as another nameserver declared at ${dup.where.file}:${dup.where.line}.`); return; }
-      r.nameservers.push({ name, host, port, where: ctx.where });
+      r.nameservers.push(tcp ? { name, host, port, tcp, where: ctx.where } : { name, host, port, where: ctx.where });
     };
     switch (kw) {
       case 'nameserver': {
@@ -138,7 +145,7 @@ registerSection({
         if (args.length > 3) { ctx.alert(`${at} : nameserver parameters ('${args[3]}') are not supported yet by haproxy-ts.`); return; }
         const a = parseNameserverAddress(args[2]!);
         if (typeof a === 'string') { ctx.alert(`${at} : '${kw} ${args[1]}' : ${a}.`); return; }
-        addNs(args[1]!, a.host, a.port);
+        addNs(args[1]!, a.host, a.port, a.tcp);
         return;
       }
       case 'parse-resolv-conf': {
@@ -286,10 +293,6 @@ registerPostParse((config, ctx) => {
       if (name === undefined) continue;
       if (!config.resolvers?.has(name)) {
         ctx.alert(`parsing [${s.where.file}:${s.where.line}] : 'server ${px.name}/${s.name}' : unable to find required resolvers '${name}'.`);
-        continue;
-      }
-      if (s.address.isHostname && s.address.host.startsWith('_')) {
-        ctx.alert(`parsing [${s.where.file}:${s.where.line}] : 'server ${px.name}/${s.name}' : SRV record resolution ('${s.address.host}') is not supported yet by haproxy-ts.`);
         continue;
       }
       if (s.address.family === 'unix' || s.address.family === 'abns') ctx.alert(`parsing [${s.where.file}:${s.where.line}] : 'server ${px.name}/${s.name}' : 'resolvers' needs a host name or an IP address.`);

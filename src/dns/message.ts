@@ -201,6 +201,8 @@ export interface AnswerResult {
   cname: boolean;
   /** SRV records for the name, when the question was SRV */
   srv: DnsRecord[];
+  /** A/AAAA records of the additional section (SRV answers carry the targets' addresses there) */
+  additional: DnsRecord[];
 }
 
 /**
@@ -208,7 +210,7 @@ export interface AnswerResult {
  * records: the CNAME chain from the queried name is followed to its end (at most 16 steps).
  */
 export function interpretAnswer(buf: Buffer, id: number, name: string, type: number): AnswerResult {
-  const res: AnswerResult = { status: 'invalid', addresses: [], cname: false, srv: [] };
+  const res: AnswerResult = { status: 'invalid', addresses: [], cname: false, srv: [], additional: [] };
   let m: DnsMessage;
   try { m = decodeMessage(buf); } catch { return res; }
   if (!m.qr || m.id !== id || m.opcode !== 0) return res;
@@ -236,6 +238,7 @@ export function interpretAnswer(buf: Buffer, id: number, name: string, type: num
     if (r.type === type && (type === QTYPE.A || type === QTYPE.AAAA)) res.addresses.push(r.data);
     if (r.type === QTYPE.SRV && type === QTYPE.SRV) res.srv.push(r);
   }
+  if (type === QTYPE.SRV) for (const r of m.additionals) if (r.cls === 1 && (r.type === QTYPE.A || r.type === QTYPE.AAAA)) res.additional.push(r);
   res.status = res.addresses.length || res.srv.length ? 'valid' : 'empty';
   return res;
 }

@@ -3,14 +3,14 @@
 // servers using it, address changes applied to the servers, maintenance on failures beyond
 // `hold`, and the `show resolvers` runtime command.
 import dgram from 'node:dgram';
-import { isIP } from 'node:net';
+import net, { isIP } from 'node:net';
 import { randomInt } from 'node:crypto';
 import type { Config } from '../config/model.js';
 import type { Server } from '../proxy/server.js';
 import type { Proxy } from '../proxy/proxy.js';
 import { registerCli, type CliContext } from '../registry/registry.js';
 import { logWarning, logAlert } from '../cli/messages.js';
-import { encodeQuery, interpretAnswer, QTYPE, type AnswerStatus } from './message.js';
+import { encodeQuery, interpretAnswer, QTYPE, type AnswerStatus, type DnsRecord } from './message.js';
 import type { ResolversConfig, NameserverConfig, ServerResolveOptions } from './config.js';
 
 export class NsCounters {
@@ -26,11 +26,106 @@ const MAINT_REASON: Record<Exclude<ResolutionStatus, 'valid'>, string> = {
   nx: 'DNS NX status', refused: 'DNS refused status', timeout: 'DNS timeout status', other: 'unspecified DNS error',
 };
 
+/** Idle stream connections to a nameserver are closed after this long. */
+const TCP_IDLE_MS = 5000;
+
 export class Nameserver {
   readonly cfg: NameserverConfig;
   readonly counters = new NsCounters();
   sock: dgram.Socket | undefined;
+  /** stream nameserver: the current connection (queries are pipelined on it) */
+  private conn: net.Socket | undefined;
+  private connReady = false;
+  private backlog: { msg: Buffer; cb: (err?: Error) => void }[] = [];
+  private rx = Buffer.alloc(0);
+  private idle: NodeJS.Timeout | undefined;
+  /** queries sent on the connection and not answered yet */
+  private inflight = 0;
+  onMessage: (buf: Buffer) => void = () => { /* set by the resolvers */ };
+  private stopped = false;
   constructor(cfg: NameserverConfig) { this.cfg = cfg; }
+
+  /** Ready to send: a UDP socket is bound, or a stream nameserver (connected on demand). */
+  get usable(): boolean { return this.cfg.tcp ? !this.stopped : this.sock !== undefined; }
+
+  /** Sends one query; `cb` gets an error when it could not be sent. */
+  send(msg: Buffer, cb: (err?: Error) => void): void {
+    if (!this.cfg.tcp) {
+      if (!this.sock) { cb(new Error('no socket')); return; }
+      this.sock.send(msg, this.cfg.port, this.cfg.host, (err) => cb(err ?? undefined));
+      return;
+    }
+    if (this.stopped) { cb(new Error('stopped')); return; }
+    const framed = Buffer.allocUnsafe(msg.length + 2);
+    framed.writeUInt16BE(msg.length, 0);
+    msg.copy(framed, 2);
+    if (this.idle) { clearTimeout(this.idle); this.idle = undefined; }
+    if (this.conn && this.connReady) { this.write(framed, cb); return; }
+    this.backlog.push({ msg: framed, cb });
+    if (!this.conn) this.connect();
+  }
+
+  private write(framed: Buffer, cb: (err?: Error) => void): void {
+    this.inflight++;
+    this.conn!.write(framed, (err) => { if (err) cb(err); });
+  }
+
+  private connect(): void {
+    const c = net.connect({ host: this.cfg.host, port: this.cfg.port });
+    this.conn = c;
+    this.connReady = false;
+    this.rx = Buffer.alloc(0);
+    this.inflight = 0;
+    c.unref();
+    c.setNoDelay(true);
+    c.on('connect', () => {
+      if (this.conn !== c) return;
+      this.connReady = true;
+      const q = this.backlog;
+      this.backlog = [];
+      for (const b of q) this.write(b.msg, b.cb);
+    });
+    c.on('data', (d) => {
+      if (this.conn !== c) return;
+      this.rx = this.rx.length ? Buffer.concat([this.rx, d]) : d;
+      while (this.rx.length >= 2) {
+        const len = this.rx.readUInt16BE(0);
+        if (this.rx.length < 2 + len) break;
+        const m = this.rx.subarray(2, 2 + len);
+        this.rx = this.rx.subarray(2 + len);
+        if (this.inflight > 0) this.inflight--;
+        try { this.onMessage(m); } catch { /* never fatal */ }
+      }
+      if (this.inflight === 0 && !this.backlog.length) this.armIdle(c);
+    });
+    c.on('error', () => { /* reported through close */ });
+    c.on('close', () => {
+      if (this.conn !== c) return;
+      this.conn = undefined;
+      this.connReady = false;
+      if (this.idle) { clearTimeout(this.idle); this.idle = undefined; }
+      // queries waiting for a connection that failed are lost like unanswered datagrams
+      // (HAProxy 2.6 counts them as sent, not as send errors): the retry timer deals with them
+      this.backlog = [];
+    });
+  }
+
+  private armIdle(c: net.Socket): void {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = setTimeout(() => { this.idle = undefined; if (this.conn === c && this.inflight === 0) c.destroy(); }, TCP_IDLE_MS);
+    this.idle.unref();
+  }
+
+  close(): void {
+    this.stopped = true;
+    try { this.sock?.close(); } catch { /* closed */ }
+    this.sock = undefined;
+    if (this.idle) { clearTimeout(this.idle); this.idle = undefined; }
+    const c = this.conn;
+    this.conn = undefined;
+    this.backlog = [];
+    c?.destroy();
+  }
 }
 
 /** Per-server resolution state. */
@@ -41,6 +136,17 @@ interface SrvDns {
   addr: string | undefined;
   /** in maintenance because of resolution */
   maint: boolean;
+  /** host name resolved for this server now ('' for an SRV slot holding no record) */
+  fqdn: string;
+  /** SRV label, when the server is filled from SRV records (server-template) */
+  srvName?: string;
+  /** "target:port" of the SRV record the slot holds */
+  srvKey?: string;
+  srvLastSeen?: number;
+  /** the slot held an SRV record once (HAProxy keeps a flag for it, 0x40 in the state dump) */
+  srvSeen?: boolean;
+  /** the A/AAAA resolution of the SRV target this slot is attached to */
+  hostRes?: Resolution;
 }
 
 declare module '../proxy/server.js' {
@@ -80,12 +186,16 @@ export class Resolution {
     this.prefer = prefer;
   }
 
-  private get preferredType(): number { return this.prefer === 'ipv4' ? QTYPE.A : QTYPE.AAAA; }
+  /** SRV label resolution (a name starting with '_'): fills the slots of `servers` */
+  get isSrv(): boolean { return this.hostname.startsWith('_'); }
+  private get preferredType(): number { return this.isSrv ? QTYPE.SRV : this.prefer === 'ipv4' ? QTYPE.A : QTYPE.AAAA; }
+  private started = false;
 
-  start(delay: number): void { this.schedule(delay); }
+  start(delay: number): void { if (this.started) return; this.started = true; this.stopped = false; this.schedule(delay); }
 
   stop(): void {
     this.stopped = true;
+    this.started = false;
     if (this.timer) clearTimeout(this.timer);
     if (this.pending) clearTimeout(this.pending.timer);
     this.timer = undefined;
@@ -102,6 +212,8 @@ export class Resolution {
   /** Starts a new resolution cycle. */
   run(): void {
     if (this.stopped || this.pending) return;
+    // an SRV target resolution nobody uses any more idles
+    if (!this.servers.length) { this.schedule(this.resolvers.cfg.timeoutResolve); return; }
     this.triesLeft = this.resolvers.cfg.resolveRetries;
     this.switched = false;
     this.send(this.preferredType);
@@ -124,9 +236,9 @@ export class Resolution {
     p.timer.unref();
     this.pending = p;
     for (const ns of this.resolvers.nameservers) {
-      if (!ns.sock) { ns.counters.snd_error++; p.answered.add(ns); continue; }
+      if (!ns.usable) { ns.counters.snd_error++; p.answered.add(ns); continue; }
       ns.counters.sent++;
-      ns.sock.send(query, ns.cfg.port, ns.cfg.host, (err) => {
+      ns.send(query, (err) => {
         if (!err || this.pending !== p) return;
         ns.counters.snd_error++;
         p.answered.add(ns);
@@ -151,7 +263,7 @@ export class Resolution {
         clearTimeout(p.timer);
         this.resolvers.releaseId(p.id);
         this.pending = undefined;
-        this.succeed(r.addresses, ns);
+        if (this.isSrv) this.succeedSrv(r.srv, r.additional, ns); else this.succeed(r.addresses, ns);
         return;
       case 'empty': c.any_err++; break;
       case 'nx': c.nx++; break;
@@ -183,7 +295,7 @@ export class Resolution {
     const err = p.lastError;
     if (this.triesLeft <= 0) { this.fail(statusOf(err)); return; }
     if (err === undefined) { this.send(p.type); return; } // timeout: same type again
-    if (!this.switched) {
+    if (!this.switched && !this.isSrv) {
       // an error answer: try the other address family first
       this.switched = true;
       this.send(p.type === QTYPE.A ? QTYPE.AAAA : QTYPE.A);
@@ -202,7 +314,8 @@ export class Resolution {
     if (status !== 'valid') {
       const hold = this.resolvers.cfg.hold[status];
       if (now - this.lastValid > hold) {
-        for (const sd of this.servers) enterMaint(sd, status);
+        if (this.isSrv) for (const sd of [...this.servers]) releaseSlot(sd);
+        else for (const sd of [...this.servers]) enterMaint(sd, MAINT_REASON[status]);
       }
     }
     this.schedule(this.resolvers.cfg.timeoutResolve);
@@ -214,7 +327,10 @@ export class Resolution {
     let first = true;
     for (const sd of this.servers) {
       const ip = pickAddress(sd, addresses);
-      if (ip !== undefined && ip !== sd.addr) {
+      if (ip === undefined) {
+        // every listed address is taken by another server of the group (server-template)
+        if (!sd.maint) enterMaint(sd, 'No IP for server ');
+      } else if (ip !== sd.addr) {
         if (first) ns.counters.update++;
         applyAddress(sd, ip, first ? `${this.resolvers.cfg.name}/${ns.cfg.name}` : 'DNS cache');
       }
@@ -222,6 +338,79 @@ export class Resolution {
     }
     this.schedule(this.resolvers.cfg.timeoutResolve);
   }
+
+  /**
+   * A valid SRV answer: each record (target and port) goes to the slot already holding it, or
+   * to a free slot; slots whose record is absent for longer than `hold obsolete` are released.
+   * A target's address comes from the additional section when present, else from its own
+   * A/AAAA resolution.
+   */
+  private succeedSrv(records: DnsRecord[], additional: DnsRecord[], _ns: Nameserver): void {
+    this.lastStatus = 'valid';
+    const now = Date.now();
+    this.lastValid = now;
+    const seen = new Map<string, DnsRecord>();
+    for (const r of records) {
+      if (!r.data || r.port === undefined) continue;
+      const key = `${r.data.toLowerCase()}:${r.port}`;
+      if (!seen.has(key)) seen.set(key, r);
+    }
+    for (const sd of this.servers) if (sd.srvKey !== undefined && seen.has(sd.srvKey)) sd.srvLastSeen = now;
+    // records gone for longer than hold obsolete free their slot
+    const released = new Set<SrvDns>();
+    for (const sd of this.servers) {
+      if (sd.srvKey === undefined || seen.has(sd.srvKey)) continue;
+      if (now - (sd.srvLastSeen ?? 0) > this.resolvers.cfg.hold.obsolete) { releaseSlot(sd); released.add(sd); }
+    }
+    for (const [key, r] of seen) {
+      let sd = this.servers.find((x) => x.srvKey === key);
+      if (!sd) {
+        // a slot freed by this very answer is taken last (as HAProxy 2.6 does)
+        sd = this.servers.find((x) => x.srvKey === undefined && !released.has(x)) ?? this.servers.find((x) => x.srvKey === undefined);
+        if (!sd) continue; // more records than slots
+        sd.srvKey = key;
+        sd.srvSeen = true;
+        sd.srvLastSeen = now;
+        sd.fqdn = r.data;
+        sd.server.port = r.port!;
+      }
+      if (!sd.opts.ignoreWeight) {
+        const w = Math.ceil((r.weight ?? 0) / 256);
+        if (w !== sd.server.uweight) sd.server.setWeight(w);
+      }
+      const wantV4 = sd.opts.prefer === 'ipv4';
+      const addrs = additional.filter((a) => a.name.toLowerCase() === r.data.toLowerCase());
+      const ip = (addrs.find((a) => (a.type === QTYPE.A) === wantV4) ?? addrs[0])?.data;
+      if (ip !== undefined) {
+        detachHost(sd);
+        if (ip !== sd.addr) applyAddress(sd, ip, 'DNS additional record', false);
+      } else if (!sd.hostRes) {
+        const hr = this.resolvers.resolutionFor(r.data, sd.opts.prefer ?? 'ipv6');
+        sd.hostRes = hr;
+        hr.servers.push(sd);
+        if (this.resolvers.isStarted) hr.start(1);
+      }
+    }
+    this.schedule(this.resolvers.cfg.timeoutResolve);
+  }
+}
+
+function detachHost(sd: SrvDns): void {
+  const hr = sd.hostRes;
+  if (!hr) return;
+  const i = hr.servers.indexOf(sd);
+  if (i >= 0) hr.servers.splice(i, 1);
+  sd.hostRes = undefined;
+}
+
+/** An SRV slot loses its record: maintenance, no address, no target. */
+function releaseSlot(sd: SrvDns): void {
+  if (sd.srvKey === undefined && sd.maint) return;
+  detachHost(sd);
+  enterMaint(sd, 'entry removed from SRV record');
+  sd.srvKey = undefined;
+  sd.fqdn = '';
+  sd.server.port = 0;
 }
 
 function statusOf(e: AnswerStatus | undefined): ResolutionStatus {
@@ -274,7 +463,7 @@ export function pickAddress(sd: SrvDns, addresses: string[]): string | undefined
     const used = new Set<string>();
     for (const o of s.backend.servers) {
       if (o === s || !o.dns || o.dns.addr === undefined) continue;
-      if (o.cfg.address.host.toLowerCase() === s.cfg.address.host.toLowerCase()) used.add(o.dns.addr);
+      if (o.dns.fqdn.toLowerCase() === sd.fqdn.toLowerCase()) used.add(o.dns.addr);
     }
     const free = cands.filter((a) => !used.has(a));
     return free[0];
@@ -284,7 +473,7 @@ export function pickAddress(sd: SrvDns, addresses: string[]): string | undefined
 
 function label(s: Server): string { return `${s.backend.name}/${s.name}`; }
 
-function applyAddress(sd: SrvDns, ip: string, by: string): void {
+function applyAddress(sd: SrvDns, ip: string, by: string, adminMsg = true): void {
   const s = sd.server;
   logWarning(`${label(s)} changed its IP from ${sd.addr ?? '(none)'} to ${ip} by ${by}.`);
   sd.addr = ip;
@@ -292,13 +481,14 @@ function applyAddress(sd: SrvDns, ip: string, by: string): void {
   if (sd.maint) {
     sd.maint = false;
     s.resolvMaint = false;
-    logWarning(`Server ${label(s)} ('${s.cfg.address.host}') is UP/READY (resolves again).`);
-    logWarning(`Server ${label(s)} administratively READY thanks to valid DNS answer.`);
+    logWarning(`Server ${label(s)} ('${sd.fqdn}') is UP/READY (resolves again).`);
+    // HAProxy 2.6 prints this one except for an address taken from an SRV additional record
+    if (adminMsg) logWarning(`Server ${label(s)} administratively READY thanks to valid DNS answer.`);
     if (!s.cfg.disabled) s.setAdmin('ready');
   }
 }
 
-function enterMaint(sd: SrvDns, status: Exclude<ResolutionStatus, 'valid'>): void {
+function enterMaint(sd: SrvDns, reason: string): void {
   if (sd.maint) return;
   const s = sd.server;
   const be = s.backend as Proxy;
@@ -311,8 +501,8 @@ function enterMaint(sd: SrvDns, status: Exclude<ResolutionStatus, 'valid'>): voi
   if (!wasCounted) return;
   const act = be.servers.filter((x) => !x.backup && x.up && x.admin !== 'maint').length;
   const bck = be.servers.filter((x) => x.backup && x.up && x.admin !== 'maint').length;
-  logWarning(`${s.backup ? 'Backup ' : ''}Server ${label(s)} is going DOWN for maintenance (${MAINT_REASON[status]}). ${act} active and ${bck} backup servers left. ${s.cur} sessions active, ${queued} requeued, ${s.queue.length} remaining in queue.`);
-  if (act === 0 && bck === 0) logAlert(`backend '${be.name}' has no server available!`);
+  logWarning(`${s.backup ? 'Backup ' : ''}Server ${label(s)} is going DOWN for maintenance (${reason}). ${act} active and ${bck} backup servers left. ${s.cur} sessions active, ${queued} requeued, ${s.queue.length} remaining in queue.`);
+  if (act === 0 && bck === 0) logAlert(`${be.isFrontend ? 'proxy' : 'backend'} '${be.name}' has no server available!`);
 }
 
 export class Resolvers {
@@ -321,6 +511,7 @@ export class Resolvers {
   readonly resolutions: Resolution[] = [];
   private readonly ids = new Map<number, Resolution>();
   private started = false;
+  get isStarted(): boolean { return this.started; }
 
   constructor(cfg: ResolversConfig) {
     this.cfg = cfg;
@@ -346,7 +537,8 @@ export class Resolvers {
   async start(): Promise<void> {
     if (this.started || !this.resolutions.length) return;
     this.started = true;
-    await Promise.all(this.nameservers.map((ns) => new Promise<void>((resolve) => {
+    for (const ns of this.nameservers) ns.onMessage = (buf) => this.onMessage(ns, buf);
+    await Promise.all(this.nameservers.filter((ns) => !ns.cfg.tcp).map((ns) => new Promise<void>((resolve) => {
       const sock = dgram.createSocket(isIP(ns.cfg.host) === 6 ? 'udp6' : 'udp4');
       sock.on('message', (buf) => this.onMessage(ns, buf));
       sock.on('error', () => { /* counted on send */ });
@@ -365,7 +557,7 @@ export class Resolvers {
 
   stop(): void {
     for (const r of this.resolutions) r.stop();
-    for (const ns of this.nameservers) { try { ns.sock?.close(); } catch { /* closed */ } ns.sock = undefined; }
+    for (const ns of this.nameservers) ns.close();
     this.started = false;
   }
 
@@ -400,14 +592,24 @@ export function setupResolvers(config: Config, proxies: readonly Proxy[]): Resol
     if (!p.isBackend) continue;
     for (const s of p.servers) {
       const o = s.cfg.dns ?? {};
+      const isSrv = s.cfg.address.isHostname && s.cfg.address.host.startsWith('_');
       if (s.cfg.noInitAddr) {
-        s.dns = { server: s, opts: o, addr: undefined, maint: true };
+        s.dns = { server: s, opts: o, addr: undefined, maint: true, fqdn: isSrv ? '' : s.cfg.address.host };
         s.resolvMaint = true;
         s.setAdmin('maint');
       }
       const r = o.resolvers !== undefined ? byName.get(o.resolvers) : undefined;
       if (!r || !s.cfg.address.isHostname) continue;
-      s.dns ??= { server: s, opts: o, addr: s.host, maint: false };
+      s.dns ??= { server: s, opts: o, addr: s.host, maint: false, fqdn: s.cfg.address.host };
+      if (isSrv) {
+        // a slot filled from SRV records: no address nor port until a record is assigned
+        s.dns.srvName = s.cfg.address.host;
+        s.dns.fqdn = '';
+        s.port = 0;
+        // the port always comes from the SRV record, never from the client's destination
+        (s.cfg.address as { hasPort: boolean }).hasPort = true;
+        if (!s.dns.maint) { s.dns.maint = true; s.dns.addr = undefined; s.resolvMaint = true; s.setAdmin('maint'); }
+      }
       r.resolutionFor(s.cfg.address.host, o.prefer ?? 'ipv6').servers.push(s.dns);
     }
   }

@@ -95,7 +95,8 @@ export function parseAddress(text: string, opts: AddressOptions): ParsedAddress 
       if (forced === 'ipv4') return `invalid IPv4 address '${host}' in '${text}'`;
       family = 'ipv6';
     } else {
-      if (!/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(host)) return `invalid address: '${text}'`;
+      // a server may name an SRV label ("_http._tcp.example"), resolved at run time (src/dns/)
+      if (!/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(opts.server && host.startsWith('_') ? host.slice(1) : host)) return `invalid address: '${text}'`;
       isHostname = true;
       if (forced === 'ipv4' || forced === 'ipv6') family = forced;
     }

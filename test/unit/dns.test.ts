@@ -61,7 +61,7 @@ describe('DNS answer decoding', () => {
   });
   it('follows the CNAME chain to the addresses', () => {
     const r = interpretAnswer(cnameResponse(), 0x1234, 'WWW.ex.', QTYPE.A);
-    assert.deepEqual(r, { status: 'valid', addresses: ['10.0.0.1', '10.0.0.2'], cname: true, srv: [] });
+    assert.deepEqual(r, { status: 'valid', addresses: ['10.0.0.1', '10.0.0.2'], cname: true, srv: [], additional: [] });
   });
   it('rejects an answer to another id, name or type, and a query (QR clear)', () => {
     assert.equal(interpretAnswer(cnameResponse(), 0x1235, 'www.ex', QTYPE.A).status, 'invalid');
@@ -150,7 +150,8 @@ backend b
     bad('  timeout retry 1x', /unexpected character/);
     bad('  accepted_payload_size 100', /between 512 and 65535/);
     bad('  resolve_retries 0', /positive integer/);
-    bad('  nameserver ns3 tcp@127.0.0.1:53', /not supported yet/);
+    bad('  nameserver ns3 ssl@127.0.0.1:53', /not supported yet/);
+    bad('  nameserver ns3 tcp6@127.0.0.1:53', /does not match the family/);
     bad('  nameserver ns1 127.0.0.1:53', /same name as another nameserver/);
     bad('  nameserver ns3 not-an-ip:53', /invalid address/);
   });
@@ -175,9 +176,12 @@ backend b
     assert.deepEqual(r.config.proxies[0]!.servers[0]!.dns, { resolvers: 'dns', prefer: 'ipv4' });
     const u = parseConfigText(base('', 'server s app.test:80 resolvers nope'));
     assert.ok(u.fatal && u.diags.some((d) => /unable to find required resolvers 'nope'/.test(d.msg)));
-    const srv = parseConfigText(base('', 'server s _http._tcp.app.test:80 resolvers dns init-addr none'));
-    // SRV labels are refused (today already by the address parser, which rejects '_')
-    assert.ok(srv.fatal, JSON.stringify(srv.diags));
+    const srv = parseConfigText(base('', 'server-template s 1-3 _http._tcp.app.test resolvers dns init-addr none'));
+    // SRV labels are accepted on servers (resolved at run time)
+    assert.equal(srv.fatal, false, JSON.stringify(srv.diags));
+    assert.deepEqual(srv.config.proxies[0]!.servers.map((x) => `${x.name} ${x.address.host} ${x.address.isHostname}`),
+      ['s1 _http._tcp.app.test true', 's2 _http._tcp.app.test true', 's3 _http._tcp.app.test true']);
+    assert.ok(parseConfigText(base('', 'server s _bad_:80 resolvers dns init-addr none')).fatal);
     const e = parseConfigText('resolvers empty\n  timeout retry 1s\n');
     assert.ok(e.fatal && e.diags.some((d) => /no nameserver/.test(d.msg)));
     const dup = parseConfigText(`${base('')}resolvers dns\n  nameserver x 127.0.0.1:53\n`);
@@ -188,6 +192,8 @@ backend b
     assert.deepEqual(parseNameserverAddress('udp@10.0.0.1:54'), { host: '10.0.0.1', port: 54 });
     assert.deepEqual(parseNameserverAddress('[2001:db8::1]:5353'), { host: '2001:db8::1', port: 5353 });
     assert.deepEqual(parseNameserverAddress('2001:db8::1'), { host: '2001:db8::1', port: 53 });
+    assert.deepEqual(parseNameserverAddress('tcp@10.0.0.1:5353'), { host: '10.0.0.1', port: 5353, tcp: true });
+    assert.deepEqual(parseNameserverAddress('tcp6@[::1]'), { host: '::1', port: 53, tcp: true });
     assert.equal(typeof parseNameserverAddress('10.0.0.1:70000'), 'string');
     assert.deepEqual(resolvConfNameservers('# c\nnameserver 10.0.0.1\nsearch x\n nameserver ::1\nnameserver bogus\n'), ['10.0.0.1', '::1']);
   });
@@ -223,7 +229,7 @@ describe('address choice', () => {
   const mk = (opts: object, addr?: string): { sd: Parameters<typeof pickAddress>[0]; be: { servers: Fake[] } } => {
     const be = { servers: [] as Fake[] };
     const server: Fake = { name: 's', backend: be, cfg: { address: { host: 'app.test' } } };
-    const sd = { server, opts, addr, maint: false } as unknown as Parameters<typeof pickAddress>[0];
+    const sd = { server, opts, addr, maint: false, fqdn: 'app.test' } as unknown as Parameters<typeof pickAddress>[0];
     server.dns = sd;
     be.servers.push(server);
     return { sd, be };
@@ -239,7 +245,7 @@ describe('address choice', () => {
   it('skips addresses of servers resolving the same name unless allow-dup-ip', () => {
     const { sd, be } = mk({});
     const other: Fake = { name: 't', backend: be, cfg: { address: { host: 'APP.test' } } };
-    other.dns = { server: other, opts: {}, addr: '10.0.0.1', maint: false };
+    other.dns = { server: other, opts: {}, addr: '10.0.0.1', maint: false, fqdn: 'APP.test' };
     be.servers.push(other);
     assert.equal(pickAddress(sd, ['10.0.0.1', '10.0.0.2']), '10.0.0.2');
     assert.equal(pickAddress(sd, ['10.0.0.1']), undefined);
