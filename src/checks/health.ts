@@ -198,15 +198,16 @@ export function onlineCounts(be: Proxy): { act: number; bck: number } {
 }
 
 /** A server state message: on stderr as a warning, and to the backend's loggers. */
-function srvMessage(be: Proxy, msg: string, level: number): void {
+export function srvMessage(be: Proxy, msg: string, level: number): void {
   logWarning(msg);
   sendLog(be, level, msg);
 }
 
 /** "backend has no server available!" (worded differently on stderr and in the logs, as HAProxy does) */
 export function noServerMessage(be: Proxy): void {
-  logAlert(`backend '${be.name}' has no server available!`);
-  sendLog(be, LOG_EMERG, `backend ${be.name} has no server available!`);
+  const kind = be.isFrontend ? 'proxy' : 'backend';
+  logAlert(`${kind} '${be.name}' has no server available!`);
+  sendLog(be, LOG_EMERG, `${kind} ${be.name} has no server available!`);
 }
 
 function srvWhat(s: Server): string { return `${s.backup ? 'Backup ' : ''}Server ${s.backend.name}/${s.name}`; }

@@ -9,7 +9,8 @@ import type { Config } from '../config/model.js';
 import type { Server } from '../proxy/server.js';
 import type { Proxy } from '../proxy/proxy.js';
 import { registerCli, type CliContext } from '../registry/registry.js';
-import { logWarning, logAlert } from '../cli/messages.js';
+import { srvMessage, noServerMessage } from '../checks/health.js';
+import { LOG_NOTICE, LOG_ALERT } from '../log/syslog.js';
 import { encodeQuery, interpretAnswer, QTYPE, type AnswerStatus, type DnsRecord } from './message.js';
 import type { ResolversConfig, NameserverConfig, ServerResolveOptions } from './config.js';
 
@@ -475,15 +476,15 @@ function label(s: Server): string { return `${s.backend.name}/${s.name}`; }
 
 function applyAddress(sd: SrvDns, ip: string, by: string, adminMsg = true): void {
   const s = sd.server;
-  logWarning(`${label(s)} changed its IP from ${sd.addr ?? '(none)'} to ${ip} by ${by}.`);
+  srvMessage(s.backend, `${label(s)} changed its IP from ${sd.addr ?? '(none)'} to ${ip} by ${by}.`, LOG_NOTICE);
   sd.addr = ip;
   s.setAddress(ip);
   if (sd.maint) {
     sd.maint = false;
     s.resolvMaint = false;
-    logWarning(`Server ${label(s)} ('${sd.fqdn}') is UP/READY (resolves again).`);
+    srvMessage(s.backend, `Server ${label(s)} ('${sd.fqdn}') is UP/READY (resolves again).`, LOG_NOTICE);
     // HAProxy 2.6 prints this one except for an address taken from an SRV additional record
-    if (adminMsg) logWarning(`Server ${label(s)} administratively READY thanks to valid DNS answer.`);
+    if (adminMsg) srvMessage(s.backend, `Server ${label(s)} administratively READY thanks to valid DNS answer.`, LOG_NOTICE);
     if (!s.cfg.disabled) s.setAdmin('ready');
   }
 }
@@ -501,8 +502,8 @@ function enterMaint(sd: SrvDns, reason: string): void {
   if (!wasCounted) return;
   const act = be.servers.filter((x) => !x.backup && x.up && x.admin !== 'maint').length;
   const bck = be.servers.filter((x) => x.backup && x.up && x.admin !== 'maint').length;
-  logWarning(`${s.backup ? 'Backup ' : ''}Server ${label(s)} is going DOWN for maintenance (${reason}). ${act} active and ${bck} backup servers left. ${s.cur} sessions active, ${queued} requeued, ${s.queue.length} remaining in queue.`);
-  if (act === 0 && bck === 0) logAlert(`${be.isFrontend ? 'proxy' : 'backend'} '${be.name}' has no server available!`);
+  srvMessage(be, `${s.backup ? 'Backup ' : ''}Server ${label(s)} is going DOWN for maintenance (${reason}). ${act} active and ${bck} backup servers left. ${s.cur} sessions active, ${queued} requeued, ${s.queue.length} remaining in queue.`, LOG_ALERT);
+  if (act === 0 && bck === 0) noServerMessage(be);
 }
 
 export class Resolvers {

@@ -76,7 +76,7 @@ listen web
       assert.equal(await who(fp!), '200 BK', 'the backup takes over');
       assert.match(proxy!.stderr(), /Server web\/a is DOWN, .*0 active and 1 backup servers left\. Running on backup\. 0 sessions active/, 'haproxy 2.6 says "Running on backup."');
       bk.status = 500;
-      await waitFor(() => proxy!.stderr().includes(`backend 'web' has no server available!`), 5000, 'no server alert');
+      await waitFor(() => proxy!.stderr().includes(`proxy 'web' has no server available!`), 5000, 'no server alert');
       assert.match(proxy!.stderr(), /Backup Server web\/bk is DOWN, reason: Layer7 wrong status, code: 500/);
       assert.equal((await who(fp!)).split(' ')[0], '503');
       a.status = 200;
