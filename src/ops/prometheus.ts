@@ -14,6 +14,7 @@ import { STAT_FIELDS, statValues, type StatEnv, type StatObject, type StatValue 
 import { defaultErrorMessage, errorMessageFor, reasonPhrase, type ErrorReply } from '../http/errors.js';
 import { HttpHeaders } from '../http/htx.js';
 import { registerAction, Act, type Action } from '../actions/rules.js';
+import { services } from '../registry/registry.js';
 
 // [suffix, show info field, type, HELP]
 const PROCESS_METRICS: readonly (readonly [string, string, 'g' | 'c', string])[] = [
@@ -478,8 +479,9 @@ export function promReply(body: string, head: boolean): ErrorReply {
   return { empty: false, version: 'HTTP/1.1', status: 200, reason: reasonPhrase(200), headers, body: payload, close: false };
 }
 
-/** The services `use-service` knows. */
+/** The services `use-service` knows (-dKsvc lists them). */
 const SERVICES = new Set(['prometheus-exporter']);
+services.push({ name: 'prometheus-exporter', signature: '' });
 
 registerAction({
   name: 'use-service',
@@ -501,9 +503,15 @@ registerAction({
           status = 500;
           reply = errorMessageFor(h.be?.cfg, 500, h.fe.cfg);
         } else {
-          const r = renderPrometheus(rt, req.uri);
-          status = r.status;
-          reply = r.status === 200 ? promReply(r.body, req.method === 'HEAD') : errorMessageFor(h.be?.cfg, r.status, h.fe.cfg);
+          try {
+            const r = renderPrometheus(rt, req.uri);
+            status = r.status;
+            reply = r.status === 200 ? promReply(r.body, req.method === 'HEAD') : errorMessageFor(h.be?.cfg, r.status, h.fe.cfg);
+          } catch {
+            // a bug in a getter must not take the process down
+            status = 500;
+            reply = errorMessageFor(h.be?.cfg, 500, h.fe.cfg);
+          }
         }
         h.verdict = { kind: 'reply', reply, status, deny: false, applet: true };
         return Act.DONE;
