@@ -21,6 +21,7 @@ import '../proxy/cookie.js';
 import '../net/bind-keywords.js';
 import '../ops/cli.js';
 import '../actions/index.js';
+import '../ops/prometheus.js';
 import { parseConfigFiles, resolveServerNames, type Diagnostic } from '../config/parser.js';
 import { listConfigFiles } from '../config/reader.js';
 import { evalConditionText, CondError, type CondContext } from '../config/cond.js';
