@@ -25,7 +25,7 @@ import { cookieRequest, cookieResponse, persistUsable, type CookieReqState } fro
 import { serverConnectOptions, buildProxyHeader, shouldRedispatch, countIn, countOut } from './server-connect.js';
 import type { TermCause, TermPhase } from './tcp-stream.js';
 import { SmpCtx } from '../sample/context.js';
-import { runRules, Act, type Rule, type RuleHost, type Verdict } from '../actions/rules.js';
+import { runRules, Act, type Rule, type Verdict } from '../actions/rules.js';
 import { AclResult } from '../acl/acl.js';
 import { errorMessageFor, serializeReply, renderErrorReply, type ErrorReply } from '../http/errors.js';
 import { countFrontendRequest } from '../util/freq-ctr.js';
@@ -34,7 +34,7 @@ import { setIpOpt } from '../net/sockopt.js';
 import { balanceHashKey } from '../lb/hash-expr.js';
 import { reportServerResult, validObservedStatus } from '../checks/observe.js';
 import { switchPlan, segmentMatch } from '../actions/switch-table.js';
-import { acceptRules, afterProxyHeader } from './l4-rules.js';
+import { acceptRules, afterProxyHeader, StreamRuleHost } from './l4-rules.js';
 
 /** Client bytes kept while a request is being processed (pipelined requests, early body). */
 const MAX_HELD_BYTES = 256 * 1024;
@@ -1962,28 +1962,11 @@ function countStatus(c: { reqTotal: number; hrsp: number[] }, status: number): v
 }
 
 /** The rules' view of an HTTP stream (configuration.txt 4.3): what actions may read and change. */
-class HttpRuleHost implements RuleHost {
+class HttpRuleHost extends StreamRuleHost<HttpStream> {
   readonly http = true;
-  verdict: Verdict | undefined;
   strictMode = true;
   /** the action that yielded is done: resume after it (pause) */
   resumeAfter = false;
-  private readonly s: HttpStream;
-  constructor(s: HttpStream) { this.s = s; }
-  get ctx(): SmpCtx { return this.s.sctx; }
-  get fe(): Proxy { return this.s.fe; }
-  get be(): Proxy | undefined { return this.s.be; }
-  config() { return this.s.rt.config; }
-  setAddr(which: 'src' | 'dst', addr: string | undefined, port: number | undefined): void { this.s.ruleSetAddr(which, addr, port); }
-  setTimeout(which: 'server' | 'tunnel' | 'client', ms: number): void {
-    if (which === 'server') this.s.tmoServer = ms;
-    else if (which === 'tunnel') this.s.tmoTunnel = ms;
-    else this.s.tmoClient = ms;
-  }
-  setRetries(n: number): void { this.s.ruleSetRetries(n); }
-  setPriority(which: 'class' | 'offset', v: number): void {
-    if (which === 'class') this.s.prioClass = v; else this.s.prioOffset = v;
-  }
   rewriteFailed(): boolean {
     this.s.fe.feCounters.failedRewrites++;
     if (this.s.be && this.s.be !== this.s.fe) this.s.be.counters.failedRewrites++;
@@ -1996,12 +1979,6 @@ class HttpRuleHost implements RuleHost {
   pauseUntil(ms: number): void { this.s.rulePause(ms); }
   waitForBody(ms: number, atLeast: number): boolean { return this.s.ruleWaitBody(ms, atLeast); }
   sendEarlyHint(name: string, value: string): void { this.s.ruleEarlyHint(name, value); }
-  setSockOpt(what: 'tos' | 'mark' | 'nice' | 'fc-tos' | 'fc-mark' | 'bc-tos' | 'bc-mark', v: number): void {
-    if (what === 'tos' || what === 'fc-tos') this.s.ruleSockOpt('tos', v);
-    else if (what === 'mark' || what === 'fc-mark') this.s.ruleSockOpt('mark', v);
-    else if (what === 'bc-tos') this.s.bcTos = v;
-    else if (what === 'bc-mark') this.s.bcMark = v;
-  }
 }
 
 /** Backends by name, per runtime (use_backend with formatted names). */

@@ -47,14 +47,16 @@ export interface L4Stream {
   terminate(cause: TermCause, phase: TermPhase, hard?: boolean): void;
 }
 
-/** The rules' view of a stream in the TCP rule sets. */
-export class TcpRuleHost implements RuleHost {
-  readonly http = false;
+/**
+ * What the rules may read and change on any stream (TCP or HTTP): the sample context, the
+ * proxies, addresses, timeouts, retries, queue priority and socket options. The TCP and HTTP
+ * rule hosts add what is specific to their rule sets.
+ */
+export abstract class StreamRuleHost<S extends L4Stream = L4Stream> implements RuleHost {
+  abstract readonly http: boolean;
   verdict: Verdict | undefined;
-  /** expect-proxy layer4 ran */
-  wantProxy = false;
-  private readonly s: L4Stream;
-  constructor(s: L4Stream) { this.s = s; }
+  protected readonly s: S;
+  constructor(s: S) { this.s = s; }
   get ctx(): SmpCtx { return this.s.sctx; }
   get fe(): Proxy { return this.s.fe; }
   get be(): Proxy | undefined { return this.s.be; }
@@ -75,6 +77,13 @@ export class TcpRuleHost implements RuleHost {
     else if (what === 'bc-tos') this.s.bcTos = v;
     else if (what === 'bc-mark') this.s.bcMark = v;
   }
+}
+
+/** The rules' view of a stream in the TCP rule sets. */
+export class TcpRuleHost extends StreamRuleHost {
+  readonly http = false;
+  /** expect-proxy layer4 ran */
+  wantProxy = false;
   expectProxy(): void { this.wantProxy = true; }
   /** switch-mode http ran: the stream is to become an HTTP stream (TcpStream checks this) */
   upgrade: 'h1' | undefined;
