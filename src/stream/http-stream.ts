@@ -34,7 +34,7 @@ import { setIpOpt } from '../net/sockopt.js';
 import { balanceHashKey } from '../lb/hash-expr.js';
 import { reportServerResult, validObservedStatus } from '../checks/observe.js';
 import { switchPlan, segmentMatch } from '../actions/switch-table.js';
-import { acceptRules, afterProxyHeader, StreamRuleHost } from './l4-rules.js';
+import { acceptRules, afterProxyHeader, StreamRuleHost, backendByName } from './l4-rules.js';
 
 /** Client bytes kept while a request is being processed (pipelined requests, early body). */
 const MAX_HELD_BYTES = 256 * 1024;
@@ -1979,18 +1979,6 @@ class HttpRuleHost extends StreamRuleHost<HttpStream> {
   pauseUntil(ms: number): void { this.s.rulePause(ms); }
   waitForBody(ms: number, atLeast: number): boolean { return this.s.ruleWaitBody(ms, atLeast); }
   sendEarlyHint(name: string, value: string): void { this.s.ruleEarlyHint(name, value); }
-}
-
-/** Backends by name, per runtime (use_backend with formatted names). */
-const backendMaps = new WeakMap<Runtime, Map<string, Proxy>>();
-function backendByName(rt: Runtime, name: string): Proxy | undefined {
-  let m = backendMaps.get(rt);
-  if (!m) {
-    m = new Map();
-    for (const p of rt.proxies) if (p.isBackend && !m.has(p.name)) m.set(p.name, p);
-    backendMaps.set(rt, m);
-  }
-  return m.get(name);
 }
 
 /** `capture request|response header`: the last occurrence of each named header, truncated to its length. */

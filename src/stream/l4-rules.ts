@@ -151,7 +151,7 @@ export function sessionRules(s: L4Stream, host: TcpRuleHost): boolean {
   return true;
 }
 
-/** Backends by name, per runtime (use_backend names). */
+/** Backends by name, per runtime (use_backend names, static or formatted; TCP and HTTP streams). */
 const backendMaps = new WeakMap<Runtime, Map<string, Proxy>>();
 export function backendByName(rt: Runtime, name: string): Proxy | undefined {
   let m = backendMaps.get(rt);
