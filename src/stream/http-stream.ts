@@ -34,7 +34,7 @@ import { setIpOpt } from '../net/sockopt.js';
 import { balanceHashKey } from '../lb/hash-expr.js';
 import { reportServerResult, validObservedStatus } from '../checks/observe.js';
 import { switchPlan, segmentMatch } from '../actions/switch-table.js';
-import { acceptRules, afterProxyHeader, StreamRuleHost, backendByName } from './l4-rules.js';
+import { acceptRules, afterProxyHeader, StreamRuleHost, backendByName, silentDrop } from './l4-rules.js';
 
 /** Client bytes kept while a request is being processed (pipelined requests, early body). */
 const MAX_HELD_BYTES = 256 * 1024;
@@ -721,7 +721,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         return;
       case 'silent-drop':
         this.fe.feCounters.deniedReq++;
-        this.silentDrop();
+        silentDrop(this, 'R');
         return;
       case 'reply':
         if (v.deny) { this.fe.feCounters.deniedReq++; if (this.be && this.be !== this.fe) this.be.counters.deniedReq++; }
@@ -731,22 +731,6 @@ export class HttpStream implements PendingConn, SrvConnOwner {
           return;
         }
         this.sendRuleReply(v, 'R');
-    }
-  }
-
-  /** Disappears without telling the client: no FIN reaches it (TTL 1, then a reset). */
-  private silentDrop(): void {
-    // the reset then dies on the way: TTL / hop limit 1 (when the socket option can be set)
-    setIpOpt(this.cli, 'ttl', this.a.src.includes(':'), 1);
-    const cli = this.cli;
-    this.termCause = 'P'; this.termPhase = 'R';
-    if (typeof cli.resetAndDestroy === 'function' && !cli.destroyed) {
-      const orig = this.fe.cfg.options.nolinger;
-      this.fe.cfg.options.nolinger = true;
-      this.terminate('P', 'R', true);
-      this.fe.cfg.options.nolinger = orig;
-    } else {
-      this.terminate('P', 'R', true);
     }
   }
 
@@ -1433,7 +1417,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       c.uses = Infinity;
       this.dropConn();
       this.respBuf = undefined;
-      if (v.kind === 'silent-drop') { (be ?? this.fe).counters.deniedResp++; this.silentDrop(); return 'stop'; }
+      if (v.kind === 'silent-drop') { (be ?? this.fe).counters.deniedResp++; silentDrop(this, 'R'); return 'stop'; }
       if (v.kind === 'reject') { (be ?? this.fe).counters.deniedResp++; this.abort('P', 'H'); return 'stop'; }
       if (v.deny) { (be ?? this.fe).counters.deniedResp++; if (this.server) this.server.counters.deniedResp++; }
       this.releaseServer();
