@@ -34,7 +34,7 @@ import { setIpOpt } from '../net/sockopt.js';
 import { balanceHashKey } from '../lb/hash-expr.js';
 import { reportServerResult, validObservedStatus } from '../checks/observe.js';
 import { switchPlan, segmentMatch } from '../actions/switch-table.js';
-import { acceptRules, afterProxyHeader, StreamRuleHost, backendByName, silentDrop } from './l4-rules.js';
+import { acceptRules, afterProxyHeader, StreamRuleHost, backendByName, silentDrop, applyBackendSockOpts } from './l4-rules.js';
 
 /** Client bytes kept while a request is being processed (pipelined requests, early body). */
 const MAX_HELD_BYTES = 256 * 1024;
@@ -1324,8 +1324,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       c.uses++;
       this.forwarded = true;
       if (this.server && c.uses === 1) reportServerResult(this.server, 'layer4', true);
-      if (this.bcTos !== undefined) setIpOpt(c.sock, 'tos', (c.sock.remoteAddress ?? '').includes(':'), this.bcTos);
-      if (this.bcMark !== undefined) setIpOpt(c.sock, 'mark', false, this.bcMark);
+      applyBackendSockOpts(this, c.sock);
       this.srvState = 'head';
       this.respBuf = undefined;
       // flush what was prepared while connecting

@@ -91,6 +91,15 @@ export class TcpRuleHost extends StreamRuleHost {
 }
 
 /**
+ * set-bc-tos / set-bc-mark: applied to a server connection once it is established (TOS or
+ * traffic class after the family of the connection's peer address).
+ */
+export function applyBackendSockOpts(s: { readonly bcTos: number | undefined; readonly bcMark: number | undefined }, sock: Sock): void {
+  if (s.bcTos !== undefined) setIpOpt(sock, 'tos', (sock.remoteAddress ?? '').includes(':'), s.bcTos);
+  if (s.bcMark !== undefined) setIpOpt(sock, 'mark', false, s.bcMark);
+}
+
+/**
  * Disappears without telling the client: the TTL (hop limit) of the client socket is set to 1 so
  * that the reset sent on close dies on the way, then the connection is reset.
  */
