@@ -17,7 +17,7 @@ import {
   encodeChunk, encodeLastChunk, type H1Options,
 } from '../http/h1.js';
 import { type HttpRequestHead, type HttpResponseHead, type BodyFraming, type HttpHeaders, minorVersion } from '../http/htx.js';
-import { h1ErrorMessage } from '../http/reply.js';
+import { h1ErrorMessage } from '../http/errors.js';
 import { inNetwork } from '../http/keywords.js';
 import { SrvConn, takeIdle, type SrvConnOwner } from '../proxy/conn-pool.js';
 import { captureError } from '../http/error-capture.js';
