@@ -1,8 +1,9 @@
 // The layer-4 rule sets shared by both stream kinds: `tcp-request connection` rules (run on
 // accept, before anything is read), `tcp-request session` rules (once the session is valid, after
-// a PROXY header when one is expected), and the rule host TCP streams give to actions
-// (configuration.txt 4.2 tcp-request, 4.3/4.4 actions). Also content switching helpers that TCP
-// streams use (use_backend name resolution).
+// a PROXY header when one is expected), and the rule hosts streams give to actions: a base shared
+// by TCP and HTTP streams, and the TCP one (configuration.txt 4.2 tcp-request, 4.3/4.4 actions).
+// Also what both stream kinds share around the rules: use_backend name resolution, silent-drop,
+// and set-bc-tos / set-bc-mark on the server connection.
 import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { SmpCtx } from '../sample/context.js';
