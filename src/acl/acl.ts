@@ -195,7 +195,6 @@ export function parseAclTest(words: string[], cx: AclParseCtx): AclTest {
   void explicitMethod;
   // integer operators may appear among the values and apply to the values after them; a
   // value with an operator is turned into the equivalent range (one holding ':' or '-' is kept)
-  const op: string | undefined = undefined;
   let values = words.slice(wi);
   if (method === 'int' || method === 'len') {
     const out: string[] = [];
@@ -230,19 +229,10 @@ export function parseAclTest(words: string[], cx: AclParseCtx): AclTest {
     noteRefUse(ref, 'acl', cx.file, cx.line);
     // indexes over the same list with the same method and case are shared
     const idx = sharedIndex(ref, method, f.icase && method !== 'ip' && method !== 'int', () => {
-      const i = new PatternIndex(method, f.icase, op);
+      const i = new PatternIndex(method, f.icase);
       i.attach(ref);
       return i;
     });
-    if (idx.op !== op) {
-      // an operator makes the index specific to this line
-      const own = new PatternIndex(method, f.icase, op);
-      own.attach(ref);
-      if (own.errors.length) throw new Error(`failed to load '${f.path}' : ${own.errors[0]}`);
-      indexes.push(own);
-      addRefExpr(ref, { kind: 'acl', matchName: method, index: own });
-      continue;
-    }
     if (idx.errors.length) throw new Error(`failed to load '${f.path}' : ${idx.errors[0]}`);
     indexes.push(idx);
     addRefExpr(ref, { kind: 'acl', matchName: method, index: idx });
@@ -253,7 +243,7 @@ export function parseAclTest(words: string[], cx: AclParseCtx): AclTest {
     const ref = patternRefs.anonymous(desc, uid);
     ref.usedAsAcl = true;
     ref.displayName = desc;
-    const idx = new PatternIndex(method, icase, op);
+    const idx = new PatternIndex(method, icase);
     for (const v of values) {
       try { idx.parse(v); } catch (e) {
         throw new Error(e instanceof PatternError ? e.message : String(e));

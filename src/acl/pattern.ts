@@ -129,10 +129,10 @@ function parseHex(text: string): Buffer {
   return Buffer.from(text, 'hex');
 }
 
-/** Parses one pattern for a method; `op` is an integer operator given before the values. */
-export function parsePattern(method: MatchMethod, text: string, icase: boolean, op?: string): Parsed {
+/** Parses one pattern for a method (integer operators were turned into ranges by the ACL parser). */
+export function parsePattern(method: MatchMethod, text: string, icase: boolean): Parsed {
   switch (method) {
-    case 'int': case 'len': { const r = parseIntPattern(text, op); return { k: 'int', ...r }; }
+    case 'int': case 'len': { const r = parseIntPattern(text, undefined); return { k: 'int', ...r }; }
     case 'ip': return parseIpPattern(text);
     case 'bin': return { k: 'bin', b: parseHex(text) };
     case 'reg':
@@ -286,8 +286,6 @@ function pushOrdered(arr: Item[], it: Item): void {
 export class PatternIndex {
   readonly method: MatchMethod;
   readonly icase: boolean;
-  /** for int matches given an operator */
-  readonly op: string | undefined;
   readonly refs: PatternRef[] = [];
   private exact = new Map<string, Item[]>();
   private prefixLens: number[] = [];
@@ -299,10 +297,9 @@ export class PatternIndex {
   /** problems found in entries (bad patterns); reported by the owner */
   errors: string[] = [];
 
-  constructor(method: MatchMethod, icase: boolean, op?: string) {
+  constructor(method: MatchMethod, icase: boolean) {
     this.method = method;
     this.icase = icase;
-    this.op = op;
   }
 
   /** Adds a ref to this index and follows its changes. */
@@ -323,7 +320,7 @@ export class PatternIndex {
   }
 
   /** Parses an entry for this index (throws PatternError). */
-  parse(key: string): Parsed { return parsePattern(this.method, key, this.icase, this.op); }
+  parse(key: string): Parsed { return parsePattern(this.method, key, this.icase); }
 
   private added(e: PatEntry): void {
     let p: Parsed;

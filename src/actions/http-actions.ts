@@ -317,7 +317,7 @@ function replaceHeaderAction(name: 'replace-header' | 'replace-value'): void {
       const l = words[1]!.toLowerCase();
       let re: RegExp;
       try { re = new RegExp(words[2]!); } catch (e) { return `invalid regex '${words[2]}': ${(e as Error).message}`; }
-      const fmt = lfKeepBackslashDigits(words[3]!, pc);
+      const fmt = lf(words[3]!, pc);
       const set = pc.set;
       return {
         name,
@@ -369,15 +369,6 @@ function splitValues(v: string): string[] {
   }
   out.push(cur);
   return out;
-}
-
-/**
- * A replacement format: log-format text where `\N` back-references survive compilation (the
- * formatted-string compiler would take the backslash as an escape).
- */
-function lfKeepBackslashDigits(text: string, pc: ActionParseCtx): Lf {
-  // the formatted-string compiler leaves backslashes alone: \N reaches backrefs() as written
-  return lf(text, pc);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -441,7 +432,7 @@ function replaceUriAction(name: 'replace-uri' | 'replace-path' | 'replace-pathq'
       if (words.length !== 3) return `expects exactly 2 arguments <match-regex> and <replace-format>`;
       let re: RegExp;
       try { re = new RegExp(words[1]!); } catch (e) { return `invalid regex '${words[1]}': ${(e as Error).message}`; }
-      const fmt = lfKeepBackslashDigits(words[2]!, pc);
+      const fmt = lf(words[2]!, pc);
       return {
         name,
         run(h) {

@@ -4,7 +4,6 @@
 import { fetchRegistry, converterRegistry, type ArgSpec, type ArgCheckCtx, type FetchDef, type ConvDef, type NameRef } from './registry.js';
 import { cast, canCast, parseIpv4, parseIpv6, strToInt, type Sample, type SmpType } from './types.js';
 import type { SmpCtx } from './context.js';
-import { parseTime, parseSize } from '../util/units.js';
 import { suggest } from '../util/units.js';
 
 export class ExprError extends Error {}
@@ -279,16 +278,4 @@ export function fetchPlaces(f: FetchDef): string {
   if (f.use[12] || f.use[16]) kinds.push('response headers');
   if (f.use[18]) kinds.push('logs');
   return kinds.join(', ') || 'internal state';
-}
-
-/** Helpers for keyword arguments given as times or sizes. */
-export function argTime(text: string): number {
-  const v = parseTime(text);
-  if (typeof v === 'string') throw new ExprError(v);
-  return v;
-}
-export function argSize(text: string): number {
-  const v = parseSize(text);
-  if (typeof v === 'string') throw new ExprError(v);
-  return v;
 }

@@ -17,7 +17,7 @@ import {
   encodeChunk, encodeLastChunk, type H1Options,
 } from '../http/h1.js';
 import { type HttpRequestHead, type HttpResponseHead, type BodyFraming, type HttpHeaders, minorVersion } from '../http/htx.js';
-import { h1ErrorMessage } from '../http/reply.js';
+import { h1ErrorMessage } from '../http/errors.js';
 import { inNetwork } from '../http/keywords.js';
 import { SrvConn, takeIdle, type SrvConnOwner } from '../proxy/conn-pool.js';
 import { captureError } from '../http/error-capture.js';
@@ -25,7 +25,7 @@ import { cookieRequest, cookieResponse, persistUsable, type CookieReqState } fro
 import { serverConnectOptions, buildProxyHeader, shouldRedispatch, countIn, countOut } from './server-connect.js';
 import type { TermCause, TermPhase } from './tcp-stream.js';
 import { SmpCtx } from '../sample/context.js';
-import { runRules, Act, type Rule, type RuleHost, type Verdict } from '../actions/rules.js';
+import { runRules, Act, type Rule, type Verdict } from '../actions/rules.js';
 import { AclResult } from '../acl/acl.js';
 import { errorMessageFor, serializeReply, renderErrorReply, type ErrorReply } from '../http/errors.js';
 import { countFrontendRequest } from '../util/freq-ctr.js';
@@ -34,7 +34,7 @@ import { setIpOpt } from '../net/sockopt.js';
 import { balanceHashKey } from '../lb/hash-expr.js';
 import { reportServerResult, validObservedStatus } from '../checks/observe.js';
 import { switchPlan, segmentMatch } from '../actions/switch-table.js';
-import { acceptRules, afterProxyHeader } from './l4-rules.js';
+import { acceptRules, afterProxyHeader, StreamRuleHost, backendByName, silentDrop, applyBackendSockOpts } from './l4-rules.js';
 
 /** Client bytes kept while a request is being processed (pipelined requests, early body). */
 const MAX_HELD_BYTES = 256 * 1024;
@@ -721,7 +721,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         return;
       case 'silent-drop':
         this.fe.feCounters.deniedReq++;
-        this.silentDrop();
+        silentDrop(this, 'R');
         return;
       case 'reply':
         if (v.deny) { this.fe.feCounters.deniedReq++; if (this.be && this.be !== this.fe) this.be.counters.deniedReq++; }
@@ -731,22 +731,6 @@ export class HttpStream implements PendingConn, SrvConnOwner {
           return;
         }
         this.sendRuleReply(v, 'R');
-    }
-  }
-
-  /** Disappears without telling the client: no FIN reaches it (TTL 1, then a reset). */
-  private silentDrop(): void {
-    // the reset then dies on the way: TTL / hop limit 1 (when the socket option can be set)
-    setIpOpt(this.cli, 'ttl', this.a.src.includes(':'), 1);
-    const cli = this.cli;
-    this.termCause = 'P'; this.termPhase = 'R';
-    if (typeof cli.resetAndDestroy === 'function' && !cli.destroyed) {
-      const orig = this.fe.cfg.options.nolinger;
-      this.fe.cfg.options.nolinger = true;
-      this.terminate('P', 'R', true);
-      this.fe.cfg.options.nolinger = orig;
-    } else {
-      this.terminate('P', 'R', true);
     }
   }
 
@@ -1340,8 +1324,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       c.uses++;
       this.forwarded = true;
       if (this.server && c.uses === 1) reportServerResult(this.server, 'layer4', true);
-      if (this.bcTos !== undefined) setIpOpt(c.sock, 'tos', (c.sock.remoteAddress ?? '').includes(':'), this.bcTos);
-      if (this.bcMark !== undefined) setIpOpt(c.sock, 'mark', false, this.bcMark);
+      applyBackendSockOpts(this, c.sock);
       this.srvState = 'head';
       this.respBuf = undefined;
       // flush what was prepared while connecting
@@ -1433,7 +1416,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       c.uses = Infinity;
       this.dropConn();
       this.respBuf = undefined;
-      if (v.kind === 'silent-drop') { (be ?? this.fe).counters.deniedResp++; this.silentDrop(); return 'stop'; }
+      if (v.kind === 'silent-drop') { (be ?? this.fe).counters.deniedResp++; silentDrop(this, 'R'); return 'stop'; }
       if (v.kind === 'reject') { (be ?? this.fe).counters.deniedResp++; this.abort('P', 'H'); return 'stop'; }
       if (v.deny) { (be ?? this.fe).counters.deniedResp++; if (this.server) this.server.counters.deniedResp++; }
       this.releaseServer();
@@ -1962,28 +1945,11 @@ function countStatus(c: { reqTotal: number; hrsp: number[] }, status: number): v
 }
 
 /** The rules' view of an HTTP stream (configuration.txt 4.3): what actions may read and change. */
-class HttpRuleHost implements RuleHost {
+class HttpRuleHost extends StreamRuleHost<HttpStream> {
   readonly http = true;
-  verdict: Verdict | undefined;
   strictMode = true;
   /** the action that yielded is done: resume after it (pause) */
   resumeAfter = false;
-  private readonly s: HttpStream;
-  constructor(s: HttpStream) { this.s = s; }
-  get ctx(): SmpCtx { return this.s.sctx; }
-  get fe(): Proxy { return this.s.fe; }
-  get be(): Proxy | undefined { return this.s.be; }
-  config() { return this.s.rt.config; }
-  setAddr(which: 'src' | 'dst', addr: string | undefined, port: number | undefined): void { this.s.ruleSetAddr(which, addr, port); }
-  setTimeout(which: 'server' | 'tunnel' | 'client', ms: number): void {
-    if (which === 'server') this.s.tmoServer = ms;
-    else if (which === 'tunnel') this.s.tmoTunnel = ms;
-    else this.s.tmoClient = ms;
-  }
-  setRetries(n: number): void { this.s.ruleSetRetries(n); }
-  setPriority(which: 'class' | 'offset', v: number): void {
-    if (which === 'class') this.s.prioClass = v; else this.s.prioOffset = v;
-  }
   rewriteFailed(): boolean {
     this.s.fe.feCounters.failedRewrites++;
     if (this.s.be && this.s.be !== this.s.fe) this.s.be.counters.failedRewrites++;
@@ -1996,24 +1962,6 @@ class HttpRuleHost implements RuleHost {
   pauseUntil(ms: number): void { this.s.rulePause(ms); }
   waitForBody(ms: number, atLeast: number): boolean { return this.s.ruleWaitBody(ms, atLeast); }
   sendEarlyHint(name: string, value: string): void { this.s.ruleEarlyHint(name, value); }
-  setSockOpt(what: 'tos' | 'mark' | 'nice' | 'fc-tos' | 'fc-mark' | 'bc-tos' | 'bc-mark', v: number): void {
-    if (what === 'tos' || what === 'fc-tos') this.s.ruleSockOpt('tos', v);
-    else if (what === 'mark' || what === 'fc-mark') this.s.ruleSockOpt('mark', v);
-    else if (what === 'bc-tos') this.s.bcTos = v;
-    else if (what === 'bc-mark') this.s.bcMark = v;
-  }
-}
-
-/** Backends by name, per runtime (use_backend with formatted names). */
-const backendMaps = new WeakMap<Runtime, Map<string, Proxy>>();
-function backendByName(rt: Runtime, name: string): Proxy | undefined {
-  let m = backendMaps.get(rt);
-  if (!m) {
-    m = new Map();
-    for (const p of rt.proxies) if (p.isBackend && !m.has(p.name)) m.set(p.name, p);
-    backendMaps.set(rt, m);
-  }
-  return m.get(name);
 }
 
 /** `capture request|response header`: the last occurrence of each named header, truncated to its length. */

@@ -1,8 +1,9 @@
 // The layer-4 rule sets shared by both stream kinds: `tcp-request connection` rules (run on
 // accept, before anything is read), `tcp-request session` rules (once the session is valid, after
-// a PROXY header when one is expected), and the rule host TCP streams give to actions
-// (configuration.txt 4.2 tcp-request, 4.3/4.4 actions). Also content switching helpers that TCP
-// streams use (use_backend name resolution).
+// a PROXY header when one is expected), and the rule hosts streams give to actions: a base shared
+// by TCP and HTTP streams, and the TCP one (configuration.txt 4.2 tcp-request, 4.3/4.4 actions).
+// Also what both stream kinds share around the rules: use_backend name resolution, silent-drop,
+// and set-bc-tos / set-bc-mark on the server connection.
 import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { SmpCtx } from '../sample/context.js';
@@ -47,14 +48,16 @@ export interface L4Stream {
   terminate(cause: TermCause, phase: TermPhase, hard?: boolean): void;
 }
 
-/** The rules' view of a stream in the TCP rule sets. */
-export class TcpRuleHost implements RuleHost {
-  readonly http = false;
+/**
+ * What the rules may read and change on any stream (TCP or HTTP): the sample context, the
+ * proxies, addresses, timeouts, retries, queue priority and socket options. The TCP and HTTP
+ * rule hosts add what is specific to their rule sets.
+ */
+export abstract class StreamRuleHost<S extends L4Stream = L4Stream> implements RuleHost {
+  abstract readonly http: boolean;
   verdict: Verdict | undefined;
-  /** expect-proxy layer4 ran */
-  wantProxy = false;
-  private readonly s: L4Stream;
-  constructor(s: L4Stream) { this.s = s; }
+  protected readonly s: S;
+  constructor(s: S) { this.s = s; }
   get ctx(): SmpCtx { return this.s.sctx; }
   get fe(): Proxy { return this.s.fe; }
   get be(): Proxy | undefined { return this.s.be; }
@@ -75,10 +78,26 @@ export class TcpRuleHost implements RuleHost {
     else if (what === 'bc-tos') this.s.bcTos = v;
     else if (what === 'bc-mark') this.s.bcMark = v;
   }
+}
+
+/** The rules' view of a stream in the TCP rule sets. */
+export class TcpRuleHost extends StreamRuleHost {
+  readonly http = false;
+  /** expect-proxy layer4 ran */
+  wantProxy = false;
   expectProxy(): void { this.wantProxy = true; }
   /** switch-mode http ran: the stream is to become an HTTP stream (TcpStream checks this) */
   upgrade: 'h1' | undefined;
   switchMode(proto: 'h1' | undefined): void { this.upgrade = proto ?? 'h1'; }
+}
+
+/**
+ * set-bc-tos / set-bc-mark: applied to a server connection once it is established (TOS or
+ * traffic class after the family of the connection's peer address).
+ */
+export function applyBackendSockOpts(s: { readonly bcTos: number | undefined; readonly bcMark: number | undefined }, sock: Sock): void {
+  if (s.bcTos !== undefined) setIpOpt(sock, 'tos', (sock.remoteAddress ?? '').includes(':'), s.bcTos);
+  if (s.bcMark !== undefined) setIpOpt(sock, 'mark', false, s.bcMark);
 }
 
 /**
@@ -142,7 +161,7 @@ export function sessionRules(s: L4Stream, host: TcpRuleHost): boolean {
   return true;
 }
 
-/** Backends by name, per runtime (use_backend names). */
+/** Backends by name, per runtime (use_backend names, static or formatted; TCP and HTTP streams). */
 const backendMaps = new WeakMap<Runtime, Map<string, Proxy>>();
 export function backendByName(rt: Runtime, name: string): Proxy | undefined {
   let m = backendMaps.get(rt);

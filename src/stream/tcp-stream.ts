@@ -22,7 +22,7 @@ import { runRules, Act, type Rule } from '../actions/rules.js';
 import { AclResult } from '../acl/acl.js';
 import { persistUsable } from '../proxy/cookie.js';
 import { setIpOpt } from '../net/sockopt.js';
-import { TcpRuleHost, connectionRules, sessionRules, silentDrop, backendByName } from './l4-rules.js';
+import { TcpRuleHost, connectionRules, sessionRules, silentDrop, backendByName, applyBackendSockOpts } from './l4-rules.js';
 import { HttpStream } from './http-stream.js';
 
 /** Termination state letters (configuration.txt 8.5): who ended it, and in which phase. */
@@ -637,8 +637,7 @@ export class TcpStream implements PendingConn {
     this.connected = true;
     this.phase = 'D';
     if (this.server) reportServerResult(this.server, 'layer4', true);
-    if (this.bcTos !== undefined) setIpOpt(sock, 'tos', this.server!.cfg.address.host?.includes(':') ?? false, this.bcTos);
-    if (this.bcMark !== undefined) setIpOpt(sock, 'mark', false, this.bcMark);
+    applyBackendSockOpts(this, sock);
     const be = this.be!;
     const s = this.server!;
     if (s.sendProxy) sock.write(buildProxyHeader(s, this));

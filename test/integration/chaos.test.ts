@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import fs from 'node:fs';
-import { freePorts, startProxyWithConfig, sleep } from '../helpers/harness.js';
+import { freePorts, startProxyWithConfig, sleep, type Proc } from '../helpers/harness.js';
 
 /** A server whose every answer is drawn from fine, reset, truncated, silent. */
 function roughServer(port: number): Promise<{ kill(): Promise<void> }> {
@@ -70,8 +70,11 @@ describe('rough traffic', { timeout: 60_000 }, () => {
     it(`mode ${mode}: resets, garbage and a dying server leave the proxy serving`, async () => {
       const [fp, sp] = await freePorts(2);
       let server = await roughServer(sp!);
-      const p = await startProxyWithConfig(`defaults\n  mode ${mode}\n  timeout client 2s\n  timeout server 1s\n  timeout connect 1s\n  retries 1\nlisten web\n  bind 127.0.0.1:${fp}\n  server s 127.0.0.1:${sp}\n`, [fp!]);
+      // the proxy starts inside the try: should it fail to start, the rough server is still
+      // closed (a listening server left open would keep this file's process alive)
+      let p: Proc | undefined;
       try {
+        p = await startProxyWithConfig(`defaults\n  mode ${mode}\n  timeout client 2s\n  timeout server 1s\n  timeout connect 1s\n  retries 1\nlisten web\n  bind 127.0.0.1:${fp}\n  server s 127.0.0.1:${sp}\n`, [fp!]);
         const pid = p.child.pid!;
         const before = rssMiB(pid);
         for (let round = 0; round < 6; round++) {
@@ -91,7 +94,7 @@ describe('rough traffic', { timeout: 60_000 }, () => {
         for (let i = 0; i < 10 && status !== 'HTTP/1.1 200 OK'; i++) status = await get(fp!);
         assert.equal(status, 'HTTP/1.1 200 OK');
       } finally {
-        await p.stop();
+        await p?.stop();
         await server.kill();
       }
     });

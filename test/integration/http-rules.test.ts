@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePorts, startProxyWithConfig, closeAll, tempDir, type Proc } from '../helpers/harness.js';
+import { freePorts, startProxyWithConfig, closeAll, tempDir, openClient, type Proc } from '../helpers/harness.js';
 import { startHttpBackend, rawHttp, header, type HttpBackend } from '../helpers/http.js';
 
 const T = { timeout: 20_000 };
@@ -437,6 +437,39 @@ listen web
       const r = await rawHttp(fp, ['GET /paused HTTP/1.1\r\nHost: h\r\n\r\n', 'GET /slow HTTP/1.1\r\nHost: h\r\n\r\n'], { responses: 2, gapMs: 400 });
       r.sock.destroy();
       assert.deepEqual(r.responses.map((x) => x.body.toString()), ['fine body', '0123456789abcdefghij']);
+    }, [be]);
+  });
+
+  it('http-request and http-response silent-drop: nothing reaches the client, no FIN; later connections close normally', T, async () => {
+    const be = await startHttpBackend('S', (req, res) => {
+      if (req.url === '/rdrop') res.setHeader('x-drop', '1');
+      res.end('ok');
+    });
+    await withProxy((fp) => `${DEFAULTS}
+listen web
+  bind 127.0.0.1:${fp}
+  http-request silent-drop if { path /drop }
+  http-response silent-drop if { res.hdr(x-drop) -m found }
+  server s1 127.0.0.1:${be.port}
+`, async (fp) => {
+      for (const p of ['/drop', '/rdrop']) {
+        const c = await openClient(fp);
+        let err: string | undefined;
+        c.sock.on('error', (e: NodeJS.ErrnoException) => { err = e.code; });
+        c.sock.write(`GET ${p} HTTP/1.1\r\nHost: h\r\n\r\n`);
+        await c.waitClosed(3000);
+        assert.equal(c.received().length, 0, `${p}: nothing is sent back`);
+        assert.equal(c.gotEnd(), false, `${p}: no FIN, the connection is reset`);
+        assert.ok(err === undefined || err === 'ECONNRESET', String(err));
+      }
+      assert.deepEqual(be.requests.map((r) => r.url), ['/rdrop'], 'the request dropped by http-request never reached the server');
+      // the frontend's own close behaviour is untouched: a normal close still ends with a FIN
+      const c = await openClient(fp);
+      c.sock.write('GET /ok HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+      await c.waitEnd(3000);
+      c.sock.destroy();
+      assert.match(c.text(), /^HTTP\/1\.1 200 /);
+      assert.equal(c.gotEnd(), true, 'a FIN ends a normal connection');
     }, [be]);
   });
 
