@@ -6,6 +6,8 @@
 // use-server), and on the server side the backend's tcp-response content rules.
 // HTTP upgrade (configuration.txt section 4): `switch-mode http` or content switching choosing an
 // HTTP backend hands the client connection over to an HttpStream (handOver).
+import { logStream, logConnect } from '../log/emit.js';
+import type { StreamInfo } from '../sample/context.js';
 import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { Server, PendingConn } from '../proxy/server.js';
@@ -88,6 +90,12 @@ export class TcpStream implements PendingConn {
   lastRule: { file: string; line: number } | undefined;
   /** a retry went to another server */
   redispatched = false;
+  /** log timestamps (ms): backend assignment started, server granted, connection established */
+  private assignAt = 0;
+  private assignedAt = 0;
+  private connectedAt = 0;
+  /** the last server assigned (kept for the log after it was released) */
+  private logServer: Server | undefined;
   get cliSock(): object { return this.cli; }
   get srvSock(): object | undefined { return this.srv; }
   get curClientTimeout(): number | undefined { return this.tmoClient ?? this.fe.cfg.timeouts.client; }
@@ -184,6 +192,7 @@ export class TcpStream implements PendingConn {
   /** The session is valid (after the PROXY header if any): session rules, then the stream. */
   private sessionStart(): void {
     if (this.fe.cfg.rules?.tcpReqSess.length && !sessionRules(this, this.ruleHost())) return;
+    if (this.fe.logs) logConnect(this.fe, this.sctx);
     this.startStream();
   }
 
@@ -529,11 +538,14 @@ export class TcpStream implements PendingConn {
 
   private assign(avoid: Server | null): void {
     const be = this.be!;
+    if (!this.assignAt) this.assignAt = Date.now();
     const persist = this.persistTo && this.persistTo !== avoid ? be.assignTo(this.persistTo, this) : undefined;
     const r = persist ?? be.assign({ src: this.src, key: this.lbKey(be) }, avoid, this);
     switch (r.kind) {
       case 'assigned':
         this.server = r.server;
+        this.logServer = r.server;
+        this.assignedAt = Date.now();
         this.connect();
         return;
       case 'queued': {
@@ -571,6 +583,8 @@ export class TcpStream implements PendingConn {
       this.queuedOn = undefined;
       if (this.closed) { this.be!.release(srv); return; }
       this.server = srv;
+      this.logServer = srv;
+      this.assignedAt = Date.now();
       this.connect();
     });
   }
@@ -635,6 +649,7 @@ export class TcpStream implements PendingConn {
     if (this.closed) { sock.destroy(); return; }
     this.clearTimer();
     this.connected = true;
+    this.connectedAt = Date.now();
     this.phase = 'D';
     if (this.server) reportServerResult(this.server, 'layer4', true);
     applyBackendSockOpts(this, sock);
@@ -933,6 +948,29 @@ export class TcpStream implements PendingConn {
     this.sbuf.release(cli.writableLength === 0);
     this.cbuf.release(!this.srv || this.srv.writableLength === 0);
     if (this.be) this.be.counters.leave();
+    if (this.fe.logs) this.emitLog();
     this.rt.sessionEnded(this);
+  }
+
+  /** The traffic log of the session (option tcplog, log-format), once it ended. */
+  private emitLog(): void {
+    const ctx = this.sctx;
+    const now = Date.now();
+    const t = ctx.timers;
+    t.handshake = 0;
+    t.idle = 0;
+    t.request = -1;
+    t.queue = this.assignedAt ? this.assignedAt - this.assignAt : -1;
+    t.connect = this.connectedAt ? this.connectedAt - this.assignedAt : -1;
+    t.response = -1;
+    const info = this as StreamInfo;
+    info.totalTime = now - this.acceptedAt;
+    info.termState = this.termCause + this.termPhase;
+    info.redispatched = this.redispatched;
+    if (this.be) ctx.be = this.be;
+    ctx.srv = this.logServer;
+    ctx.retries = this.be ? (this.retriesOverride ?? this.be.cfg.retries) - this.retriesLeft : 0;
+    if (ctx.retries < 0) ctx.retries = 0;
+    logStream(this.fe, ctx, { error: this.termCause !== '-', empty: this.bytesIn === 0 });
   }
 }

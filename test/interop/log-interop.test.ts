@@ -47,7 +47,7 @@ export function maskLine(l: string): string {
 interface Scenario {
   name: string;
   mode: 'tcp' | 'http';
-  /** log lines expected, the readiness probe's connection included (unless dontlognull) */
+  /** log lines expected */
   lines: number;
   /** proxy lines after bind (the backend server line uses SRV for the test server address) */
   cfg: string;
@@ -61,7 +61,7 @@ async function runScenario(impl: Impl, sc: Scenario): Promise<string[]> {
   const rx = await udpReceiver();
   const srv = sc.echo ? await startTestServer('s1', { mode: 'echo' })
     : sc.server ? await startRecordingBackend((r) => sc.server!({ conn: r.conn })) : undefined;
-  const [fePort, deadPort] = await freePorts(2);
+  const [fePort, deadPort, readyPort] = await freePorts(3);
   const text = `global
   nbthread 1
   log 127.0.0.1:${rx.port} local0
@@ -72,12 +72,18 @@ defaults
   timeout connect 1s
   timeout client 2s
   timeout server 2s
+frontend ready
+  bind 127.0.0.1:${readyPort}
+  mode tcp
+  no log
+  tcp-request connection reject
 listen px
   bind 127.0.0.1:${fePort}
 ${sc.cfg.replace(/SRV/g, `127.0.0.1:${srv?.port ?? deadPort}`).replace(/DEAD/g, `127.0.0.1:${deadPort}`)}
 `;
   const dir = tempDir('hts-log-');
-  const proc = await startProxy(impl.bin, ['-db', '-f', writeConfig(dir, text)], [fePort!], { timeoutMs: 8000 });
+  // readiness is probed on a frontend that does not log, so that the probe leaves no line
+  const proc = await startProxy(impl.bin, ['-db', '-f', writeConfig(dir, text)], [readyPort!], { timeoutMs: 8000 });
   try {
     await sc.traffic(fePort!);
     await waitFor(() => rx.lines.length >= sc.lines, 5000, `${impl.name}: ${sc.lines} log lines (got ${rx.lines.length}: ${rx.lines.join('')})`);
@@ -110,24 +116,24 @@ const OK = 'HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello';
 
 const SCENARIOS: Scenario[] = [
   {
-    name: 'tcplog: normal session closed by the client', mode: 'tcp', lines: 2,
+    name: 'tcplog: normal session closed by the client', mode: 'tcp', lines: 1,
     cfg: '  option tcplog\n  server s1 SRV',
     echo: true,
     traffic: (p) => tcpSession(p, 'ping\n', { half: true, wait: 200 }),
   },
   {
-    name: 'tcplog: server refuses the connection (SC)', mode: 'tcp', lines: 2,
+    name: 'tcplog: server refuses the connection (SC)', mode: 'tcp', lines: 1,
     cfg: '  option tcplog\n  retries 1\n  server s1 DEAD',
     traffic: (p) => tcpSession(p, 'x', { wait: 1500 }),
   },
   {
-    name: 'httplog: 200 from the server, two requests on one connection', mode: 'http', lines: 3,
+    name: 'httplog: 200 from the server, two requests on one connection', mode: 'http', lines: 2,
     cfg: '  option httplog\n  server s1 SRV',
     server: () => OK,
     traffic: async (p) => { await rawHttp(p, 'GET /a HTTP/1.1\r\nhost: x\r\n\r\nGET /b?q=1 HTTP/1.1\r\nhost: x\r\n\r\n', { responses: 2 }); },
   },
   {
-    name: 'httplog: denied request (PR--) and local return (LR--)', mode: 'http', lines: 3,
+    name: 'httplog: denied request (PR--) and local return (LR--)', mode: 'http', lines: 2,
     cfg: '  option httplog\n  http-request deny if { path /deny }\n  http-request return status 200 content-type text/plain string ok if { path /ret }\n  server s1 SRV',
     server: () => OK,
     traffic: async (p) => {
@@ -136,24 +142,24 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: 'httplog: no server (503, SC--)', mode: 'http', lines: 2,
+    name: 'httplog: no server (503, SC--)', mode: 'http', lines: 1,
     cfg: '  option httplog\n  retries 0\n  server s1 DEAD',
     traffic: async (p) => { await rawHttp(p, 'GET / HTTP/1.1\r\nhost: x\r\n\r\n', { responses: 1, timeoutMs: 4000 }); },
   },
   {
-    name: 'httplog: bad request (400, PR--, <BADREQ>)', mode: 'http', lines: 2,
+    name: 'httplog: bad request (400, PR--, <BADREQ>)', mode: 'http', lines: 1,
     cfg: '  option httplog\n  server s1 SRV',
     server: () => OK,
     traffic: async (p) => { await rawHttp(p, 'GET / HTTP/1.1\r\nhost x\r\n\r\n', { responses: 1 }); },
   },
   {
-    name: 'httplog: server closes without answering (502, SH--)', mode: 'http', lines: 2,
+    name: 'httplog: server closes without answering (502, SH--)', mode: 'http', lines: 1,
     cfg: '  option httplog\n  server s1 SRV',
     server: () => ({ data: '', close: true }),
     traffic: async (p) => { await rawHttp(p, 'GET / HTTP/1.1\r\nhost: x\r\n\r\n', { responses: 1, timeoutMs: 4000 }); },
   },
   {
-    name: 'httplog clf, captures', mode: 'http', lines: 2,
+    name: 'httplog clf, captures', mode: 'http', lines: 1,
     cfg: '  option httplog clf\n  capture request header host len 20\n  capture response header content-length len 5\n  server s1 SRV',
     server: () => OK,
     traffic: async (p) => { await rawHttp(p, 'GET /c HTTP/1.1\r\nhost: example\r\n\r\n', { responses: 1 }); },
