@@ -3,6 +3,8 @@
 // or reused server connection; responses are parsed and forwarded; bodies stream with
 // back-pressure both ways. Connection modes (keep-alive, server-close, close), the HTTP timeouts,
 // X-Forwarded-For / X-Original-To, monitor-uri and HAProxy's error replies live here.
+import { logStream, logConnect } from '../log/emit.js';
+import type { StreamInfo } from '../sample/context.js';
 import net from 'node:net';
 import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
@@ -44,7 +46,28 @@ type CliState = 'head' | 'body' | 'wait' | 'tunnel' | 'closing';
 type SrvState = 'none' | 'head' | 'rules' | 'body' | 'tunnel';
 type ParsedHead = Extract<ReturnType<typeof parseResponseHead>, { state: 'ok' }>;
 
+/** Timestamps and results of a transaction kept for its log line (ms; 0: not reached). */
+interface TxnLog {
+  /** start of the transaction's window: the accept, or the end of the previous transaction */
+  t0: number;
+  firstByteAt: number;
+  headAt: number;
+  assignAt: number;
+  assignedAt: number;
+  connectedAt: number;
+  respAt: number;
+  bytesIn0: number;
+  bytesOut0: number;
+  /** termination state set for this transaction alone (a reply on a connection kept open) */
+  cause: TermCause | undefined;
+  phase: TermPhase | undefined;
+  srv: Server | undefined;
+  logged: boolean;
+  htxOut0: number;
+}
+
 interface Txn {
+  log: TxnLog;
   req: HttpRequestHead;
   reqFraming: BodyFraming;
   reqLeft: number;                 // body bytes left for a Content-Length request
@@ -142,6 +165,13 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   private outQueued = 0;
   private txn: Txn | undefined;
   private txnCount = 0;
+  /** logging: the end of the last transaction, the first byte of the request being read */
+  private lastTxnEnd = 0;
+  private headFirstByteAt = 0;
+  /** the backend counts this stream's current transaction (backend scur/stot are per request) */
+  private beEntered = false;
+  /** what the log's %B counts for HTTP: the response as HAProxy's internal message size (htxSize) */
+  private htxOut = 0;
   private conn: SrvConn | undefined;
   private closed = false;
   private cliEnded = false;
@@ -198,6 +228,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       this.acceptedAt = up.acceptedAt;
       this.upgrade = up;
       this.addrs = { src: up.src, srcPort: up.srcPort, dst: up.dst, dstPort: up.dstPort };
+      this.beEntered = up.be !== undefined;
     } else {
       const adopted = attachReader(accepted, onread) ? accepted : adoptAccepted(accepted, onread, true);
       const cli = adopted ?? accepted;
@@ -206,6 +237,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       this.acceptedAt = Date.now();
     }
     this.proxyHeaderPending = !up && !!listener.cfg.acceptProxy;
+    this.lastTxnEnd = this.acceptedAt;
     const t = rt.global.tune;
     this.h1opts = { maxHeadBytes: t.bufsize - t.maxrewrite, maxHeaders: t.httpMaxhdr, acceptUnsafe: this.fe.cfg.http.acceptUnsafeReq };
     this.h1respOpts = { maxHeadBytes: t.bufsize - t.maxrewrite, maxHeaders: t.httpMaxhdr, acceptUnsafe: false };
@@ -416,6 +448,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   private readonly onCliRead = (n: number, buf: Uint8Array): boolean => {
     if (this.closed) return false;
     this.lastAct = Date.now();
+    if (!this.txn && !this.headFirstByteAt) this.headFirstByteAt = this.lastAct;
     countIn(this, n);
     const chunk = (buf as Buffer).subarray(0, n);
     try {
@@ -507,7 +540,13 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.inBuf = buf.length > r.headLength ? buf.subarray(r.headLength) : undefined;
     this.txnCount++;
     const req = r.head;
+    const now = Date.now();
     const txn: Txn = {
+      log: {
+        t0: this.lastTxnEnd, firstByteAt: this.headFirstByteAt || now, headAt: now, assignAt: 0, assignedAt: 0,
+        connectedAt: 0, respAt: 0, bytesIn0: this.bytesIn - buf.length, bytesOut0: this.bytesOut,
+        cause: undefined, phase: undefined, srv: undefined, logged: false, htxOut0: this.htxOut,
+      },
       req, reqFraming: r.framing,
       reqLeft: r.framing.kind === 'length' ? r.framing.length : 0,
       reqChunked: r.framing.kind === 'chunked' ? new ChunkedDecoder() : undefined,
@@ -521,6 +560,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       cookie: undefined, persistTo: undefined, bodyParts: null, bodyLen: 0,
     };
     this.txn = txn;
+    this.headFirstByteAt = 0;
     this.cliState = txn.reqDone ? 'wait' : 'body';
     this.clearTimer();
     this.fe.feCounters.reqTotal++;
@@ -597,10 +637,11 @@ export class HttpStream implements PendingConn, SrvConnOwner {
           if (!target || target.stopped) { this.replyError(503, 'P', 'R'); return; }
           // a TCP frontend upgraded to HTTP cannot route to a TCP backend: closed, no reply
           if (target.mode !== 'http' && fe.mode !== 'http') { this.abort('P', 'R'); return; }
-          if (this.be !== target) {
-            if (this.be) this.be.counters.leave();
+          if (this.be !== target || !this.beEntered) {
+            if (this.be && this.beEntered) this.be.counters.leave();
             this.be = target;
             target.counters.enter();
+            this.beEntered = true;
           }
           this.sctx.be = target;
           break;
@@ -744,9 +785,14 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const reply = v.reply as ErrorReply;
     if (v.applet) this.toApplet = true;
     const keep = txn.reqDone && !txn.wantsClose && connMode(this.fe, this.be) !== 'close' && !this.cliEnded && !this.rt.stopping && !reply.close;
+    this.sctx.status = v.status;
     const bytes = this.serializeWithAfter(reply, keep);
     countStatus(this.fe.feCounters, v.status);
+    this.htxOut += htxSize(bytes);
     txn.respStarted = true;
+    // the log's termination state: a deny/auth/tarpit is the proxy's, a return/redirect local
+    txn.log.cause = v.deny ? 'P' : 'L';
+    txn.log.phase = v.tarpit ? 'T' : phase === '-' ? 'R' : phase;
     if (bytes.length) this.writeClient(bytes);
     if (keep && bytes.length) {
       // the body (already read) was queued for a server that will never see it
@@ -998,6 +1044,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       }
       if (txn.bodyParts) for (const d of r.data) { txn.bodyParts.push(Buffer.from(d)); txn.bodyLen += d.length; }
       // what one read brought is sent as one chunk, as HAProxy re-chunks what it has buffered
+      for (const d of r.data) this.htxOut += d.length;
       if (r.data.length === 1) for (const piece of encodeChunk(r.data[0]!)) this.sendOut(piece, fromCbuf);
       else if (r.data.length > 1) for (const piece of encodeChunk(Buffer.concat(r.data))) this.sendOut(piece, false);
       consumed = r.consumed;
@@ -1240,12 +1287,14 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   private assign(avoid: Server | null): void {
     const be = this.be!;
     const txn = this.txn;
+    if (txn && !txn.log.assignAt) txn.log.assignAt = Date.now();
     // a persistent server first (not when redispatching away from it)
     const persist = txn?.persistTo && txn.persistTo !== avoid ? be.assignTo(txn.persistTo, this) : undefined;
     const r = persist ?? be.assign({ src: be.cfg.balance?.algo === 'source' ? this.src : undefined, key: this.lbKey(be) }, avoid, this);
     switch (r.kind) {
       case 'assigned':
         this.server = r.server;
+        if (txn) { txn.log.srv = r.server; txn.log.assignedAt = Date.now(); }
         this.connect();
         return;
       case 'queued':
@@ -1263,6 +1312,8 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       this.clearTimer();
       if (this.closed) { this.be!.release(srv); return; }
       this.server = srv;
+      const txn = this.txn;
+      if (txn) { txn.log.srv = srv; txn.log.assignedAt = Date.now(); }
       this.connect();
     });
   }
@@ -1321,6 +1372,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.guard(() => {
       if (c !== this.conn || this.closed) return;
       this.clearTimer();
+      if (this.txn && !this.txn.log.connectedAt) this.txn.log.connectedAt = Date.now();
       c.uses++;
       this.forwarded = true;
       if (this.server && c.uses === 1) reportServerResult(this.server, 'layer4', true);
@@ -1545,6 +1597,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const txn = this.txn!;
     {
       {
+        if (!txn.log.respAt) txn.log.respAt = Date.now();
         txn.resp = resp;
         txn.respFraming = r.framing;
         txn.respStarted = true;
@@ -1563,6 +1616,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         if (!upgraded && rest2 && rest2.length <= 16384 && (r.framing.kind === 'close' || (r.framing.kind === 'length' && rest2.length <= r.framing.length))) {
           // head and the body bytes that came with it in one write
           this.respBuf = undefined;
+          this.htxOut += htxSize(headBytes) + rest2.length;
           this.writeClient(Buffer.concat([headBytes, rest2]));
           this.srvState = 'body';
           if (r.framing.kind === 'length') {
@@ -1572,6 +1626,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
           if (this.cli.writableLength > 0) { c.rbuf.busy = true; whenFlushed(this.cli, this.onCliDrain); }
           return 'stop';
         }
+        this.htxOut += htxSize(headBytes);
         this.writeClient(headBytes);
         if (upgraded) {
           this.srvState = 'tunnel';
@@ -1601,12 +1656,14 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     if (f.kind === 'length') {
       const take = Math.min(txn.respLeft, chunk.length);
       txn.respLeft -= take;
+      this.htxOut += take;
       this.toClient(take === chunk.length ? chunk : chunk.subarray(0, take), c, true);
       if (txn.respLeft === 0) {
         if (take < chunk.length) c.uses = Infinity; // extra bytes after the body: unusable
         this.responseDone();
       }
     } else if (f.kind === 'close') {
+      this.htxOut += chunk.length;
       this.toClient(chunk, c, true);
     } else if (txn.respChunked) {
       const r = txn.respChunked.push(chunk);
@@ -1767,6 +1824,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     if (!txn || !txn.reqDone || !txn.respDone || this.closed) return;
     this.txn = undefined;
     this.releaseServer();
+    this.endTxnLog(txn, '-', '-');
     const c = this.conn;
     // A server connection that can serve another request goes to the server's idle pool, also
     // when this client leaves (as HAProxy does: the client's "Connection: close" is not passed on);
@@ -1796,6 +1854,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   private replyH1Error(status: number, cause: TermCause, phase: TermPhase): void {
     if (this.closed) return;
     countStatus(this.fe.feCounters, status);
+    this.sctx.status = status;
     this.writeClient(h1ErrorMessage(status));
     if (this.txn) this.txn.respStarted = true;
     this.closeAfterReply(cause, phase);
@@ -1816,7 +1875,8 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const body = bytes.length ? bytes : undefined;
     txn.respStarted = true;
     countStatus(this.fe.feCounters, status);
-    if (body) this.writeClient(body);
+    this.sctx.status = status;
+    if (body) { this.htxOut += htxSize(body); this.writeClient(body); }
     this.cliState = 'closing';
     this.finishClose();
   }
@@ -1834,8 +1894,9 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       const bytes = this.serializeWithAfter(errorMessageFor(px, status, px !== this.fe.cfg ? this.fe.cfg : undefined), keep);
       const reply = bytes.length ? bytes : undefined;
       countStatus(this.fe.feCounters, status);
-      if (reply) this.writeClient(reply);
-      if (txn) txn.respStarted = true;
+      this.sctx.status = status;
+      if (reply) { this.htxOut += htxSize(reply); this.writeClient(reply); }
+      if (txn) { txn.respStarted = true; txn.log.cause = cause; txn.log.phase = phase; }
       if (keep && reply) {
         this.dropConn();
         txn.respDone = true;
@@ -1859,6 +1920,67 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.terminate(cause, phase, true);
   }
 
+  /**
+   * The end of a transaction: the backend stops counting it and its log line is emitted with
+   * the transaction's own termination state, else the stream's (`cause`, `phase`).
+   */
+  private endTxnLog(txn: Txn, cause: TermCause, phase: TermPhase): void {
+    const L = txn.log;
+    const now = Date.now();
+    this.lastTxnEnd = now;
+    if (this.be && this.beEntered) { this.be.counters.leave(); this.beEntered = false; }
+    if (L.logged || !this.fe.logs) return;
+    L.logged = true;
+    const ctx = this.sctx;
+    const t = ctx.timers;
+    t.handshake = 0;
+    t.idle = L.firstByteAt - L.t0;
+    t.request = L.headAt - L.firstByteAt;
+    t.queue = L.assignedAt ? L.assignedAt - L.assignAt : L.assignAt && L.connectedAt === 0 && L.srv ? now - L.assignAt : -1;
+    t.connect = L.connectedAt ? L.connectedAt - (L.assignedAt || L.connectedAt) : -1;
+    t.response = L.respAt && L.connectedAt ? L.respAt - L.connectedAt : -1;
+    const c = L.cause ?? cause, ph = L.phase ?? phase;
+    const cookie = txn.cookie;
+    this.emitTxnLog(now - L.t0, c + ph, cookie ? COOKIE_REQ_FLAG[cookie.status] + COOKIE_RESP_FLAG[cookie.respStatus] : '--',
+      L.srv, this.bytesIn - L.bytesIn0, this.htxOut - L.htxOut0, c !== '-' || ctx.status >= 500);
+  }
+
+  /** A connection closed, timed out or refused before a complete request: HAProxy's <BADREQ> line. */
+  private logNoRequest(): void {
+    const now = Date.now();
+    const ctx = this.sctx;
+    const t = ctx.timers;
+    const firstByte = this.headFirstByteAt;
+    t.handshake = 0;
+    t.idle = firstByte ? firstByte - this.lastTxnEnd : -1;
+    t.request = -1; t.queue = -1; t.connect = -1; t.response = -1;
+    ctx.req = undefined;
+    if (!ctx.status) ctx.status = this.termCause === 'c' ? 408 : 400;
+    const empty = !firstByte && !(this.inBuf && this.inBuf.length);
+    this.emitTxnLog(now - this.lastTxnEnd, this.termCause + this.termPhase, '--', undefined, 0, 0, this.termCause !== 'C' || !empty, empty);
+  }
+
+  private emitTxnLog(total: number, state: string, cookieState: string, srv: Server | undefined, bytesIn: number, bytesOut: number, error: boolean, empty = false): void {
+    const ctx = this.sctx;
+    // the log reads the stream through ctx.stream: a view with this transaction's values
+    const view = Object.create(this) as HttpStream & StreamInfo & { bytesIn: number; bytesOut: number };
+    view.bytesIn = bytesIn;
+    view.bytesOut = bytesOut;
+    view.totalTime = total;
+    view.termState = state;
+    view.cookieState = cookieState;
+    view.redispatched = this.redispatched;
+    const savedSrv = ctx.srv, savedStream = ctx.stream;
+    ctx.stream = view;
+    ctx.srv = srv;
+    try {
+      logStream(this.fe, ctx, { error, empty });
+    } finally {
+      ctx.stream = savedStream;
+      ctx.srv = savedSrv;
+    }
+  }
+
   terminate(cause: TermCause, phase: TermPhase, hard = true): void {
     if (this.closed) return;
     this.closed = true;
@@ -1876,7 +1998,10 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       cli.destroySoon();
     }
     this.cbuf.release(cli.writableLength === 0 && !hard);
-    if (this.be) this.be.counters.leave();
+    const txn = this.txn;
+    if (txn) this.endTxnLog(txn, this.termCause, this.termPhase);
+    else if (this.fe.logs && (this.txnCount === 0 || this.headFirstByteAt || (this.inBuf && this.inBuf.length))) this.logNoRequest();
+    if (this.be && this.beEntered) { this.be.counters.leave(); this.beEntered = false; }
     this.rt.sessionEnded(this);
   }
 
@@ -1974,4 +2099,28 @@ function captureHeaders(slots: readonly { name?: string; len: number }[], h: Htt
     for (const f of h.list) if (f.lname === l) v = f.value;
     if (v !== undefined) out[i] = v.length > slots[i]!.len ? v.slice(0, slots[i]!.len) : v;
   }
+}
+
+/** The persistence cookie letters of the log (configuration.txt 8.5): request side, then response. */
+const COOKIE_REQ_FLAG: Record<string, string> = { none: 'N', invalid: 'I', down: 'D', valid: 'V', expired: 'E', old: 'O', unused: 'U' };
+const COOKIE_RESP_FLAG: Record<string, string> = { none: 'N', found: 'P', deleted: 'D', replaced: 'R', inserted: 'I', updated: 'U' };
+
+/**
+ * The size HAProxy's logs count for a message written in H1 (%B): its internal representation,
+ * where the start line costs 20 bytes plus its three words, each header its name and value, the
+ * end of headers one byte, and the body its payload.
+ */
+export function htxSize(wire: Buffer): number {
+  const end = wire.indexOf('\r\n\r\n');
+  if (end < 0) return wire.length;
+  let size = 20 + 1 + (wire.length - end - 4);
+  let p = 0;
+  while (p < end + 2) {
+    const e = wire.indexOf('\r\n', p);
+    if (e < 0 || e > end) break;
+    // the start line loses its two spaces, a header line its ": "
+    size += e - p - 2;
+    p = e + 2;
+  }
+  return size;
 }
