@@ -345,16 +345,18 @@ export function runCheck(rules: CheckRules, t: CheckTarget): Promise<CheckResult
       const version = st.version ?? d.version;
       const uri = st.uriLf ? st.uriLf.render(ctx) : st.uri ?? d.uri;
       let head = `${st.method ?? d.method} ${uri} ${version}\r\n`;
-      let hasConn = false;
+      // a configured Connection header takes the place of "connection: close", after the others
+      let conn: string | undefined;
       for (const [n, v] of [...d.headers, ...st.headers]) {
         const ln = n.toLowerCase();
-        if (ln === 'connection') hasConn = true;
+        if (ln === 'connection') { conn = v.render(ctx); continue; }
         head += `${ln}: ${v.render(ctx)}\r\n`;
       }
       if (rules.sendState && t.server) head += `x-haproxy-server-state: ${serverStateHeader(t.server, t.node || HOST)}\r\n`;
       const body = st.bodyLf ? st.bodyLf.render(ctx) : st.body ?? '';
       if (body) head += `content-length: ${Buffer.byteLength(body, 'latin1')}\r\n`;
-      if (!hasConn && version !== 'HTTP/1.0') head += 'connection: close\r\n';
+      if (conn !== undefined) head += `connection: ${conn}\r\n`;
+      else if (version !== 'HTTP/1.0') head += 'connection: close\r\n';
       return head + '\r\n' + body;
     };
 
@@ -392,7 +394,7 @@ export function runCheck(rules: CheckRules, t: CheckTarget): Promise<CheckResult
       let info = o.onError ? o.onError.render(ctx) : defMsg;
       const cm = st.comment ?? o.comment;
       if (cm !== undefined) info += ` comment: ${cm}`;
-      const c = codeOf(o.statusCode, ctx) ?? code ?? (showsCode(status) ? 0 : undefined);
+      const c = showsCode(status) ? codeOf(o.statusCode, ctx) ?? code ?? 0 : undefined;
       finish({ status, code: c, info });
     };
     const passExpect = (st: ExpectStep, code?: number): void => {
@@ -403,7 +405,7 @@ export function runCheck(rules: CheckRules, t: CheckTarget): Promise<CheckResult
         // the last rule: ok-status, on-success and status-code decide the report
         const status = (o.okStatus ?? 'L7OK') as CheckStatus;
         const info = o.onSuccess ? o.onSuccess.render(ctx) : undefined;
-        const c = codeOf(o.statusCode, ctx) ?? code;
+        const c = showsCode(status) ? codeOf(o.statusCode, ctx) ?? code : undefined;
         finish({ status, code: c, info });
         return;
       }
