@@ -10,6 +10,10 @@ import { registerServer, registerProxy, registerOption, registerTimeout, registe
 import { spreadSettings } from './health.js';
 import type { ProxyConfig, ServerOptions } from '../config/model.js';
 import { parseTime, parseUint } from '../util/units.js';
+import { compileLf, type Lf } from '../actions/lf.js';
+import { parseSampleExpr, type SampleExpr } from '../sample/expr.js';
+import { parseVarName, VAR_CONDS, type VarRef, type VarCond } from '../sample/vars.js';
+import { USE } from '../sample/registry.js';
 
 /** Server-side check settings (server and default-server lines). */
 export interface ServerCheckOptions {
@@ -41,22 +45,34 @@ declare module '../config/model.js' {
   }
 }
 
-export type ExpectKind = 'string' | 'rstring' | 'binary' | 'rbinary' | 'status' | 'rstatus';
+export type ExpectKind = 'string' | 'rstring' | 'binary' | 'rbinary' | 'status' | 'rstatus' | 'string-lf' | 'binary-lf' | 'hdr' | 'fhdr';
+
+/** One side (name or value) of an `http-check expect hdr|fhdr` pattern. */
+export interface HdrPattern { meth: 'str' | 'beg' | 'end' | 'sub' | 'reg'; text: string; lf?: Lf; re?: RegExp }
 
 export type CheckStep =
-  | { kind: 'connect'; port?: number; addr?: string; sendProxy: boolean; comment?: string }
-  | { kind: 'send'; data: Buffer; comment?: string }
-  | { kind: 'http-send'; method: string; uri: string; version: string; headers: [string, string][]; body: string; comment?: string }
-  | { kind: 'expect'; type: ExpectKind; neg: boolean; pattern: string; re?: RegExp; bin?: Buffer; statuses?: [number, number][]; comment?: string; opts?: ExpectOptions };
+  | { kind: 'connect'; port?: number; portExpr?: SampleExpr; addr?: string; sendProxy: boolean; default?: boolean; linger?: boolean; comment?: string }
+  | { kind: 'send'; data: Buffer; lf?: Lf; binary?: boolean; comment?: string }
+  | { kind: 'http-send'; method?: string; uri?: string; uriLf?: Lf; version?: string; headers: [string, Lf][]; body?: string; bodyLf?: Lf; comment?: string }
+  | { kind: 'expect'; type: ExpectKind; neg: boolean; pattern: string; re?: RegExp; bin?: Buffer; lf?: Lf; statuses?: [number, number][]; hdr?: { name: HdrPattern; value?: HdrPattern; full: boolean }; comment?: string; opts?: ExpectOptions; implicit?: boolean }
+  | { kind: 'set-var'; ref: VarRef; conds: VarCond[]; expr?: SampleExpr; lf?: Lf; comment?: string }
+  | { kind: 'unset-var'; ref: VarRef; comment?: string }
+  | { kind: 'comment'; text: string; comment?: string };
 
-/** tcp-check / http-check expect options: bytes to wait for, the statuses to report, a comment. */
+/** tcp-check / http-check expect options: bytes to wait for, the statuses to report, messages. */
 export interface ExpectOptions {
   minRecv?: number;
   comment?: string;
   okStatus?: string;
   errorStatus?: string;
   toutStatus?: string;
+  onSuccess?: Lf;
+  onError?: Lf;
+  statusCode?: SampleExpr;
 }
+
+/** The request of `option httpchk` (defaults for every `http-check send`). */
+export interface HttpDefaults { method: string; uri: string; version: string; headers: [string, Lf][] }
 
 export interface CheckRules {
   /** 'tcp': connect only (Layer 4); 'tcp-check': option tcp-check rules; 'http': option httpchk */
@@ -66,11 +82,32 @@ export interface CheckRules {
   disableOn404: boolean;
   /** explicit http-check expect given (else 2xx/3xx passes) */
   httpExpect: boolean;
+  /** a canned protocol check (option redis-check ...): no tcp-check step details in messages */
+  proto?: boolean;
+  /** option httpchk's request */
+  httpDefaults?: HttpDefaults;
+  /** http-check send-state: add the X-Haproxy-Server-State header */
+  sendState?: boolean;
+  /** a `comment` rule waiting for the next rule */
+  pendingComment?: string;
 }
+
+/** A formatted string without directives (legacy `option httpchk` headers). */
+export function constLf(text: string): Lf { return { text, isConst: true, render: () => text }; }
 
 function rulesOf(px: ProxyConfig): CheckRules {
   if (!px.checkRules) px.checkRules = { type: 'tcp', steps: [], disableOn404: false, httpExpect: false };
   return px.checkRules;
+}
+
+/** Adds a rule; a preceding `comment` rule becomes its comment (unless it has its own). */
+function addStep(r: CheckRules, st: CheckStep): void {
+  if (st.kind !== 'comment' && r.pendingComment !== undefined) {
+    if (st.comment === undefined) st.comment = r.pendingComment;
+    r.pendingComment = undefined;
+  }
+  if (st.kind === 'comment') r.pendingComment = st.text;
+  r.steps.push(st);
 }
 
 /* ---- server keywords ---- */
@@ -140,15 +177,72 @@ function parseStatusList(text: string): [number, number][] | undefined {
   return out;
 }
 
-function parseExpect(words: string[], http: boolean, ctx: ParseCtx, kw: string): CheckStep | undefined {
+interface RuleCtx { ctx: ParseCtx; px: ProxyConfig; kw: string }
+
+function where(c: RuleCtx): string { return `${c.ctx.where.file}:${c.ctx.where.line}`; }
+
+function lfOf(text: string, c: RuleCtx): Lf | undefined {
+  try {
+    return compileLf(text, { where: where(c), file: c.ctx.where.file, proxyName: c.px.name, use: USE.BE_CHK_RUL, useLabel: `backend ${c.kw} rule` }, (m) => c.ctx.warn(m));
+  } catch (e) { c.ctx.alert(`'${c.kw}' : ${(e as Error).message}.`); return undefined; }
+}
+
+function exprOf(text: string, c: RuleCtx): SampleExpr | undefined {
+  try {
+    return parseSampleExpr(text, { where: where(c), file: c.ctx.where.file, proxyName: c.px.name, use: USE.BE_CHK_RUL, useLabel: `backend ${c.kw} rule` });
+  } catch (e) { c.ctx.alert(`'${c.kw}' : ${(e as Error).message}.`); return undefined; }
+}
+
+const HDR_METHS = ['str', 'beg', 'end', 'sub', 'reg'] as const;
+
+/** `hdr|fhdr name [-m meth] <name> [value [-m meth] <value>] [full]`; returns [pattern, next index]. */
+function parseHdrExpect(words: string[], i: number, c: RuleCtx): [{ name: HdrPattern; value?: HdrPattern; full: boolean }, number] | undefined {
+  const side = (which: 'name' | 'value'): HdrPattern | undefined => {
+    const w = words[i];
+    if (w !== which && w !== `${which}-lf`) { c.ctx.alert(`'${c.kw} expect ${words[0]}' : expects '${which}' or '${which}-lf' (got '${w ?? ''}').`); return undefined; }
+    const isLf = w.endsWith('-lf');
+    i++;
+    let meth: HdrPattern['meth'] = 'str';
+    if (words[i] === '-m') {
+      const m = words[i + 1] as HdrPattern['meth'];
+      if (!HDR_METHS.includes(m)) { c.ctx.alert(`'${c.kw} expect ${words[0]}' : '-m' expects 'str', 'beg', 'end', 'sub' or 'reg' (got '${m ?? ''}').`); return undefined; }
+      meth = m;
+      i += 2;
+    }
+    const text = words[i];
+    if (text === undefined) { c.ctx.alert(`'${c.kw} expect ${words[0]}' : '${w}' expects a pattern.`); return undefined; }
+    i++;
+    const pat: HdrPattern = { meth, text };
+    if (isLf) {
+      if (meth === 'reg') { c.ctx.alert(`'${c.kw} expect ${words[0]}' : '${w}' cannot be used with the 'reg' matching method.`); return undefined; }
+      const lf = lfOf(text, c);
+      if (!lf) return undefined;
+      pat.lf = lf;
+    } else if (meth === 'reg') {
+      try { pat.re = new RegExp(text, which === 'name' ? 'i' : ''); } catch (e) { c.ctx.alert(`'${c.kw} expect' : invalid regex '${text}': ${(e as Error).message}`); return undefined; }
+    }
+    if (which === 'name' && !pat.lf) pat.text = text.toLowerCase();
+    return pat;
+  };
+  const name = side('name');
+  if (!name) return undefined;
+  let value: HdrPattern | undefined;
+  if (words[i] === 'value' || words[i] === 'value-lf') { value = side('value'); if (!value) return undefined; }
+  let full = false;
+  if (words[i] === 'full') { full = true; i++; }
+  return [{ name, value, full }, i];
+}
+
+function parseExpect(words: string[], http: boolean, c: RuleCtx): CheckStep | undefined {
+  const { ctx, kw } = c;
   let i = 1;
   const o: ExpectOptions = {};
-  // options come before the match: min-recv, comment, ok-status, error-status, tout-status
   const STATUSES: Record<string, string[]> = {
     'ok-status': ['L7OK', 'L7OKC', 'L6OK', 'L4OK'],
-    'error-status': ['L7RSP', 'L7STS', 'L6RSP', 'L4CON'],
+    'error-status': ['L7OKC', 'L7RSP', 'L7STS', 'L6RSP', 'L4CON'],
     'tout-status': ['L7TOUT', 'L6TOUT', 'L4TOUT'],
   };
+  // options come before the match
   for (;;) {
     const w = words[i];
     if (w === 'min-recv') {
@@ -165,23 +259,43 @@ function parseExpect(words: string[], http: boolean, ctx: ParseCtx, kw: string):
       if (!st || !STATUSES[w]!.includes(st)) { ctx.alert(`'${kw} expect ${w}' expects one of ${STATUSES[w]!.join(', ')} (got '${st ?? ''}').`); return undefined; }
       if (w === 'ok-status') o.okStatus = st; else if (w === 'error-status') o.errorStatus = st; else o.toutStatus = st;
       i += 2;
-    } else if (w === 'on-success' || w === 'on-error' || w === 'status-code') {
-      ctx.alert(`'${kw} expect ${w}' is not supported yet by haproxy-ts.`);
-      return undefined;
+    } else if (w === 'on-success' || w === 'on-error') {
+      if (words[i + 1] === undefined) { ctx.alert(`'${kw} expect ${w}' expects a log-format string.`); return undefined; }
+      const lf = lfOf(words[i + 1]!, c);
+      if (!lf) return undefined;
+      if (w === 'on-success') o.onSuccess = lf; else o.onError = lf;
+      i += 2;
+    } else if (w === 'status-code') {
+      if (words[i + 1] === undefined) { ctx.alert(`'${kw} expect status-code' expects an expression.`); return undefined; }
+      const e = exprOf(words[i + 1]!, c);
+      if (!e) return undefined;
+      o.statusCode = e;
+      i += 2;
     } else break;
   }
   let neg = false;
-  if (words[i] === '!') { neg = true; i++; }
+  if (words[i] === '!') { neg = true; i++; } else if (words[i]?.startsWith('!')) { neg = true; words = [...words]; words[i] = words[i]!.slice(1); }
   const type = words[i] as ExpectKind | undefined;
-  const pattern = words[i + 1];
-  const allowed: ExpectKind[] = http ? ['status', 'rstatus', 'string', 'rstring'] : ['string', 'rstring', 'binary', 'rbinary'];
+  const allowed: ExpectKind[] = http
+    ? ['status', 'rstatus', 'hdr', 'fhdr', 'string', 'rstring', 'string-lf']
+    : ['string', 'rstring', 'string-lf', 'binary', 'rbinary', 'binary-lf'];
   if (!type || !allowed.includes(type)) {
-    ctx.alert(`'${kw} expect' only supports ${allowed.map((a) => `'${a}'`).join(', ')} here (got '${type ?? ''}'); other forms are not supported yet by haproxy-ts.`);
+    ctx.alert(`'${kw} expect' : expects ${allowed.map((a) => `'${a}'`).join(', ')} as a match (got '${type ?? ''}').`);
     return undefined;
   }
+  const step: Extract<CheckStep, { kind: 'expect' }> = { kind: 'expect', type, neg, pattern: '', opts: o, comment: o.comment };
+  if (type === 'hdr' || type === 'fhdr') {
+    const r = parseHdrExpect(words.slice(i), 1, c);
+    if (!r) return undefined;
+    step.hdr = r[0];
+    i += r[1];
+    if (words.length > i) { ctx.alert(`'${kw} expect' : unexpected '${words[i]}' after the pattern.`); return undefined; }
+    return step;
+  }
+  const pattern = words[i + 1];
   if (pattern === undefined) { ctx.alert(`'${kw} expect ${type}' expects <pattern> as an argument.`); return undefined; }
   if (words.length > i + 2) { ctx.alert(`'${kw} expect' : unexpected '${words[i + 2]}' after the pattern.`); return undefined; }
-  const step: Extract<CheckStep, { kind: 'expect' }> = { kind: 'expect', type, neg, pattern, opts: o };
+  step.pattern = pattern;
   try {
     if (type === 'rstring' || type === 'rstatus') step.re = new RegExp(pattern);
     if (type === 'rbinary') step.re = new RegExp(pattern, 'i');
@@ -189,6 +303,11 @@ function parseExpect(words: string[], http: boolean, ctx: ParseCtx, kw: string):
   if (type === 'binary') {
     if (!/^([0-9a-fA-F]{2})+$/.test(pattern)) { ctx.alert(`'${kw} expect binary' expects an even number of hex digits.`); return undefined; }
     step.bin = Buffer.from(pattern, 'hex');
+  }
+  if (type === 'string-lf' || type === 'binary-lf') {
+    const lf = lfOf(pattern, c);
+    if (!lf) return undefined;
+    step.lf = lf;
   }
   if (type === 'status') {
     const l = parseStatusList(pattern);
@@ -202,8 +321,8 @@ function parseExpect(words: string[], http: boolean, ctx: ParseCtx, kw: string):
 function unescapeSend(s: string): Buffer {
   let out = '';
   for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c !== '\\' || i + 1 >= s.length) { out += c; continue; }
+    const ch = s[i]!;
+    if (ch !== '\\' || i + 1 >= s.length) { out += ch; continue; }
     const n = s[++i]!;
     if (n === 'r') out += '\r';
     else if (n === 'n') out += '\n';
@@ -214,14 +333,81 @@ function unescapeSend(s: string): Buffer {
   return Buffer.from(out, 'latin1');
 }
 
-function httpSendStep(px: ProxyConfig): Extract<CheckStep, { kind: 'http-send' }> {
-  const r = rulesOf(px);
-  let s = r.steps.find((x): x is Extract<CheckStep, { kind: 'http-send' }> => x.kind === 'http-send');
-  if (!s) {
-    s = { kind: 'http-send', method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: [], body: '' };
-    r.steps.push(s);
+/** `[comment <msg>]` at the end of a rule: the comment, or false after an alert. */
+function trailingComment(args: string[], from: number, c: RuleCtx, what: string): string | undefined | false {
+  if (args.length <= from) return undefined;
+  if (args[from] === 'comment' && args[from + 1] !== undefined && args.length === from + 2) return args[from + 1];
+  c.ctx.alert(`'${c.kw} ${what}' : unexpected argument '${args[from]}'.`);
+  return false;
+}
+
+/** set-var(name[,cond...]) / set-var-fmt(...) / unset-var(name) rules; proc, sess and check scopes only. */
+function parseVarRule(args: string[], c: RuleCtx): CheckStep | undefined {
+  const m = /^(set-var|set-var-fmt|unset-var)\((.*)\)$/.exec(args[1] ?? '');
+  if (!m) { c.ctx.alert(`'${c.kw} ${args[1]}' expects a variable name between parentheses.`); return undefined; }
+  const act = m[1]!;
+  const parts = m[2]!.split(',').map((x) => x.trim());
+  const ref = parseVarName(parts[0]!);
+  if (typeof ref === 'string') { c.ctx.alert(`'${c.kw} ${act}' : ${ref}.`); return undefined; }
+  if (ref.scope !== 'proc' && ref.scope !== 'sess' && ref.scope !== 'check') {
+    c.ctx.alert(`'${c.kw} ${act}' : only the 'proc', 'sess' and 'check' scopes can be used here (got '${ref.text}').`);
+    return undefined;
   }
-  return s;
+  if (act === 'unset-var') {
+    if (parts.length > 1 || args.length > 2) { c.ctx.alert(`'${c.kw} unset-var' expects only a variable name.`); return undefined; }
+    return { kind: 'unset-var', ref };
+  }
+  const conds: VarCond[] = [];
+  for (const x of parts.slice(1)) {
+    if (!VAR_CONDS.includes(x as VarCond)) { c.ctx.alert(`'${c.kw} ${act}' : unknown condition '${x}'.`); return undefined; }
+    conds.push(x as VarCond);
+  }
+  if (args.length !== 3) { c.ctx.alert(`'${c.kw} ${act}' expects exactly one ${act === 'set-var' ? 'sample expression' : 'format string'}.`); return undefined; }
+  if (act === 'set-var') { const e = exprOf(args[2]!, c); return e ? { kind: 'set-var', ref, conds, expr: e } : undefined; }
+  const lf = lfOf(args[2]!, c);
+  return lf ? { kind: 'set-var', ref, conds, lf } : undefined;
+}
+
+/** `connect [default] [port <expr>] [addr <ip>] [send-proxy] [linger] [comment <msg>]` ... */
+function parseConnect(args: string[], c: RuleCtx): CheckStep | undefined {
+  const step: Extract<CheckStep, { kind: 'connect' }> = { kind: 'connect', sendProxy: false };
+  for (let i = 2; i < args.length; i++) {
+    const k = args[i]!;
+    if (k === 'default') step.default = true;
+    else if (k === 'linger') step.linger = true;
+    else if (k === 'send-proxy') step.sendProxy = true;
+    else if (k === 'port') {
+      const v = args[++i];
+      if (v === undefined) { c.ctx.alert(`'${c.kw} connect port' expects a port number or a sample expression.`); return undefined; }
+      if (/^[0-9]+$/.test(v)) {
+        const n = Number(v);
+        if (n < 1 || n > 65535) { c.ctx.alert(`'${c.kw} connect port' : invalid port '${v}'.`); return undefined; }
+        step.port = n;
+      } else {
+        const e = exprOf(v, c);
+        if (!e) return undefined;
+        step.portExpr = e;
+      }
+    } else if (k === 'addr') {
+      const v = args[++i] ?? '';
+      if (!/^[0-9.]+$/.test(v) && !v.includes(':')) { c.ctx.alert(`'${c.kw} connect addr' expects an IP address (got '${v}').`); return undefined; }
+      step.addr = v.replace(/^ipv[46]@/, '');
+    } else if (k === 'comment') {
+      if (args[i + 1] === undefined) { c.ctx.alert(`'${c.kw} connect comment' expects a message.`); return undefined; }
+      step.comment = args[++i];
+    } else if (k === 'ssl' || k === 'sni' || k === 'alpn' || k === 'proto') {
+      c.ctx.alert(`'${c.kw} connect' : option '${k}' is not supported yet by haproxy-ts (TLS and alternative muxes are not implemented).`);
+      return undefined;
+    } else if (k === 'via-socks4') {
+      c.ctx.alert(`'${c.kw} connect' : option 'via-socks4' is not supported yet by haproxy-ts (no server 'socks4').`);
+      return undefined;
+    } else { c.ctx.alert(`'${c.kw} connect' : unknown option '${k}'.`); return undefined; }
+  }
+  return step;
+}
+
+function defaultsOf(r: CheckRules): HttpDefaults {
+  return (r.httpDefaults ??= { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: [] });
 }
 
 registerOption(
@@ -231,7 +417,7 @@ registerOption(
       // option httpchk [<method>] [<uri>] [<version>] / option httpchk <uri>
       const r = rulesOf(px);
       r.type = 'http';
-      const s = httpSendStep(px);
+      const s = defaultsOf(r);
       if (args.length === 1) s.uri = args[0]!;
       else if (args.length >= 2) {
         s.method = args[0]!;
@@ -242,7 +428,7 @@ registerOption(
           s.version = ver!;
           for (const h of rest) {
             const c = h.indexOf(':');
-            if (c > 0) s.headers.push([h.slice(0, c).trim(), h.slice(c + 1).trim()]);
+            if (c > 0) s.headers.push([h.slice(0, c).trim(), constLf(h.slice(c + 1).trim())]);
           }
         }
         if (args.length > 3) ctx.alert(`'option httpchk' : too many arguments.`);
@@ -259,86 +445,108 @@ registerProxy(
   {
     name: 'http-check', caps: BE,
     parse(args, px, ctx) {
-      const sub = args[1];
+      const sub = args[1] ?? '';
       const r = rulesOf(px);
+      const c: RuleCtx = { ctx, px, kw: 'http-check' };
+      if (/^(set-var|set-var-fmt|unset-var)\(/.test(sub)) { const st = parseVarRule(args, c); if (st) addStep(r, st); return; }
       switch (sub) {
         case 'expect': {
-          const e = parseExpect(args.slice(1), true, ctx, 'http-check');
+          const e = parseExpect(args.slice(1), true, c);
           if (!e) return;
-          r.steps.push(e);
+          addStep(r, e);
           r.httpExpect = true;
           return;
         }
         case 'send': {
-          const s = httpSendStep(px);
+          const s: Extract<CheckStep, { kind: 'http-send' }> = { kind: 'http-send', headers: [] };
           for (let i = 2; i < args.length; i += 2) {
             const k = args[i]!, v = args[i + 1];
-            if (v === undefined && k !== 'hdr') { ctx.alert(`'http-check send' : '${k}' expects an argument.`); return; }
+            if (v === undefined) { ctx.alert(`'http-check send' : '${k}' expects an argument.`); return; }
             switch (k) {
-              case 'meth': s.method = v!; break;
-              case 'uri': s.uri = v!; break;
-              case 'ver': s.version = v!; break;
+              case 'meth': s.method = v; break;
+              case 'uri': s.uri = v; s.uriLf = undefined; break;
+              case 'uri-lf': { const lf = lfOf(v, c); if (!lf) return; s.uriLf = lf; s.uri = v; break; }
+              case 'ver': s.version = v; break;
               case 'hdr': {
                 const val = args[i + 2];
-                if (v === undefined || val === undefined) { ctx.alert(`'http-check send hdr' expects <name> and <value>.`); return; }
-                s.headers.push([v, val]);
+                if (val === undefined) { ctx.alert(`'http-check send hdr' expects <name> and <fmt>.`); return; }
+                const lf = lfOf(val, c);
+                if (!lf) return;
+                // content-length and transfer-encoding are computed, never taken from here
+                if (!/^(content-length|transfer-encoding)$/i.test(v)) s.headers.push([v, lf]);
                 i++;
                 break;
               }
-              case 'body': s.body = v!; break;
+              case 'body': s.body = v; s.bodyLf = undefined; break;
+              case 'body-lf': { const lf = lfOf(v, c); if (!lf) return; s.bodyLf = lf; s.body = undefined; break; }
+              case 'comment': s.comment = v; break;
               default:
-                ctx.alert(`'http-check send' : option '${k}' is not supported yet by haproxy-ts.`);
+                ctx.alert(`'http-check send' : unknown option '${k}'.`);
                 return;
             }
           }
+          addStep(r, s);
           return;
         }
+        case 'connect': { const st = parseConnect(args, c); if (st) addStep(r, st); return; }
+        case 'send-state':
+          if (args.length > 2) { ctx.alert(`'http-check send-state' : unexpected argument '${args[2]}'.`); return; }
+          r.sendState = true;
+          return;
         case 'disable-on-404':
           r.disableOn404 = true;
           return;
         case 'comment':
-          return; // a comment for messages only: nothing to do
+          if (args[2] === undefined || args.length > 3) { ctx.alert(`'http-check comment' expects a message as its only argument.`); return; }
+          addStep(r, { kind: 'comment', text: args[2] });
+          return;
         default:
-          ctx.alert(`'http-check ${sub ?? ''}' is not supported yet by haproxy-ts.`);
+          ctx.alert(`'http-check ${sub}' : unknown rule (expects 'comment', 'connect', 'disable-on-404', 'expect', 'send', 'send-state', 'set-var', 'set-var-fmt' or 'unset-var').`);
       }
     },
   },
   {
     name: 'tcp-check', caps: BE,
     parse(args, px, ctx) {
-      const sub = args[1];
+      const sub = args[1] ?? '';
       const r = rulesOf(px);
+      const c: RuleCtx = { ctx, px, kw: 'tcp-check' };
+      if (/^(set-var|set-var-fmt|unset-var)\(/.test(sub)) { const st = parseVarRule(args, c); if (st) addStep(r, st); return; }
       switch (sub) {
-        case 'connect': {
-          const step: Extract<CheckStep, { kind: 'connect' }> = { kind: 'connect', sendProxy: false };
-          for (let i = 2; i < args.length; i++) {
-            const k = args[i]!;
-            if (k === 'port') { const n = parseUint(args[++i]); if (!n || n > 65535) { ctx.alert(`'tcp-check connect port' expects a port.`); return; } step.port = n; }
-            else if (k === 'addr') { step.addr = args[++i]; }
-            else if (k === 'send-proxy') step.sendProxy = true;
-            else if (k === 'comment') step.comment = args[++i];
-            else { ctx.alert(`'tcp-check connect' : option '${k}' is not supported yet by haproxy-ts.`); return; }
-          }
-          r.steps.push(step);
+        case 'connect': { const st = parseConnect(args, c); if (st) addStep(r, st); return; }
+        case 'send': case 'send-lf': {
+          if (args[2] === undefined) { ctx.alert(`'tcp-check ${sub}' expects <data> as an argument.`); return; }
+          const cm = trailingComment(args, 3, c, sub);
+          if (cm === false) return;
+          if (sub === 'send') { addStep(r, { kind: 'send', data: unescapeSend(args[2]), comment: cm }); return; }
+          const lf = lfOf(args[2], c);
+          if (lf) addStep(r, { kind: 'send', data: Buffer.alloc(0), lf, comment: cm });
           return;
         }
-        case 'send':
-          if (args[2] === undefined) { ctx.alert(`'tcp-check send' expects <data> as an argument.`); return; }
-          r.steps.push({ kind: 'send', data: unescapeSend(args[2]) });
+        case 'send-binary': case 'send-binary-lf': {
+          if (args[2] === undefined) { ctx.alert(`'tcp-check ${sub}' expects <data> as an argument.`); return; }
+          const cm = trailingComment(args, 3, c, sub);
+          if (cm === false) return;
+          if (sub === 'send-binary') {
+            if (!/^([0-9a-fA-F]{2})+$/.test(args[2])) { ctx.alert(`'tcp-check send-binary' expects an even number of hex digits.`); return; }
+            addStep(r, { kind: 'send', data: Buffer.from(args[2], 'hex'), comment: cm });
+            return;
+          }
+          const lf = lfOf(args[2], c);
+          if (lf) addStep(r, { kind: 'send', data: Buffer.alloc(0), lf, binary: true, comment: cm });
           return;
-        case 'send-binary':
-          if (!/^([0-9a-fA-F]{2})+$/.test(args[2] ?? '')) { ctx.alert(`'tcp-check send-binary' expects an even number of hex digits.`); return; }
-          r.steps.push({ kind: 'send', data: Buffer.from(args[2]!, 'hex') });
-          return;
+        }
         case 'expect': {
-          const e = parseExpect(args.slice(1), false, ctx, 'tcp-check');
-          if (e) r.steps.push(e);
+          const e = parseExpect(args.slice(1), false, c);
+          if (e) addStep(r, e);
           return;
         }
         case 'comment':
+          if (args[2] === undefined || args.length > 3) { ctx.alert(`'tcp-check comment' expects a message as its only argument.`); return; }
+          addStep(r, { kind: 'comment', text: args[2] });
           return;
         default:
-          ctx.alert(`'tcp-check ${sub ?? ''}' is not supported yet by haproxy-ts.`);
+          ctx.alert(`'tcp-check ${sub}' : unknown rule (expects 'comment', 'connect', 'expect', 'send', 'send-lf', 'send-binary', 'send-binary-lf', 'set-var', 'set-var-fmt' or 'unset-var').`);
       }
     },
   },

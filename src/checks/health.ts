@@ -112,6 +112,7 @@ export class HealthCheck extends PeriodicCheck {
         ? await runExternalCheck(s, this.backend, this.opts.inter)
         : await runCheck(this.rules, {
           host: this.opts.addr ?? s.host, port: this.opts.port ?? s.port, sendProxy: this.opts.sendProxy, timeout: this.timeout(),
+          server: s, backend: this.backend, node: checkNode.name,
         });
       if (this.stopped || !this.enabled || (s.admin as string) === 'maint') return;
       this.result(r);
@@ -296,11 +297,15 @@ declare module '../proxy/server.js' {
   }
 }
 
+/** The global `node` name (http-check send-state); the host name when unset. */
+export const checkNode: { name?: string } = {};
+
 /** Other checks started with the health checks (the agent checks). */
 export const backendStarters: ((be: Proxy) => void)[] = [];
 
 /** Starts the checks of every server with `check` in a backend, spread over its interval. */
-export function startBackendChecks(be: Proxy): HealthCheck[] {
+export function startBackendChecks(be: Proxy, node?: string): HealthCheck[] {
+  if (node) checkNode.name = node;
   for (const f of backendStarters) f(be);
   const out: HealthCheck[] = [];
   const servers = be.servers.filter((s) => s.cfg.check?.enabled);

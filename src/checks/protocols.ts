@@ -12,7 +12,7 @@ import { customStep, type CheckStatus, type CustomVerdict } from './engine.js';
 
 /** Replaces the backend's check rules with a protocol check's steps. */
 function useSteps(px: ProxyConfig, steps: CheckStep[]): void {
-  px.checkRules = { type: 'tcp-check', steps, disableOn404: false, httpExpect: false };
+  px.checkRules = { type: 'tcp-check', steps, disableOn404: false, httpExpect: false, proto: true };
 }
 
 function tooMany(name: string, args: string[], max: number, ctx: ParseCtx): boolean {
@@ -358,7 +358,7 @@ export function spopSteps(): CheckStep[] {
         if (!ended && buf.length < 4 + size) return 'wait';
         const err = spoeHelloError(buf.subarray(4, 4 + size));
         if (err !== undefined) return { status: 'L7RSP', info: err };
-        return { status: 'L7OK', code: 0, info: 'SPOA server is ok' };
+        return { status: 'L7OK', code: 0 };
       },
     }),
   ];
@@ -410,6 +410,7 @@ registerOption(
     },
   },
 );
-// `option spop-check` is not registered: spopSteps() sends the same HELLO frame as HAProxy 2.6,
-// but 2.6 rejected every agent answer tried ("invalid frame received"), even valid AGENT-HELLO
-// frames, so the acceptance rules could not be confirmed.
+registerOption({
+  name: 'spop-check', caps: BE, negatable: false,
+  set(px, _en, args, ctx) { if (!tooMany('spop-check', args, 0, ctx)) useSteps(px, spopSteps()); },
+});

@@ -88,7 +88,7 @@ export class Runtime {
     this.addStopHook(stopLogs);
     for (const p of this.proxies) p.initBalancer();
     // active health checks (src/checks/): started with the runtime, stopped with the proxies
-    for (const p of this.proxies) if (p.isBackend) startBackendChecks(p);
+    for (const p of this.proxies) if (p.isBackend) startBackendChecks(p, this.global.node);
     linkTracks(this.proxies);
     // on-marked-down / on-marked-up: the check module ends the streams of a server
     sessionSource.each = (f) => { for (const st of this.streams) f(st); };

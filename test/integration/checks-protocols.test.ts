@@ -70,6 +70,14 @@ const CASES: Case[] = [
     down: /Server b\/s is DOWN, reason: Layer7 wrong status, code: 1045, info: "#28000Access denied for user", check duration: \d+ms/,
     up: /Server b\/s is UP, reason: Layer7 check passed, code: 0, check duration: \d+ms/,
   },
+  {
+    // AGENT-HELLO answers built from SPOE.txt; haproxy 2.6 accepted the first and printed these messages
+    option: 'option spop-check',
+    good: ['@', '00000036650000000100000776657273696f6e0803322e300e6d61782d6672616d652d73697a6503fcf0060c6361706162696c69746965730800'],
+    bad: ['@', '00000036650000000100000776657273696f6e0803312e300e6d61782d6672616d652d73697a6503fcf0060c6361706162696c69746965730800'],
+    down: /Server b\/s is DOWN, reason: Layer7 invalid response, info: "unsupported version", check duration: \d+ms/,
+    up: /Server b\/s is UP, reason: Layer7 check passed, code: 0, check duration: \d+ms/,
+  },
 ];
 
 describe('protocol health checks', () => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { runCheck } from '../../src/checks/engine.js';
 import type { CheckRules, CheckStep, ExpectOptions } from '../../src/checks/config.js';
+import { constLf } from '../../src/checks/config.js';
 
 const T = { timeout: 10_000 };
 
@@ -73,7 +74,7 @@ describe('check engine', () => {
     let body = 'all good';
     const s = await server((c) => c.once('data', () => c.end(`HTTP/1.1 ${status} X\r\ncontent-length: ${body.length}\r\n\r\n${body}`)));
     const t = { host: '127.0.0.1', port: s.port, sendProxy: false, timeout: 1000 };
-    const send: CheckStep = { kind: 'http-send', method: 'GET', uri: '/health', version: 'HTTP/1.1', headers: [['Host', 'svc']], body: '' };
+    const send: CheckStep = { kind: 'http-send', method: 'GET', uri: '/health', version: 'HTTP/1.1', headers: [['Host', constLf('svc')]], body: '' };
     const http = (steps: CheckStep[], extra: Partial<CheckRules> = {}): CheckRules => ({ type: 'http', steps, disableOn404: false, httpExpect: steps.some((x) => x.kind === 'expect'), ...extra });
     const r1 = await runCheck(http([send]), t);
     assert.deepEqual([r1.status, r1.code], ['L7OK', 200]);
@@ -102,7 +103,8 @@ describe('check engine', () => {
     assert.equal((await runCheck(http([send, strictStatus]), t)).status, 'L7OKC', 'ok-status on the last rule');
     status = 404;
     const e = await runCheck(http([send, strictStatus]), t);
-    assert.deepEqual([e.status, e.info], ['L7RSP', 'wanted 200'], 'error-status and comment');
+    // haproxy 2.6: the reason phrase, then the comment
+    assert.deepEqual([e.status, e.info], ['L7RSP', 'X comment: wanted 200'], 'error-status and comment');
     assert.equal((await runCheck(http([send], { disableOn404: true }), t)).status, 'L7OKC');
     await s.close();
   });
@@ -118,7 +120,8 @@ describe('check engine', () => {
     assert.equal((await runCheck(tcp([send, ex('string', 'PONG', { okStatus: 'L6OK' })]), t)).status, 'L6OK');
     // error-status and comment on a failure
     const f = await runCheck(tcp([send, ex('string', 'master', { errorStatus: 'L7STS', comment: 'not the master' })]), t);
-    assert.deepEqual([f.status, f.code, f.info], ['L7STS', 0, 'not the master']);
+    // haproxy 2.6: the default message, then the comment
+    assert.deepEqual([f.status, f.code, f.info], ['L7STS', 0, "TCPCHK did not match content 'master' at step 2 comment: not the master"]);
     await s.close();
     const silent = await server(() => {});
     const to = await runCheck(tcp([ex('string', 'x', { toutStatus: 'L6TOUT' })]), { host: '127.0.0.1', port: silent.port, sendProxy: false, timeout: 150 });
