@@ -35,6 +35,10 @@ export function newCheckOptions(): ServerCheckOptions {
 }
 
 declare module '../config/model.js' {
+  interface ProxyOptions {
+    /** option log-health-checks: every health change is logged (src/checks/health.ts) */
+    logHealthChecks?: boolean;
+  }
   interface ServerOptions {
     /** health checks (src/checks/) */
     check?: ServerCheckOptions;
@@ -411,6 +415,13 @@ function defaultsOf(r: CheckRules): HttpDefaults {
 }
 
 registerOption(
+  {
+    name: 'log-health-checks', caps: BE, negatable: true,
+    set(px, enabled, rest, ctx) {
+      if (rest.length) { ctx.alert(`'option log-health-checks' does not expect any argument.`); return; }
+      px.options = { ...px.options, logHealthChecks: enabled };
+    },
+  },
   {
     name: 'httpchk', caps: BE, negatable: false,
     set(px, _en, args, ctx) {

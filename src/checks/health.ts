@@ -124,27 +124,50 @@ export class HealthCheck extends PeriodicCheck {
 
   /** Applies one check result to the health counter and the server's state. */
   result(r: CheckResult): void {
+    const prev = this.last;
     this.last = r;
     const o = this.opts;
     const s = this.server;
     const max = o.rise + o.fall - 1;
+    // option log-health-checks: every change of the health counter or of the result is logged,
+    // and the UP/DOWN messages then leave the reason out (it was just logged)
+    const logHc = s.backend.cfg.options.logHealthChecks === true;
+    const before = this.health;
+    const why = logHc ? '' : checkReason(r);
     if (passed(r.status)) {
       if (this.health < max) this.health++;
+      if (this.health >= o.rise) this.health = max;
+      if (logHc) this.logChange(r, prev, before);
       // disable-on-404: up, but no new traffic (NOLB) while the server answers 404
       const nolb = r.status === 'L7OKC';
       if (s.checkNolb !== nolb) { s.checkNolb = nolb; s.updateWeight(); }
       // a passing check ends the STOPPING state set from the CLI
-      if (s.stopping && !nolb && s.up) { setServerUp(s, true, checkReason(r), r); }
+      if (s.stopping && !nolb && s.up) { setServerUp(s, true, why, r); }
       if (this.health >= o.rise) {
         this.health = max;
-        if (!s.up && checksAllowUp(s)) setServerUp(s, true, checkReason(r), r);
+        if (!s.up && checksAllowUp(s)) setServerUp(s, true, why, r);
       }
       return;
     }
     if (s.up) s.counters.failedChecks++;
-    if (this.health > o.rise) { this.health--; return; }
+    if (this.health > o.rise) {
+      this.health--;
+      if (logHc) this.logChange(r, prev, before);
+      return;
+    }
     this.health = 0;
-    if (s.up) setServerUp(s, false, checkReason(r), r);
+    if (logHc) this.logChange(r, prev, before);
+    if (s.up) setServerUp(s, false, why, r);
+  }
+
+  /** "Health check for server b/s succeeded|failed, reason: ..., status: 1/2 DOWN." */
+  private logChange(r: CheckResult, prev: CheckResult | undefined, before: number): void {
+    const ok = passed(r.status);
+    if (this.health === before && prev !== undefined && passed(prev.status) === ok) return;
+    const o = this.opts;
+    const s = this.server;
+    const state = this.health >= o.rise ? `${this.health - o.rise + 1}/${o.fall} UP` : `${this.health}/${o.rise} DOWN`;
+    srvMessage(s.backend, `Health check for ${s.backup ? 'backup ' : ''}server ${s.backend.name}/${s.name} ${ok ? 'succeeded' : 'failed'}${checkReason(r)}, status: ${state}.`, LOG_NOTICE);
   }
 
   /** `set server health up|stopping|down`, and leaving maintenance (health back at `rise`). */

@@ -9,6 +9,7 @@ import { setPoolBudget } from '../proxy/conn-pool.js';
 import '../http/errors.js';
 import '../proxy/userlist.js';
 import '../log/config.js';
+import '../log/cli-events.js';
 import '../checks/config.js';
 import '../checks/protocols.js';
 import '../checks/mailers.js';

@@ -82,6 +82,24 @@ export class CliSession {
   private quitRequested = false;
   /** called once when the session closes */
   onClose: (() => void) | undefined;
+  /** commands waiting for any input or the end of the session (show events -w) */
+  private readonly interrupters = new Set<() => void>();
+
+  /** Resolves on the next input from the client, or when the session ends ("any key to stop"). */
+  waitInterrupt(): Promise<void> {
+    if (this.closed || this.inputEnded) return Promise.resolve();
+    return new Promise((resolve) => { this.interrupters.add(resolve); });
+  }
+
+  private interrupt(): void {
+    if (!this.interrupters.size) return;
+    const list = [...this.interrupters];
+    this.interrupters.clear();
+    for (const f of list) f();
+  }
+
+  /** Output for a command that goes on writing after it started (show events -w). */
+  writeLive(text: string): void { this.write(text); }
 
   constructor(rt: Runtime, transport: CliTransport, opts: CliSessionOptions) {
     this.rt = rt;
@@ -98,6 +116,7 @@ export class CliSession {
   /** Input from the client. Never throws. */
   feed(text: string): void {
     if (this.closed || !text) return;
+    if (this.interrupters.size) { this.interrupt(); return; } // the key that stops a live dump
     this.buf += text;
     this.pump();
   }
@@ -106,6 +125,7 @@ export class CliSession {
   endInput(): void {
     if (this.closed) return;
     this.inputEnded = true;
+    this.interrupt();
     this.pump();
   }
 
@@ -127,6 +147,7 @@ export class CliSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.interrupt();
     this.buf = '';
     this.payload = undefined;
     try { this.transport.end(); } catch { /* already gone */ }
