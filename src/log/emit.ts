@@ -131,10 +131,18 @@ export function logConnect(fe: Proxy, ctx: SmpCtx): void {
 }
 
 export interface StreamLogInfo {
-  /** the stream ended on an error (termination state's first letter not '-', or status 5xx) */
+  /** an anomaly (dontlog-normal, log-separate-errors): see isLogError() */
   error: boolean;
   /** nothing was received from the client (dontlognull) */
   empty: boolean;
+}
+
+/**
+ * Whether a stream's log reports an anomaly, as HAProxy decides it: a termination cause other
+ * than none or local processing, retries or a redispatch, or an HTTP status of 500 or more.
+ */
+export function isLogError(cause: string, retries: number, redispatched: boolean, status: number): boolean {
+  return redispatched || (cause !== '-' && cause !== 'L') || (cause === '-' && retries > 0) || status >= 500;
 }
 
 /**
@@ -146,7 +154,7 @@ export function logStream(fe: Proxy, ctx: SmpCtx, info: StreamLogInfo): void {
   const pl = l?.cfg;
   if (!l || !pl?.compiled?.format) return;
   if (ctx.logLevel === -2) return; // set-log-level silent
-  if (info.empty && pl.dontlognull && !info.error) return;
+  if (info.empty && pl.dontlognull) return;
   if (pl.dontlogNormal && !info.error) return;
   l.count++;
   const msg = pl.compiled.format.render(ctx);

@@ -3,7 +3,7 @@
 // or reused server connection; responses are parsed and forwarded; bodies stream with
 // back-pressure both ways. Connection modes (keep-alive, server-close, close), the HTTP timeouts,
 // X-Forwarded-For / X-Original-To, monitor-uri and HAProxy's error replies live here.
-import { logStream, logConnect } from '../log/emit.js';
+import { logStream, logConnect, isLogError } from '../log/emit.js';
 import type { StreamInfo } from '../sample/context.js';
 import net from 'node:net';
 import type { Runtime, BindListener } from '../proxy/runtime.js';
@@ -588,6 +588,8 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     ctx.req = req;
     ctx.be = this.be;
     ctx.txnId = nextTxnId();
+    // the default log format: one "Connect from" line per request (per stream, in HAProxy)
+    if (this.fe.logs && !up) logConnect(this.fe, ctx);
     ctx.reqStartedAt = Date.now();
 
     // capture request header <name> len <n>: the last occurrence, truncated
@@ -1939,10 +1941,11 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     t.queue = L.assignedAt ? L.assignedAt - L.assignAt : L.assignAt && L.connectedAt === 0 && L.srv ? now - L.assignAt : -1;
     t.connect = L.connectedAt ? L.connectedAt - (L.assignedAt || L.connectedAt) : -1;
     t.response = L.respAt && L.connectedAt ? L.respAt - L.connectedAt : -1;
+    ctx.retries = L.assignAt && this.be ? Math.max(0, (this.retriesOverride ?? this.be.cfg.retries) - txn.retriesLeft) : 0;
     const c = L.cause ?? cause, ph = L.phase ?? phase;
     const cookie = txn.cookie;
     this.emitTxnLog(now - L.t0, c + ph, cookie ? COOKIE_REQ_FLAG[cookie.status] + COOKIE_RESP_FLAG[cookie.respStatus] : '--',
-      L.srv, this.bytesIn - L.bytesIn0, this.htxOut - L.htxOut0, c !== '-' || ctx.status >= 500);
+      L.srv, this.bytesIn - L.bytesIn0, this.htxOut - L.htxOut0, isLogError(c, ctx.retries, this.redispatched, ctx.status));
   }
 
   /** A connection closed, timed out or refused before a complete request: HAProxy's <BADREQ> line. */
@@ -1957,7 +1960,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     ctx.req = undefined;
     if (!ctx.status) ctx.status = this.termCause === 'c' ? 408 : 400;
     const empty = !firstByte && !(this.inBuf && this.inBuf.length);
-    this.emitTxnLog(now - this.lastTxnEnd, this.termCause + this.termPhase, '--', undefined, 0, 0, this.termCause !== 'C' || !empty, empty);
+    this.emitTxnLog(now - this.lastTxnEnd, this.termCause + this.termPhase, '--', undefined, 0, 0, isLogError(this.termCause, 0, false, ctx.status), empty);
   }
 
   private emitTxnLog(total: number, state: string, cookieState: string, srv: Server | undefined, bytesIn: number, bytesOut: number, error: boolean, empty = false): void {

@@ -6,7 +6,7 @@
 // use-server), and on the server side the backend's tcp-response content rules.
 // HTTP upgrade (configuration.txt section 4): `switch-mode http` or content switching choosing an
 // HTTP backend hands the client connection over to an HttpStream (handOver).
-import { logStream, logConnect } from '../log/emit.js';
+import { logStream, logConnect, isLogError } from '../log/emit.js';
 import type { StreamInfo } from '../sample/context.js';
 import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
@@ -971,6 +971,6 @@ export class TcpStream implements PendingConn {
     ctx.srv = this.logServer;
     ctx.retries = this.be ? (this.retriesOverride ?? this.be.cfg.retries) - this.retriesLeft : 0;
     if (ctx.retries < 0) ctx.retries = 0;
-    logStream(this.fe, ctx, { error: this.termCause !== '-', empty: this.bytesIn === 0 });
+    logStream(this.fe, ctx, { error: isLogError(this.termCause, ctx.retries, this.redispatched, 0), empty: this.bytesIn === 0 });
   }
 }
