@@ -131,7 +131,7 @@ export class HealthCheck extends PeriodicCheck {
     const max = o.rise + o.fall - 1;
     // option log-health-checks: every change of the health counter or of the result is logged,
     // and the UP/DOWN messages then leave the reason out (it was just logged)
-    const logHc = s.backend.cfg.options.logHealthChecks === true;
+    const logHc = s.backend.cfg.options?.logHealthChecks === true;
     const before = this.health;
     const why = logHc ? '' : checkReason(r);
     if (passed(r.status)) {

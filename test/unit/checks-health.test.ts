@@ -16,12 +16,12 @@ setQuiet(true);
 /** A stand-in for Server and its backend: only what the checks touch. */
 function fake(opts: Partial<ServerCheckOptions> = {}, balance = 'roundrobin'): { s: Server; be: Proxy; hc: HealthCheck; events: ServerChangeEvent[] } {
   const be = {
-    name: 'bk', servers: [] as unknown[], cfg: { timeouts: {}, balance: { algo: balance } },
+    name: 'bk', servers: [] as unknown[], cfg: { timeouts: {}, balance: { algo: balance }, options: {} },
     totalQueued: () => 0, rebuildLb() {}, dispatchQueues() {}, serverStateChanged() {},
   } as unknown as Proxy;
   const s = {
     name: 's1', backup: false, backend: be, up: true, admin: 'ready', uweight: 10, iweight: 10, eweight: 10, cur: 0, maxconn: 0,
-    queue: { length: 0 }, cfg: { check: undefined },
+    queue: { length: 0 }, cfg: { check: undefined }, counters: { failedChecks: 0 },
     usable(this: Server) { return this.up && this.admin === 'ready' && this.eweight > 0; },
     setOperational(this: Server, up: boolean) { this.up = up; },
     updateWeight(this: Server) { this.eweight = this.admin === 'ready' && !this.checkNolb ? this.uweight : 0; },
