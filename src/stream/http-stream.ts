@@ -3,6 +3,7 @@
 // or reused server connection; responses are parsed and forwarded; bodies stream with
 // back-pressure both ways. Connection modes (keep-alive, server-close, close), the HTTP timeouts,
 // X-Forwarded-For / X-Original-To, monitor-uri and HAProxy's error replies live here.
+import { matchStatsRequest, handleStatsRequest } from '../ops/stats-page.js';
 import { logStream, logConnect, isLogError } from '../log/emit.js';
 import type { StreamInfo } from '../sample/context.js';
 import net from 'node:net';
@@ -18,7 +19,7 @@ import {
   parseRequestHead, parseResponseHead, ChunkedDecoder, formatRequestHead, formatResponseHead,
   encodeChunk, encodeLastChunk, type H1Options,
 } from '../http/h1.js';
-import { type HttpRequestHead, type HttpResponseHead, type BodyFraming, type HttpHeaders, minorVersion } from '../http/htx.js';
+import { type HttpRequestHead, type HttpResponseHead, type BodyFraming, HttpHeaders, minorVersion } from '../http/htx.js';
 import { h1ErrorMessage } from '../http/errors.js';
 import { inNetwork } from '../http/keywords.js';
 import { SrvConn, takeIdle, type SrvConnOwner } from '../proxy/conn-pool.js';
@@ -29,7 +30,7 @@ import type { TermCause, TermPhase } from './tcp-stream.js';
 import { SmpCtx } from '../sample/context.js';
 import { runRules, Act, type Rule, type Verdict } from '../actions/rules.js';
 import { AclResult } from '../acl/acl.js';
-import { errorMessageFor, serializeReply, renderErrorReply, type ErrorReply } from '../http/errors.js';
+import { errorMessageFor, serializeReply, renderErrorReply, reasonPhrase, type ErrorReply } from '../http/errors.js';
 import { countFrontendRequest } from '../util/freq-ctr.js';
 import { nextTxnId } from '../sample/fetches/stream-state.js';
 import { setIpOpt } from '../net/sockopt.js';
@@ -62,6 +63,8 @@ interface TxnLog {
   cause: TermCause | undefined;
   phase: TermPhase | undefined;
   srv: Server | undefined;
+  /** %s when an internal service answered ('<STATS>') */
+  target?: string;
   logged: boolean;
   htxOut0: number;
 }
@@ -654,6 +657,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         case 6: if (be !== fe && !this.stageRules(be!.cfg.rules?.tcpReqCont)) return; break;
         case 7: if (be !== fe && !this.stageRules(be!.cfg.rules?.httpReq)) return; break;
         case 8: if (be !== fe && !this.stageRules(be!.cfg.switching?.redirects)) return; break;
+        case 9: if (!this.statsPage(be!)) return; break;
         default:
           this.anStage = 0;
           this.finishAnalysis(be!);
@@ -662,6 +666,28 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       this.anStage++;
       this.anIndex = 0;
     }
+  }
+
+  /**
+   * The stats page (`stats uri` of the backend): answered here, after the backend's rules, with
+   * the whole request body read first for the admin form. False when the analysis stops here.
+   */
+  private statsPage(be: Proxy): boolean {
+    const txn = this.txn!;
+    if (!be.cfg.options.statsPage || !matchStatsRequest(be, txn.req)) return true;
+    if (txn.req.method === 'POST' && !this.waitBodyDone(this.h1opts.maxHeadBytes, this.fe.cfg.timeouts.httpRequest ?? this.fe.cfg.timeouts.client)) return false;
+    const ctx = this.sctx;
+    const headers: [string, string][] = [];
+    for (const f of txn.req.headers.list) headers.push([f.name, f.value]);
+    const r = handleStatsRequest(this.rt, be, {
+      method: txn.req.method, uri: txn.req.uri, headers, body: ctx.reqBody ?? Buffer.alloc(0), srcAddr: this.src,
+    }, { evalCond: (c) => c.exec(ctx) === AclResult.PASS });
+    const h = new HttpHeaders();
+    for (const [n, v] of r.headers) h.add(n, v);
+    const reply: ErrorReply = { empty: false, version: 'HTTP/1.1', status: r.status, reason: reasonPhrase(r.status), headers: h, body: r.body, close: false };
+    txn.log.target = '<STATS>';
+    this.sendRuleReply({ kind: 'reply', reply, status: r.status, deny: false, applet: true }, 'R');
+    return false;
   }
 
   /** Runs a rule list from the saved index; false when the analysis stops here (yield or verdict). */
@@ -1945,7 +1971,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const c = L.cause ?? cause, ph = L.phase ?? phase;
     const cookie = txn.cookie;
     this.emitTxnLog(now - L.t0, c + ph, cookie ? COOKIE_REQ_FLAG[cookie.status] + COOKIE_RESP_FLAG[cookie.respStatus] : '--',
-      L.srv, this.bytesIn - L.bytesIn0, this.htxOut - L.htxOut0, isLogError(c, ctx.retries, this.redispatched, ctx.status));
+      L.srv, L.target, this.bytesIn - L.bytesIn0, this.htxOut - L.htxOut0, isLogError(c, ctx.retries, this.redispatched, ctx.status));
   }
 
   /** A connection closed, timed out or refused before a complete request: HAProxy's <BADREQ> line. */
@@ -1960,10 +1986,10 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     ctx.req = undefined;
     if (!ctx.status) ctx.status = this.termCause === 'c' ? 408 : 400;
     const empty = !firstByte && !(this.inBuf && this.inBuf.length);
-    this.emitTxnLog(now - this.lastTxnEnd, this.termCause + this.termPhase, '--', undefined, 0, 0, isLogError(this.termCause, 0, false, ctx.status), empty);
+    this.emitTxnLog(now - this.lastTxnEnd, this.termCause + this.termPhase, '--', undefined, undefined, 0, 0, isLogError(this.termCause, 0, false, ctx.status), empty);
   }
 
-  private emitTxnLog(total: number, state: string, cookieState: string, srv: Server | undefined, bytesIn: number, bytesOut: number, error: boolean, empty = false): void {
+  private emitTxnLog(total: number, state: string, cookieState: string, srv: Server | undefined, target: string | undefined, bytesIn: number, bytesOut: number, error: boolean, empty = false): void {
     const ctx = this.sctx;
     // the log reads the stream through ctx.stream: a view with this transaction's values
     const view = Object.create(this) as HttpStream & StreamInfo & { bytesIn: number; bytesOut: number };
@@ -1973,6 +1999,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     view.termState = state;
     view.cookieState = cookieState;
     view.redispatched = this.redispatched;
+    view.targetName = target;
     const savedSrv = ctx.srv, savedStream = ctx.stream;
     ctx.stream = view;
     ctx.srv = srv;
