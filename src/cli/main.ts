@@ -10,6 +10,7 @@ import '../http/errors.js';
 import '../proxy/userlist.js';
 import '../log/config.js';
 import '../log/cli-events.js';
+import '../log/actions.js';
 import '../checks/config.js';
 import '../checks/protocols.js';
 import '../checks/mailers.js';

@@ -2000,6 +2000,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     view.cookieState = cookieState;
     view.redispatched = this.redispatched;
     view.targetName = target;
+    view.logOrigin = 'txn_close';
     const savedSrv = ctx.srv, savedStream = ctx.stream;
     ctx.stream = view;
     ctx.srv = srv;

@@ -967,6 +967,7 @@ export class TcpStream implements PendingConn {
     info.totalTime = now - this.acceptedAt;
     info.termState = this.termCause + this.termPhase;
     info.redispatched = this.redispatched;
+    info.logOrigin = 'txn_close';
     if (this.be) ctx.be = this.be;
     ctx.srv = this.logServer;
     ctx.retries = this.be ? (this.retriesOverride ?? this.be.cfg.retries) - this.retriesLeft : 0;

@@ -322,3 +322,32 @@ backend b
     await rx.close();
   }
 });
+
+test('set-log-level (a level, silent) and do-log with %OG', T, async () => {
+  const rx = await udpReceiver();
+  const [fp] = await freePorts(1);
+  let p: Proc | undefined;
+  try {
+    p = await startProxyWithConfig(`global
+  log 127.0.0.1:${rx.port} format short local0
+${DEFAULTS}frontend f
+  bind 127.0.0.1:${fp}
+  log-format "%HU origin=%OG"
+  http-request set-log-level silent if { path /quiet }
+  http-request set-log-level err if { path /loud }
+  http-request do-log if { path /twice }
+  http-request return status 200 content-type text/plain string ok
+`, [fp!]);
+    for (const u of ['/quiet', '/loud', '/twice']) await get(fp!, u);
+    await waitFor(() => rx.lines.length >= 3, 3000, '3 lines');
+    await sleep(150);
+    assert.deepEqual(rx.lines, [
+      '<3>/loud origin=txn_close\n',
+      '<6>/twice origin=http-req\n',
+      '<6>/twice origin=txn_close\n',
+    ]);
+  } finally {
+    await p?.stop();
+    await rx.close();
+  }
+});
