@@ -312,6 +312,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   private guard(fn: () => void): void {
     try { fn(); } catch (e) {
       this.rt.internalError(e);
+      this.fe.feCounters.internalErrors++;
       this.abort('I', this.phase());
     }
   }
@@ -567,6 +568,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.cliState = txn.reqDone ? 'wait' : 'body';
     this.clearTimer();
     this.fe.feCounters.reqTotal++;
+    this.fe.feCounters.reqRate.hit();
 
     countFrontendRequest(this.fe);
     const ctx = this.sctx;
@@ -648,6 +650,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
             target.counters.enter();
             this.beEntered = true;
           }
+          target.counters.reqTotal++;
           this.sctx.be = target;
           break;
         }
@@ -811,7 +814,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const txn = this.txn;
     if (!txn || this.closed) return;
     const reply = v.reply as ErrorReply;
-    if (v.applet) this.toApplet = true;
+    if (v.applet) { this.toApplet = true; this.fe.feCounters.intercepted++; }
     const keep = txn.reqDone && !txn.wantsClose && connMode(this.fe, this.be) !== 'close' && !this.cliEnded && !this.rt.stopping && !reply.close;
     this.sctx.status = v.status;
     const bytes = this.serializeWithAfter(reply, keep);
@@ -1323,6 +1326,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       case 'assigned':
         this.server = r.server;
         if (txn) { txn.log.srv = r.server; txn.log.assignedAt = Date.now(); }
+        r.server.counters.reqTotal++;
         this.connect();
         return;
       case 'queued':
@@ -1342,6 +1346,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       this.server = srv;
       const txn = this.txn;
       if (txn) { txn.log.srv = srv; txn.log.assignedAt = Date.now(); }
+      srv.counters.reqTotal++;
       this.connect();
     });
   }
@@ -1401,6 +1406,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       if (c !== this.conn || this.closed) return;
       this.clearTimer();
       if (this.txn && !this.txn.log.connectedAt) this.txn.log.connectedAt = Date.now();
+      if (c.uses > 0 && this.server && this.be) { this.server.counters.reuses++; this.be.counters.reuses++; }
       c.uses++;
       this.forwarded = true;
       if (this.server && c.uses === 1) reportServerResult(this.server, 'layer4', true);
@@ -1828,6 +1834,8 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const s = this.server!;
     const c = new SrvConn(s, (onread) => serverConnectOptions(be, s, this, onread), this);
     this.conn = c;
+    s.counters.connAttempts++;
+    be.counters.connAttempts++;
     if (be.cfg.options.srvtcpka || s.cfg.tcpka) c.sock.setKeepAlive(true);
     this.setTimer('connect', be.cfg.timeouts.connect);
     if (s.sendProxy) c.sock.write(buildProxyHeader(s, this));
@@ -1903,6 +1911,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const body = bytes.length ? bytes : undefined;
     txn.respStarted = true;
     countStatus(this.fe.feCounters, status);
+    this.fe.feCounters.intercepted++;
     this.sctx.status = status;
     if (body) { this.htxOut += htxSize(body); this.writeClient(body); }
     this.cliState = 'closing';
@@ -1957,7 +1966,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const now = Date.now();
     this.lastTxnEnd = now;
     if (this.be && this.beEntered) { this.be.counters.leave(); this.beEntered = false; }
-    if (L.logged || !this.fe.logs) return;
+    if (L.logged) return;
     L.logged = true;
     const ctx = this.sctx;
     const t = ctx.timers;
@@ -1968,6 +1977,12 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     t.connect = L.connectedAt ? L.connectedAt - (L.assignedAt || L.connectedAt) : -1;
     t.response = L.respAt && L.connectedAt ? L.respAt - L.connectedAt : -1;
     ctx.retries = L.assignAt && this.be ? Math.max(0, (this.retriesOverride ?? this.be.cfg.retries) - txn.retriesLeft) : 0;
+    if (this.be && L.assignAt) {
+      const tot = now - L.t0;
+      this.be.counters.recordTimes(t.queue, t.connect, t.response, tot);
+      L.srv?.counters.recordTimes(t.queue, t.connect, t.response, tot);
+    }
+    if (!this.fe.logs) return;
     const c = L.cause ?? cause, ph = L.phase ?? phase;
     const cookie = txn.cookie;
     this.emitTxnLog(now - L.t0, c + ph, cookie ? COOKIE_REQ_FLAG[cookie.status] + COOKIE_RESP_FLAG[cookie.respStatus] : '--',

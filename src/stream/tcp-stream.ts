@@ -204,6 +204,7 @@ export class TcpStream implements PendingConn {
   private guard(fn: () => void): void {
     try { fn(); } catch (e) {
       this.rt.internalError(e);
+      this.fe.feCounters.internalErrors++;
       this.terminate('I', this.phase);
     }
   }
@@ -595,6 +596,8 @@ export class TcpStream implements PendingConn {
     const s = this.server!;
     this.phase = 'C';
     this.attempt++;
+    s.counters.connAttempts++;
+    be.counters.connAttempts++;
     const opts = serverConnectOptions(be, s, this, { buffer: this.sbuf.next, callback: this.onSrvRead });
     const sock = connectSock(opts);
     this.srv = sock;
@@ -948,7 +951,7 @@ export class TcpStream implements PendingConn {
     this.sbuf.release(cli.writableLength === 0);
     this.cbuf.release(!this.srv || this.srv.writableLength === 0);
     if (this.be) this.be.counters.leave();
-    if (this.fe.logs) this.emitLog();
+    this.emitLog();
     this.rt.sessionEnded(this);
   }
 
@@ -963,6 +966,12 @@ export class TcpStream implements PendingConn {
     t.queue = this.assignedAt ? this.assignedAt - this.assignAt : -1;
     t.connect = this.connectedAt ? this.connectedAt - this.assignedAt : -1;
     t.response = -1;
+    if (this.be && this.assignAt) {
+      const tot = now - this.acceptedAt;
+      this.be.counters.recordTimes(t.queue, t.connect, -1, tot);
+      this.logServer?.counters.recordTimes(t.queue, t.connect, -1, tot);
+    }
+    if (!this.fe.logs) return;
     const info = this as StreamInfo;
     info.totalTime = now - this.acceptedAt;
     info.termState = this.termCause + this.termPhase;
