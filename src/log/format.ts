@@ -307,7 +307,7 @@ alias('Tw', () => (ctx) => String(ctx.timers.queue));
 alias('Tc', () => (ctx) => String(ctx.timers.connect));
 alias('Tr', () => (ctx) => String(ctx.timers.response), true);
 alias('Tt', () => (ctx) => { const t = tTt(ctx); return (ctx.stream?.logasap && t >= 0 ? '+' : '') + t; });
-alias('Ta', () => (ctx) => { const t = tTt(ctx); return String(t < 0 ? -1 : t - nn(ctx.timers.handshake) - nn(ctx.timers.idle)); }, true);
+alias('Ta', () => (ctx) => { const t = tTt(ctx); return t < 0 ? '-1' : (ctx.stream?.logasap ? '+' : '') + (t - nn(ctx.timers.handshake) - nn(ctx.timers.idle)); }, true);
 alias('Tu', () => (ctx) => { const t = tTt(ctx); return String(t < 0 ? -1 : t - nn(ctx.timers.idle)); });
 alias('Td', () => (ctx) => {
   const t = tTt(ctx), q = tTq(ctx), tm = ctx.timers;

@@ -65,6 +65,8 @@ interface TxnLog {
   srv: Server | undefined;
   /** %s when an internal service answered ('<STATS>') */
   target?: string;
+  /** the transaction ended (its times recorded) / its log line was sent */
+  done: boolean;
   logged: boolean;
   htxOut0: number;
 }
@@ -549,7 +551,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       log: {
         t0: this.lastTxnEnd, firstByteAt: this.headFirstByteAt || now, headAt: now, assignAt: 0, assignedAt: 0,
         connectedAt: 0, respAt: 0, bytesIn0: this.bytesIn - buf.length, bytesOut0: this.bytesOut,
-        cause: undefined, phase: undefined, srv: undefined, logged: false, htxOut0: this.htxOut,
+        cause: undefined, phase: undefined, srv: undefined, done: false, logged: false, htxOut0: this.htxOut,
       },
       req, reqFraming: r.framing,
       reqLeft: r.framing.kind === 'length' ? r.framing.length : 0,
@@ -1652,6 +1654,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
           this.respBuf = undefined;
           this.htxOut += htxSize(headBytes) + rest2.length;
           this.writeClient(Buffer.concat([headBytes, rest2]));
+          this.logAsap(txn);
           this.srvState = 'body';
           if (r.framing.kind === 'length') {
             txn.respLeft = r.framing.length - rest2.length;
@@ -1662,6 +1665,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         }
         this.htxOut += htxSize(headBytes);
         this.writeClient(headBytes);
+        this.logAsap(txn);
         if (upgraded) {
           this.srvState = 'tunnel';
           this.cliState = 'tunnel';
@@ -1966,8 +1970,42 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const now = Date.now();
     this.lastTxnEnd = now;
     if (this.be && this.beEntered) { this.be.counters.leave(); this.beEntered = false; }
-    if (L.logged) return;
+    if (L.done) return;
+    L.done = true;
+    const ctx = this.sctx;
+    const t = this.txnTimers(txn, now);
+    if (this.be && L.assignAt) {
+      const tot = now - L.t0;
+      this.be.counters.recordTimes(t.queue, t.connect, t.response, tot);
+      L.srv?.counters.recordTimes(t.queue, t.connect, t.response, tot);
+    }
+    if (!this.fe.logs || L.logged) return;
     L.logged = true;
+    const c = L.cause ?? cause, ph = L.phase ?? phase;
+    const cookie = txn.cookie;
+    this.emitTxnLog(now - L.t0, c + ph, cookie ? COOKIE_REQ_FLAG[cookie.status] + COOKIE_RESP_FLAG[cookie.respStatus] : '--',
+      L.srv, L.target, this.bytesIn - L.bytesIn0, this.htxOut - L.htxOut0, isLogError(c, ctx.retries, this.redispatched, ctx.status));
+  }
+
+  /**
+   * option logasap: the log line goes out once the response head was sent, with the total time
+   * and the bytes so far ('+' prefixed); nothing is logged at the end of the transaction.
+   */
+  private logAsap(txn: Txn): void {
+    const L = txn.log;
+    if (L.logged || !this.fe.logs?.cfg?.logasap) return;
+    L.logged = true;
+    const now = Date.now();
+    const ctx = this.sctx;
+    this.txnTimers(txn, now);
+    const cookie = txn.cookie;
+    this.emitTxnLog(now - L.t0, '--', cookie ? COOKIE_REQ_FLAG[cookie.status] + COOKIE_RESP_FLAG[cookie.respStatus] : '--',
+      L.srv, L.target, this.bytesIn - L.bytesIn0, this.htxOut - L.htxOut0, isLogError('-', ctx.retries, this.redispatched, ctx.status), false, true);
+  }
+
+  /** The transaction's timers in the sample context (the log's %Th %Ti %TR %Tw %Tc %Tr), and ctx.retries. */
+  private txnTimers(txn: Txn, now: number): SmpCtx['timers'] {
+    const L = txn.log;
     const ctx = this.sctx;
     const t = ctx.timers;
     t.handshake = 0;
@@ -1976,17 +2014,13 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     t.queue = L.assignedAt ? L.assignedAt - L.assignAt : L.assignAt && L.connectedAt === 0 && L.srv ? now - L.assignAt : -1;
     t.connect = L.connectedAt ? L.connectedAt - (L.assignedAt || L.connectedAt) : -1;
     t.response = L.respAt && L.connectedAt ? L.respAt - L.connectedAt : -1;
-    ctx.retries = L.assignAt && this.be ? Math.max(0, (this.retriesOverride ?? this.be.cfg.retries) - txn.retriesLeft) : 0;
-    if (this.be && L.assignAt) {
-      const tot = now - L.t0;
-      this.be.counters.recordTimes(t.queue, t.connect, t.response, tot);
-      L.srv?.counters.recordTimes(t.queue, t.connect, t.response, tot);
+    if (L.phase === 'T') {
+      // tarpit: HAProxy reports the time held as queue time, and no request time
+      t.request = -1;
+      t.queue = now - L.headAt;
     }
-    if (!this.fe.logs) return;
-    const c = L.cause ?? cause, ph = L.phase ?? phase;
-    const cookie = txn.cookie;
-    this.emitTxnLog(now - L.t0, c + ph, cookie ? COOKIE_REQ_FLAG[cookie.status] + COOKIE_RESP_FLAG[cookie.respStatus] : '--',
-      L.srv, L.target, this.bytesIn - L.bytesIn0, this.htxOut - L.htxOut0, isLogError(c, ctx.retries, this.redispatched, ctx.status));
+    ctx.retries = L.assignAt && this.be ? Math.max(0, (this.retriesOverride ?? this.be.cfg.retries) - txn.retriesLeft) : 0;
+    return t;
   }
 
   /** A connection closed, timed out or refused before a complete request: HAProxy's <BADREQ> line. */
@@ -2004,7 +2038,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.emitTxnLog(now - this.lastTxnEnd, this.termCause + this.termPhase, '--', undefined, undefined, 0, 0, isLogError(this.termCause, 0, false, ctx.status), empty);
   }
 
-  private emitTxnLog(total: number, state: string, cookieState: string, srv: Server | undefined, target: string | undefined, bytesIn: number, bytesOut: number, error: boolean, empty = false): void {
+  private emitTxnLog(total: number, state: string, cookieState: string, srv: Server | undefined, target: string | undefined, bytesIn: number, bytesOut: number, error: boolean, empty = false, asap = false): void {
     const ctx = this.sctx;
     // the log reads the stream through ctx.stream: a view with this transaction's values
     const view = Object.create(this) as HttpStream & StreamInfo & { bytesIn: number; bytesOut: number };
@@ -2015,7 +2049,8 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     view.cookieState = cookieState;
     view.redispatched = this.redispatched;
     view.targetName = target;
-    view.logOrigin = 'txn_close';
+    view.logOrigin = asap ? 'txn_response' : 'txn_close';
+    view.logasap = asap;
     const savedSrv = ctx.srv, savedStream = ctx.stream;
     ctx.stream = view;
     ctx.srv = srv;

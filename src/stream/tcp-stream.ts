@@ -96,6 +96,8 @@ export class TcpStream implements PendingConn {
   private connectedAt = 0;
   /** the last server assigned (kept for the log after it was released) */
   private logServer: Server | undefined;
+  /** the log line was sent (option logasap sends it early) */
+  private logged = false;
   get cliSock(): object { return this.cli; }
   get srvSock(): object | undefined { return this.srv; }
   get curClientTimeout(): number | undefined { return this.tmoClient ?? this.fe.cfg.timeouts.client; }
@@ -654,6 +656,8 @@ export class TcpStream implements PendingConn {
     this.connected = true;
     this.connectedAt = Date.now();
     this.phase = 'D';
+    // option logasap: logged once connected, with the total time and bytes so far
+    if (this.fe.logs?.cfg?.logasap) this.emitLog(true);
     if (this.server) reportServerResult(this.server, 'layer4', true);
     applyBackendSockOpts(this, sock);
     const be = this.be!;
@@ -956,7 +960,7 @@ export class TcpStream implements PendingConn {
   }
 
   /** The traffic log of the session (option tcplog, log-format), once it ended. */
-  private emitLog(): void {
+  private emitLog(asap = false): void {
     const ctx = this.sctx;
     const now = Date.now();
     const t = ctx.timers;
@@ -966,17 +970,19 @@ export class TcpStream implements PendingConn {
     t.queue = this.assignedAt ? this.assignedAt - this.assignAt : -1;
     t.connect = this.connectedAt ? this.connectedAt - this.assignedAt : -1;
     t.response = -1;
-    if (this.be && this.assignAt) {
+    if (this.be && this.assignAt && !asap) {
       const tot = now - this.acceptedAt;
       this.be.counters.recordTimes(t.queue, t.connect, -1, tot);
       this.logServer?.counters.recordTimes(t.queue, t.connect, -1, tot);
     }
-    if (!this.fe.logs) return;
+    if (!this.fe.logs || this.logged) return;
+    this.logged = true;
     const info = this as StreamInfo;
     info.totalTime = now - this.acceptedAt;
     info.termState = this.termCause + this.termPhase;
     info.redispatched = this.redispatched;
-    info.logOrigin = 'txn_close';
+    info.logOrigin = asap ? 'txn_connect' : 'txn_close';
+    info.logasap = asap;
     if (this.be) ctx.be = this.be;
     ctx.srv = this.logServer;
     ctx.retries = this.be ? (this.retriesOverride ?? this.be.cfg.retries) - this.retriesLeft : 0;

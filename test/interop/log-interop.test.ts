@@ -165,6 +165,37 @@ const SCENARIOS: Scenario[] = [
     traffic: async (p) => { await rawHttp(p, 'GET /c HTTP/1.1\r\nhost: example\r\n\r\n', { responses: 1 }); },
   },
   {
+    name: 'logasap (tcp): logged once connected, total time and bytes with a +', mode: 'tcp', lines: 1,
+    cfg: '  option tcplog\n  option logasap\n  server s1 SRV',
+    echo: true,
+    traffic: (p) => tcpSession(p, '', { half: true, wait: 300 }),
+  },
+  {
+    name: 'logasap (http): logged once the response head is sent', mode: 'http', lines: 1,
+    cfg: '  option httplog\n  option logasap\n  server s1 SRV',
+    server: () => OK,
+    traffic: async (p) => { await rawHttp(p, 'GET /asap HTTP/1.1\r\nhost: x\r\n\r\n', { responses: 1 }); },
+  },
+  {
+    name: 'redirect, auth and tarpit', mode: 'http', lines: 3,
+    cfg: '  option httplog\n  timeout tarpit 200ms\n  http-request redirect location /x if { path /r }\n  http-request auth realm R if { path /a }\n  http-request tarpit if { path /t }\n  server s1 SRV',
+    server: () => OK,
+    traffic: async (p) => {
+      await rawHttp(p, 'GET /r HTTP/1.1\r\nhost: x\r\n\r\n', { responses: 1 });
+      await rawHttp(p, 'GET /a HTTP/1.1\r\nhost: x\r\n\r\n', { responses: 1 });
+      await rawHttp(p, 'GET /t HTTP/1.1\r\nhost: x\r\n\r\n', { responses: 1, timeoutMs: 3000 });
+    },
+  },
+  {
+    name: 'http-request timeout (408 cR--), a server closing without answer (502 SH--)', mode: 'http', lines: 2,
+    cfg: '  option httplog\n  timeout http-request 300ms\n  timeout server 300ms\n  server s1 SRV',
+    server: () => null,
+    traffic: async (p) => {
+      await rawHttp(p, 'GET /slow HTTP/1.1\r\nhost', { responses: 1, timeoutMs: 3000 }).catch(() => undefined);
+      await rawHttp(p, 'GET /noanswer HTTP/1.1\r\nhost: x\r\n\r\n', { responses: 1, timeoutMs: 3000 });
+    },
+  },
+  {
     name: 'dontlognull: an empty connection is not logged, the next one is', mode: 'http', lines: 1,
     cfg: '  option httplog\n  option dontlognull\n  server s1 SRV',
     server: () => OK,
