@@ -12,7 +12,7 @@ import { Logger, logGlobals, LOG_INFO, LOG_ERR, type LoggerConfig } from './sysl
 import { UdpTransport, UnixDgramTransport, FdTransport, Ring, rings, type RingConfig } from './transports.js';
 import type { LogTransport } from './syslog.js';
 import { inetTarget, type ProxyLogConfig } from './config.js';
-import { legacyConnectLog } from './format.js';
+import { legacyConnectLog, legacyErrorLog } from './format.js';
 
 export interface ProxyLoggers {
   loggers: Logger[];
@@ -162,4 +162,33 @@ export function logStream(fe: Proxy, ctx: SmpCtx, info: StreamLogInfo): void {
   let level = ctx.logLevel >= 0 ? ctx.logLevel : LOG_INFO;
   if (info.error && pl.separateErrors && level > LOG_ERR) level = LOG_ERR;
   for (const lg of l.loggers) lg.send(level, msg, l.tag, sd);
+}
+
+/** HAProxy's texts for the connection errors a session can end on before any stream exists. */
+export const SESSION_ERRORS = {
+  prxEmpty: 'Connection closed while waiting for PROXY protocol header',
+  prxTruncated: 'Truncated PROXY protocol header received',
+  prxTimeout: 'Timeout while waiting for PROXY protocol header',
+  prxNotHdr: 'Received something which does not look like a PROXY protocol header',
+  prxBadHdr: 'Received an invalid PROXY protocol header',
+  prxBadProto: 'Received an unhandled protocol in the PROXY protocol header',
+} as const;
+
+/**
+ * A session that failed before carrying any stream (a bad PROXY header ...): the error log line,
+ * in error-log-format when set, else HAProxy's legacy "<src> [date] <fe>/<bind>: <message>".
+ */
+export function logSessionError(fe: Proxy, ctx: SmpCtx, bindName: string, message: string): void {
+  const l = fe.logs;
+  if (!l) return;
+  const fmt = l.cfg?.compiled?.error;
+  const msg = fmt ? fmt.render(ctx) : legacyErrorLog(ctx, bindName, message);
+  for (const lg of l.loggers) lg.send(LOG_INFO, msg, l.tag);
+}
+
+/** The message for a PROXY header parse error reason (src/net/proxy-protocol.ts). */
+export function proxyHeaderErrorText(reason: string): string {
+  if (reason.startsWith('not a PROXY')) return SESSION_ERRORS.prxNotHdr;
+  if (reason.includes('unknown protocol') || reason.includes('address family')) return SESSION_ERRORS.prxBadProto;
+  return SESSION_ERRORS.prxBadHdr;
 }

@@ -4,7 +4,7 @@
 // back-pressure both ways. Connection modes (keep-alive, server-close, close), the HTTP timeouts,
 // X-Forwarded-For / X-Original-To, monitor-uri and HAProxy's error replies live here.
 import { matchStatsRequest, handleStatsRequest } from '../ops/stats-page.js';
-import { logStream, logConnect, isLogError } from '../log/emit.js';
+import { logStream, logConnect, isLogError, logSessionError, proxyHeaderErrorText, SESSION_ERRORS } from '../log/emit.js';
 import type { StreamInfo } from '../sample/context.js';
 import net from 'node:net';
 import type { Runtime, BindListener } from '../proxy/runtime.js';
@@ -492,6 +492,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         if (r.status === 'error') {
           this.fe.feCounters.failedReq++;
           this.listener.counters.failedReq++;
+          this.sessionError(proxyHeaderErrorText(r.reason));
           this.abort('P', 'R');
           return;
         }
@@ -2023,6 +2024,14 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     return t;
   }
 
+  private sessErrLogged = false;
+  /** A session error (no stream started): its own log line instead of a <BADREQ> line. */
+  private sessionError(message: string): void {
+    if (!this.fe.logs || this.sessErrLogged) return;
+    this.sessErrLogged = true;
+    logSessionError(this.fe, this.sctx, this.listener.cfg.name ?? String(this.listener.id), message);
+  }
+
   /** A connection closed, timed out or refused before a complete request: HAProxy's <BADREQ> line. */
   private logNoRequest(): void {
     const now = Date.now();
@@ -2081,7 +2090,10 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.cbuf.release(cli.writableLength === 0 && !hard);
     const txn = this.txn;
     if (txn) this.endTxnLog(txn, this.termCause, this.termPhase);
-    else if (this.fe.logs && (this.txnCount === 0 || this.headFirstByteAt || (this.inBuf && this.inBuf.length))) this.logNoRequest();
+    else if (this.fe.logs && this.proxyHeaderPending && !this.sessErrLogged) {
+      // the connection ended while its PROXY header was expected: a session error, not a request
+      this.sessionError(this.inBuf?.length ? SESSION_ERRORS.prxTruncated : this.termCause === 'c' ? SESSION_ERRORS.prxTimeout : SESSION_ERRORS.prxEmpty);
+    } else if (this.fe.logs && !this.sessErrLogged && (this.txnCount === 0 || this.headFirstByteAt || (this.inBuf && this.inBuf.length))) this.logNoRequest();
     if (this.be && this.beEntered) { this.be.counters.leave(); this.beEntered = false; }
     this.rt.sessionEnded(this);
   }

@@ -6,7 +6,7 @@
 // use-server), and on the server side the backend's tcp-response content rules.
 // HTTP upgrade (configuration.txt section 4): `switch-mode http` or content switching choosing an
 // HTTP backend hands the client connection over to an HttpStream (handOver).
-import { logStream, logConnect, isLogError } from '../log/emit.js';
+import { logStream, logConnect, isLogError, logSessionError, proxyHeaderErrorText, SESSION_ERRORS } from '../log/emit.js';
 import type { StreamInfo } from '../sample/context.js';
 import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
@@ -222,6 +222,7 @@ export class TcpStream implements PendingConn {
     if (this.cliMode !== 'proxy') return;
     this.fe.feCounters.failedReq++;
     this.listener.counters.failedReq++;
+    this.sessionError(this.proxyBuf?.length ? SESSION_ERRORS.prxTruncated : SESSION_ERRORS.prxEmpty);
     this.terminate('C', 'R');
   });
 
@@ -236,6 +237,7 @@ export class TcpStream implements PendingConn {
       this.fe.feCounters.failedReq++;
       this.listener.counters.failedReq++;
       this.rt.debug(`${this.fe.name}: invalid PROXY header from ${this.src}:${this.srcPort}: ${r.reason}`);
+      this.sessionError(proxyHeaderErrorText(r.reason));
       this.terminate('P', 'R');
       return;
     }
@@ -957,6 +959,13 @@ export class TcpStream implements PendingConn {
     if (this.be) this.be.counters.leave();
     this.emitLog();
     this.rt.sessionEnded(this);
+  }
+
+  /** A session error (no stream started): its own log line instead of the traffic log. */
+  private sessionError(message: string): void {
+    if (!this.fe.logs) return;
+    this.logged = true;
+    logSessionError(this.fe, this.sctx, this.listener.cfg.name ?? String(this.listener.id), message);
   }
 
   /** The traffic log of the session (option tcplog, log-format), once it ended. */

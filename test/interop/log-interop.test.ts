@@ -54,6 +54,8 @@ interface Scenario {
   server?: (r: { conn: number }) => RecordingReply;
   /** a TCP echo server instead of an HTTP one */
   echo?: boolean;
+  /** options after the bind address */
+  bindOpts?: string;
   traffic(port: number): Promise<void>;
 }
 
@@ -78,7 +80,7 @@ frontend ready
   no log
   tcp-request connection reject
 listen px
-  bind 127.0.0.1:${fePort}
+  bind 127.0.0.1:${fePort}${sc.bindOpts ? ' ' + sc.bindOpts : ''}
 ${sc.cfg.replace(/SRV/g, `127.0.0.1:${srv?.port ?? deadPort}`).replace(/DEAD/g, `127.0.0.1:${deadPort}`)}
 `;
   const dir = tempDir('hts-log-');
@@ -193,6 +195,15 @@ const SCENARIOS: Scenario[] = [
     traffic: async (p) => {
       await rawHttp(p, 'GET /slow HTTP/1.1\r\nhost', { responses: 1, timeoutMs: 3000 }).catch(() => undefined);
       await rawHttp(p, 'GET /noanswer HTTP/1.1\r\nhost: x\r\n\r\n', { responses: 1, timeoutMs: 3000 });
+    },
+  },
+  {
+    name: 'session errors: an invalid PROXY header', mode: 'http', lines: 2, bindOpts: 'accept-proxy',
+    cfg: '  option httplog\n  server s1 SRV',
+    server: () => OK,
+    traffic: async (p) => {
+      await tcpSession(p, 'GARBAGE GARBAGE GARBAGE\r\n\r\n', { wait: 200 });
+      await tcpSession(p, 'PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n', { wait: 200 });
     },
   },
   {
