@@ -227,6 +227,6 @@ for (const sc of SCENARIOS) {
     }
     t.diagnostic(`haproxy:    ${out['haproxy']!.join('\n            ')}`);
     t.diagnostic(`haproxy-ts: ${out['haproxy-ts']!.join('\n            ')}`);
-    assert.deepEqual(out['haproxy-ts'], out['haproxy']);
+    assert.deepEqual(out['haproxy-ts'], out['haproxy'], `haproxy-ts:\n${out['haproxy-ts']!.join('\n')}\nhaproxy:\n${out['haproxy']!.join('\n')}`);
   });
 }
