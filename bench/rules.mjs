@@ -16,6 +16,8 @@
 //   map100k  `use_backend %[req.hdr(host),lower,map(<file>,default_be)]` with a 100,000-line map
 //            file (host<i>.example -> b<i % 1000>) and the same 1,000 backends;
 //            Host: host50500.example (-> b500)
+//   httplog  plain plus `option httplog` and `log 127.0.0.1:<port> local0`: one syslog datagram per
+//            request to a UDP port nobody reads (the cost of building and sending the line)
 // The goal checked (issue): each rule configuration keeps >= 90 % of haproxy-ts's plain rate.
 //
 // Before the measurements every configuration is started once per proxy with a response header
@@ -30,7 +32,7 @@
 //   bench/results/prof/, one per configuration and round; see bench/profile-summary.mjs),
 //   HAPROXY_BIN, HAPROXY_TS_BIN
 //   BENCH_TARGETS   subset of haproxy,haproxy-ts (default both)
-//   BENCH_CONFIGS   subset of plain,acl1000,map100k (default all)
+//   BENCH_CONFIGS   subset of plain,acl1000,map100k,httplog (default all)
 //   BENCH_OUT       result file name, relative to bench/results/ (default rules-latest.json)
 //
 // Every process started here is killed at the end, also on failure or Ctrl-C.
@@ -47,18 +49,21 @@ import {
 process.env.BENCH_DURATION ||= '5s';
 process.env.BENCH_ROUNDS ||= '3';
 const { DURATION, WARMUP, CONNS, THREADS, TARGETS, ROUNDS, PROFILE } = benchEnv({ targets: 'haproxy,haproxy-ts', tests: 'ka' });
-const CONFIGS = (process.env.BENCH_CONFIGS || 'plain,acl1000,map100k').split(',').map((x) => x.trim()).filter(Boolean);
+const CONFIGS = (process.env.BENCH_CONFIGS || 'plain,acl1000,map100k,httplog').split(',').map((x) => x.trim()).filter(Boolean);
 const VERIFY = process.env.BENCH_VERIFY !== '0';
 const N_BACKENDS = 1000;
 const N_MAP = 100_000;
+/** httplog: a UDP port no process listens on (the datagrams are dropped by the kernel) */
+const LOG_PORT = 9;
 
 /** config → its measured variants: [key, Host header, expected backend] */
 const VARIANTS = {
   plain: [['plain', 'host500.example', 'default_be']],
   acl1000: [['acl1000-mid', 'host500.example', 'b500'], ['acl1000-none', 'nomatch.example', 'default_be']],
   map100k: [['map100k', `host${N_MAP / 2 + 500}.example`, 'b500']],
+  httplog: [['httplog', 'host500.example', 'default_be']],
 };
-for (const c of CONFIGS) if (!VARIANTS[c]) throw new Error(`unknown configuration '${c}' (BENCH_CONFIGS: plain,acl1000,map100k)`);
+for (const c of CONFIGS) if (!VARIANTS[c]) throw new Error(`unknown configuration '${c}' (BENCH_CONFIGS: plain,acl1000,map100k,httplog)`);
 const VARIANT_KEYS = CONFIGS.flatMap((c) => VARIANTS[c].map((v) => v[0]));
 
 let tmp;
@@ -81,6 +86,7 @@ function proxyConfig(config, { fePort, nginxPort, mapPath }, verify = false) {
   } else if (config === 'map100k') {
     fe += `  use_backend %[req.hdr(host),lower,map(${mapPath},default_be)]\n`;
   }
+  if (config === 'httplog') fe += `  log 127.0.0.1:${LOG_PORT} local0\n  option httplog\n`;
   fe += '  default_backend default_be\n';
   return `global
   nbthread 1
@@ -98,7 +104,7 @@ defaults
 ${fe}
 backend default_be
   server s 127.0.0.1:${nginxPort}
-${config === 'plain' ? '' : backends(nginxPort)}`;
+${config === 'plain' || config === 'httplog' ? '' : backends(nginxPort)}`;
 }
 
 /** The configuration for the result file: ports as placeholders, the repeated lines elided. */
