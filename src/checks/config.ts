@@ -6,7 +6,7 @@
 // Every check type runs on one rule engine (engine.ts), as HAProxy's: a check is a list of
 // connect / send / expect steps; `option httpchk` and `http-check` build such a list with an
 // HTTP request and an HTTP status expectation.
-import { registerServer, registerProxy, registerOption, registerTimeout, registerGlobal, BE, type ParseCtx } from '../registry/registry.js';
+import { registerServer, registerProxy, registerOption, registerTimeout, registerGlobal, registerPostParse, BE, type ParseCtx } from '../registry/registry.js';
 import { spreadSettings } from './health.js';
 import type { ProxyConfig, ServerOptions } from '../config/model.js';
 import { parseTime, parseUint } from '../util/units.js';
@@ -94,6 +94,8 @@ export interface CheckRules {
   sendState?: boolean;
   /** a `comment` rule waiting for the next rule */
   pendingComment?: string;
+  /** which rule keywords added steps (for the "rules are ignored" warning) */
+  usedKw?: { 'http-check'?: boolean; 'tcp-check'?: boolean };
 }
 
 /** A formatted string without directives (legacy `option httpchk` headers). */
@@ -203,18 +205,21 @@ const HDR_METHS = ['str', 'beg', 'end', 'sub', 'reg'] as const;
 function parseHdrExpect(words: string[], i: number, c: RuleCtx): [{ name: HdrPattern; value?: HdrPattern; full: boolean }, number] | undefined {
   const side = (which: 'name' | 'value'): HdrPattern | undefined => {
     const w = words[i];
-    if (w !== which && w !== `${which}-lf`) { c.ctx.alert(`'${c.kw} expect ${words[0]}' : expects '${which}' or '${which}-lf' (got '${w ?? ''}').`); return undefined; }
+    if (w !== which && w !== `${which}-lf`) { c.ctx.alert(`'${c.kw} expect' : '${words[0]}' expects at the name keyword as first argument followed by a pattern.`); return undefined; }
     const isLf = w.endsWith('-lf');
     i++;
     let meth: HdrPattern['meth'] = 'str';
     if (words[i] === '-m') {
       const m = words[i + 1] as HdrPattern['meth'];
-      if (!HDR_METHS.includes(m)) { c.ctx.alert(`'${c.kw} expect ${words[0]}' : '-m' expects 'str', 'beg', 'end', 'sub' or 'reg' (got '${m ?? ''}').`); return undefined; }
+      if (!HDR_METHS.includes(m)) { c.ctx.alert(`'${c.kw} expect' : '${words[0]}' : '-m' only supports 'str', 'beg', 'end', 'sub' or 'reg' (got '${m ?? ''}').`); return undefined; }
       meth = m;
       i += 2;
     }
     const text = words[i];
-    if (text === undefined) { c.ctx.alert(`'${c.kw} expect ${words[0]}' : '${w}' expects a pattern.`); return undefined; }
+    if (text === undefined) {
+      c.ctx.alert(which === 'name' ? `'${c.kw} expect' : '${words[0]}' expects at the name keyword as first argument followed by a pattern.` : `'${c.kw} expect' : '${words[0]}' : '${w}' expects a pattern as argument.`);
+      return undefined;
+    }
     i++;
     const pat: HdrPattern = { meth, text };
     if (isLf) {
@@ -242,35 +247,42 @@ function parseExpect(words: string[], http: boolean, c: RuleCtx): CheckStep | un
   let i = 1;
   const o: ExpectOptions = {};
   const STATUSES: Record<string, string[]> = {
-    'ok-status': ['L7OK', 'L7OKC', 'L6OK', 'L4OK'],
-    'error-status': ['L7OKC', 'L7RSP', 'L7STS', 'L6RSP', 'L4CON'],
-    'tout-status': ['L7TOUT', 'L6TOUT', 'L4TOUT'],
+    'ok-status': ['L4OK', 'L6OK', 'L7OK', 'L7OKC'],
+    'error-status': ['L4CON', 'L6RSP', 'L7RSP', 'L7STS', 'L7OKC'],
+    'tout-status': ['L4TOUT', 'L6TOUT', 'L7TOUT'],
   };
   // options come before the match
   for (;;) {
     const w = words[i];
     if (w === 'min-recv') {
       const n = Number(words[i + 1]);
-      if (!Number.isInteger(n) || n < -1) { ctx.alert(`'${kw} expect min-recv' expects an integer.`); return undefined; }
+      if (words[i + 1] === undefined) { ctx.alert(`'${kw} expect' : 'min-recv' expects a integer as argument.`); return undefined; }
+      if (!Number.isInteger(n) || n < -1) { ctx.alert(`'${kw} expect' : 'min-recv' expects a integer as argument (got '${words[i + 1]}').`); return undefined; }
       o.minRecv = n;
       i += 2;
     } else if (w === 'comment') {
-      if (words[i + 1] === undefined) { ctx.alert(`'${kw} expect comment' expects a message.`); return undefined; }
+      if (words[i + 1] === undefined) { ctx.alert(`'${kw} expect' : 'comment' expects a string as argument.`); return undefined; }
       o.comment = words[i + 1];
       i += 2;
     } else if (w !== undefined && STATUSES[w]) {
       const st = words[i + 1];
-      if (!st || !STATUSES[w]!.includes(st)) { ctx.alert(`'${kw} expect ${w}' expects one of ${STATUSES[w]!.join(', ')} (got '${st ?? ''}').`); return undefined; }
+      if (st === undefined) { ctx.alert(`'${kw} expect' : '${w}' expects a string as argument.`); return undefined; }
+      if (!STATUSES[w]!.includes(st)) {
+        // haproxy 2.6's wording (its error-status list does not name L7OKC, which it accepts)
+        const names = (w === 'error-status' ? STATUSES[w]!.slice(0, 4) : STATUSES[w]!).map((x) => `'${x}'`);
+        ctx.alert(`'${kw} expect' : '${w}' only supports ${names.slice(0, -1).join(', ')} or ${names[names.length - 1]} status (got '${st}')..`);
+        return undefined;
+      }
       if (w === 'ok-status') o.okStatus = st; else if (w === 'error-status') o.errorStatus = st; else o.toutStatus = st;
       i += 2;
     } else if (w === 'on-success' || w === 'on-error') {
-      if (words[i + 1] === undefined) { ctx.alert(`'${kw} expect ${w}' expects a log-format string.`); return undefined; }
+      if (words[i + 1] === undefined) { ctx.alert(`'${kw} expect' : '${w}' expects a string as argument.`); return undefined; }
       const lf = lfOf(words[i + 1]!, c);
       if (!lf) return undefined;
       if (w === 'on-success') o.onSuccess = lf; else o.onError = lf;
       i += 2;
     } else if (w === 'status-code') {
-      if (words[i + 1] === undefined) { ctx.alert(`'${kw} expect status-code' expects an expression.`); return undefined; }
+      if (words[i + 1] === undefined) { ctx.alert(`'${kw} expect' : 'status-code' expects an expression as argument.`); return undefined; }
       const e = exprOf(words[i + 1]!, c);
       if (!e) return undefined;
       o.statusCode = e;
@@ -283,29 +295,29 @@ function parseExpect(words: string[], http: boolean, c: RuleCtx): CheckStep | un
   const allowed: ExpectKind[] = http
     ? ['status', 'rstatus', 'hdr', 'fhdr', 'string', 'rstring', 'string-lf']
     : ['string', 'rstring', 'string-lf', 'binary', 'rbinary', 'binary-lf'];
-  if (!type || !allowed.includes(type)) {
-    ctx.alert(`'${kw} expect' : expects ${allowed.map((a) => `'${a}'`).join(', ')} as a match (got '${type ?? ''}').`);
-    return undefined;
-  }
+  if (words.length <= 1) { ctx.alert(`'${kw} expect' : expects at least a matching pattern as arguments.`); return undefined; }
+  if (type === undefined && !neg) { ctx.alert(`'${kw} expect' : pattern not found.`); return undefined; }
+  if (!type || !allowed.includes(type)) { ctx.alert(onlySupports(kw, http, type ?? '')); return undefined; }
   const step: Extract<CheckStep, { kind: 'expect' }> = { kind: 'expect', type, neg, pattern: '', opts: o, comment: o.comment };
   if (type === 'hdr' || type === 'fhdr') {
     const r = parseHdrExpect(words.slice(i), 1, c);
     if (!r) return undefined;
     step.hdr = r[0];
     i += r[1];
-    if (words.length > i) { ctx.alert(`'${kw} expect' : unexpected '${words[i]}' after the pattern.`); return undefined; }
+    if (words.length > i) { ctx.alert(onlySupports(kw, http, words[i]!)); return undefined; }
     return step;
   }
   const pattern = words[i + 1];
-  if (pattern === undefined) { ctx.alert(`'${kw} expect ${type}' expects <pattern> as an argument.`); return undefined; }
-  if (words.length > i + 2) { ctx.alert(`'${kw} expect' : unexpected '${words[i + 2]}' after the pattern.`); return undefined; }
+  if (pattern === undefined) { ctx.alert(`'${kw} expect' : '${type}' expects a <pattern> as argument.`); return undefined; }
+  if (words.length > i + 2) { ctx.alert(onlySupports(kw, http, words[i + 2]!)); return undefined; }
   step.pattern = pattern;
   try {
     if (type === 'rstring' || type === 'rstatus') step.re = new RegExp(pattern);
     if (type === 'rbinary') step.re = new RegExp(pattern, 'i');
-  } catch (e) { ctx.alert(`'${kw} expect' : invalid regex '${pattern}': ${(e as Error).message}`); return undefined; }
+  } catch (e) { ctx.alert(`'${kw} expect' : regex '${pattern}' is invalid (${(e as Error).message}).`); return undefined; }
   if (type === 'binary') {
-    if (!/^([0-9a-fA-F]{2})+$/.test(pattern)) { ctx.alert(`'${kw} expect binary' expects an even number of hex digits.`); return undefined; }
+    const bad = hexError(pattern);
+    if (bad) { ctx.alert(`'${kw} expect' : invalid binary string (${bad}).`); return undefined; }
     step.bin = Buffer.from(pattern, 'hex');
   }
   if (type === 'string-lf' || type === 'binary-lf') {
@@ -315,10 +327,34 @@ function parseExpect(words: string[], http: boolean, c: RuleCtx): CheckStep | un
   }
   if (type === 'status') {
     const l = parseStatusList(pattern);
-    if (!l) { ctx.alert(`'${kw} expect status' expects a status code list (got '${pattern}').`); return undefined; }
+    if (!l) {
+      const ch = /[^0-9,-]/.exec(pattern)?.[0];
+      ctx.alert(ch !== undefined ? `'${kw} expect' : invalid character '${ch}' in the list of status codes.` : `'${kw} expect' : invalid list of status codes '${pattern}'.`);
+      return undefined;
+    }
     step.statuses = l;
   }
   return step;
+}
+
+/** haproxy 2.6's "only supports" alert for an unknown `expect` word. */
+function onlySupports(kw: string, http: boolean, got: string): string {
+  return http
+    ? `'${kw} expect' : 'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got '${got}' as argument..`
+    : `'${kw} expect' : 'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '${got}' as argument..`;
+}
+
+/** Why a hex string is not valid binary data (haproxy 2.6's words), or undefined. */
+function hexError(h: string): string | undefined {
+  const bad = /[^0-9a-fA-F]/.exec(h);
+  if (bad) return `an hex digit is expected (found '${bad[0]}')`;
+  if (h.length % 2 || !h.length) return 'an even number of hex digit is expected';
+  return undefined;
+}
+
+const SEND_OPTS = ['comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body', 'body-lf'];
+function sendUnknown(k: string): string {
+  return `'http-check send' : expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body' or 'body-lf' but got '${k}' as argument..`;
 }
 
 /** Unescapes the \r \n \t \\ \xHH sequences tcp-check send strings may contain. */
@@ -341,7 +377,8 @@ function unescapeSend(s: string): Buffer {
 function trailingComment(args: string[], from: number, c: RuleCtx, what: string): string | undefined | false {
   if (args.length <= from) return undefined;
   if (args[from] === 'comment' && args[from + 1] !== undefined && args.length === from + 2) return args[from + 1];
-  c.ctx.alert(`'${c.kw} ${what}' : unexpected argument '${args[from]}'.`);
+  if (args[from] === 'comment' && args[from + 1] === undefined) c.ctx.alert(`'${c.kw} ${what}' : 'comment' expects a string as argument.`);
+  else c.ctx.alert(`'${c.kw} ${what}' : expects 'comment' but got '${args[from] === 'comment' ? args[from + 2] : args[from]}' as argument..`);
   return false;
 }
 
@@ -382,10 +419,10 @@ function parseConnect(args: string[], c: RuleCtx): CheckStep | undefined {
     else if (k === 'send-proxy') step.sendProxy = true;
     else if (k === 'port') {
       const v = args[++i];
-      if (v === undefined) { c.ctx.alert(`'${c.kw} connect port' expects a port number or a sample expression.`); return undefined; }
+      if (v === undefined) { c.ctx.alert(`'${c.kw} connect' : 'port' expects a port number or a sample expression as argument..`); return undefined; }
       if (/^[0-9]+$/.test(v)) {
         const n = Number(v);
-        if (n < 1 || n > 65535) { c.ctx.alert(`'${c.kw} connect port' : invalid port '${v}'.`); return undefined; }
+        if (n < 1 || n > 65535) { c.ctx.alert(`'${c.kw} connect' : expects a valid TCP port (from range 1 to 65535) or a sample expression, got ${v}..`); return undefined; }
         step.port = n;
       } else {
         const e = exprOf(v, c);
@@ -393,11 +430,12 @@ function parseConnect(args: string[], c: RuleCtx): CheckStep | undefined {
         step.portExpr = e;
       }
     } else if (k === 'addr') {
-      const v = args[++i] ?? '';
-      if (!/^[0-9.]+$/.test(v) && !v.includes(':')) { c.ctx.alert(`'${c.kw} connect addr' expects an IP address (got '${v}').`); return undefined; }
+      const v = args[++i];
+      if (v === undefined) { c.ctx.alert(`'${c.kw} connect' : 'addr' expects <ipv4|ipv6> as argument..`); return undefined; }
+      if (!/^[0-9.]+$/.test(v) && !v.includes(':')) { c.ctx.alert(`'${c.kw} connect' : 'addr' : invalid address: '${v}' in '${v}'`); return undefined; }
       step.addr = v.replace(/^ipv[46]@/, '');
     } else if (k === 'comment') {
-      if (args[i + 1] === undefined) { c.ctx.alert(`'${c.kw} connect comment' expects a message.`); return undefined; }
+      if (args[i + 1] === undefined) { c.ctx.alert(`'${c.kw} connect' : 'comment' expects a string as argument.`); return undefined; }
       step.comment = args[++i];
     } else if (k === 'ssl' || k === 'sni' || k === 'alpn' || k === 'proto') {
       c.ctx.alert(`'${c.kw} connect' : option '${k}' is not supported yet by haproxy-ts (TLS and alternative muxes are not implemented).`);
@@ -405,7 +443,7 @@ function parseConnect(args: string[], c: RuleCtx): CheckStep | undefined {
     } else if (k === 'via-socks4') {
       c.ctx.alert(`'${c.kw} connect' : option 'via-socks4' is not supported yet by haproxy-ts (no server 'socks4').`);
       return undefined;
-    } else { c.ctx.alert(`'${c.kw} connect' : unknown option '${k}'.`); return undefined; }
+    } else { c.ctx.alert(`'${c.kw} connect' : expects 'comment', 'port', 'addr', 'send-proxy', 'ssl', 'sni', 'alpn' or 'via-socks4', 'linger', 'default' but got '${k}' as argument..`); return undefined; }
   }
   return step;
 }
@@ -435,14 +473,15 @@ registerOption(
         s.uri = args[1]!;
         if (args[2] !== undefined) {
           // the version may carry headers after "\r\n" (the legacy way of sending a Host)
-          const [ver, ...rest] = args[2].split('\\r\\n');
+          // (the configuration lexer has already turned "\r\n" into CR LF; literal ones are accepted too)
+          const [ver, ...rest] = args[2].split(/\r\n|\\r\\n/);
           s.version = ver!;
           for (const h of rest) {
             const c = h.indexOf(':');
             if (c > 0) s.headers.push([h.slice(0, c).trim(), constLf(h.slice(c + 1).trim())]);
           }
         }
-        if (args.length > 3) ctx.alert(`'option httpchk' : too many arguments.`);
+        if (args.length > 3) ctx.alert(`'option httpchk' cannot handle unexpected argument '${args[3]}'.`);
       }
     },
   },
@@ -459,6 +498,7 @@ registerProxy(
       const sub = args[1] ?? '';
       const r = rulesOf(px);
       const c: RuleCtx = { ctx, px, kw: 'http-check' };
+      if (sub !== 'disable-on-404' && sub !== 'send-state') (r.usedKw ??= {})['http-check'] = true;
       if (/^(set-var|set-var-fmt|unset-var)\(/.test(sub)) { const st = parseVarRule(args, c); if (st) addStep(r, st); return; }
       switch (sub) {
         case 'expect': {
@@ -472,7 +512,11 @@ registerProxy(
           const s: Extract<CheckStep, { kind: 'http-send' }> = { kind: 'http-send', headers: [] };
           for (let i = 2; i < args.length; i += 2) {
             const k = args[i]!, v = args[i + 1];
-            if (v === undefined) { ctx.alert(`'http-check send' : '${k}' expects an argument.`); return; }
+            if (v === undefined) {
+              ctx.alert(k === 'hdr' ? `'http-check send' : 'hdr' expects <name> and <value> as arguments.`
+                : SEND_OPTS.includes(k) ? `'http-check send' : '${k}' expects a string as argument..` : sendUnknown(k));
+              return;
+            }
             switch (k) {
               case 'meth': s.method = v; break;
               case 'uri': s.uri = v; s.uriLf = undefined; break;
@@ -480,7 +524,7 @@ registerProxy(
               case 'ver': s.version = v; break;
               case 'hdr': {
                 const val = args[i + 2];
-                if (val === undefined) { ctx.alert(`'http-check send hdr' expects <name> and <fmt>.`); return; }
+                if (val === undefined) { ctx.alert(`'http-check send' : 'hdr' expects <name> and <value> as arguments.`); return; }
                 const lf = lfOf(val, c);
                 if (!lf) return;
                 // content-length and transfer-encoding are computed, never taken from here
@@ -492,7 +536,7 @@ registerProxy(
               case 'body-lf': { const lf = lfOf(v, c); if (!lf) return; s.bodyLf = lf; s.body = undefined; break; }
               case 'comment': s.comment = v; break;
               default:
-                ctx.alert(`'http-check send' : unknown option '${k}'.`);
+                ctx.alert(sendUnknown(k));
                 return;
             }
           }
@@ -501,18 +545,20 @@ registerProxy(
         }
         case 'connect': { const st = parseConnect(args, c); if (st) addStep(r, st); return; }
         case 'send-state':
-          if (args.length > 2) { ctx.alert(`'http-check send-state' : unexpected argument '${args[2]}'.`); return; }
+          if (args.length > 2) { ctx.alert(`'http-check' cannot handle unexpected argument '${args[2]}'.`); return; }
           r.sendState = true;
           return;
         case 'disable-on-404':
+          if (args.length > 2) { ctx.alert(`'http-check' cannot handle unexpected argument '${args[2]}'.`); return; }
           r.disableOn404 = true;
           return;
         case 'comment':
-          if (args[2] === undefined || args.length > 3) { ctx.alert(`'http-check comment' expects a message as its only argument.`); return; }
+          if (args[2] === undefined) { ctx.alert(`'http-check comment' : expects a string as argument.`); return; }
+          if (args.length > 3) { ctx.alert(`'http-check comment' : unexpected argument '${args[3]}' (quote the message).`); return; }
           addStep(r, { kind: 'comment', text: args[2] });
           return;
         default:
-          ctx.alert(`'http-check ${sub}' : unknown rule (expects 'comment', 'connect', 'disable-on-404', 'expect', 'send', 'send-state', 'set-var', 'set-var-fmt' or 'unset-var').`);
+          ctx.alert(`'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '${sub}'`);
       }
     },
   },
@@ -522,11 +568,12 @@ registerProxy(
       const sub = args[1] ?? '';
       const r = rulesOf(px);
       const c: RuleCtx = { ctx, px, kw: 'tcp-check' };
+      (r.usedKw ??= {})['tcp-check'] = true;
       if (/^(set-var|set-var-fmt|unset-var)\(/.test(sub)) { const st = parseVarRule(args, c); if (st) addStep(r, st); return; }
       switch (sub) {
         case 'connect': { const st = parseConnect(args, c); if (st) addStep(r, st); return; }
         case 'send': case 'send-lf': {
-          if (args[2] === undefined) { ctx.alert(`'tcp-check ${sub}' expects <data> as an argument.`); return; }
+          if (args[2] === undefined) { ctx.alert(`'tcp-check ${sub}' : 'string' expects a ${sub} as argument.`); return; }
           const cm = trailingComment(args, 3, c, sub);
           if (cm === false) return;
           if (sub === 'send') { addStep(r, { kind: 'send', data: unescapeSend(args[2]), comment: cm }); return; }
@@ -535,11 +582,12 @@ registerProxy(
           return;
         }
         case 'send-binary': case 'send-binary-lf': {
-          if (args[2] === undefined) { ctx.alert(`'tcp-check ${sub}' expects <data> as an argument.`); return; }
+          if (args[2] === undefined) { ctx.alert(`'tcp-check ${sub}' : '${sub === 'send-binary' ? 'binary string' : 'string'}' expects a ${sub} as argument.`); return; }
           const cm = trailingComment(args, 3, c, sub);
           if (cm === false) return;
           if (sub === 'send-binary') {
-            if (!/^([0-9a-fA-F]{2})+$/.test(args[2])) { ctx.alert(`'tcp-check send-binary' expects an even number of hex digits.`); return; }
+            const bad = hexError(args[2]);
+            if (bad) { ctx.alert(`'tcp-check send-binary' : '${args[2]}' invalid binary string (${bad}).`); return; }
             addStep(r, { kind: 'send', data: Buffer.from(args[2], 'hex'), comment: cm });
             return;
           }
@@ -553,15 +601,27 @@ registerProxy(
           return;
         }
         case 'comment':
-          if (args[2] === undefined || args.length > 3) { ctx.alert(`'tcp-check comment' expects a message as its only argument.`); return; }
+          if (args[2] === undefined) { ctx.alert(`'tcp-check comment' : expects a string as argument.`); return; }
+          if (args.length > 3) { ctx.alert(`'tcp-check comment' : unexpected argument '${args[3]}' (quote the message).`); return; }
           addStep(r, { kind: 'comment', text: args[2] });
           return;
         default:
-          ctx.alert(`'tcp-check ${sub}' : unknown rule (expects 'comment', 'connect', 'expect', 'send', 'send-lf', 'send-binary', 'send-binary-lf', 'set-var', 'set-var-fmt' or 'unset-var').`);
+          ctx.alert(`'tcp-check' only supports 'comment', 'connect', 'send', 'send-binary', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '${sub}'`);
       }
     },
   },
 );
+
+/** Rules given without the option that enables them are not run: said as haproxy 2.6 says it. */
+registerPostParse((config, ctx) => {
+  for (const px of config.proxies) {
+    const r = px.checkRules;
+    if (!r || r.type !== 'tcp' || !r.usedKw || px.kind === 'defaults' || px.kind === 'frontend') continue;
+    const what = px.kind === 'listen' ? 'proxy' : px.kind;
+    if (r.usedKw['http-check']) ctx.warn(`${what} '${px.name}' uses http-check rules without 'option httpchk', so the rules are ignored.`);
+    if (r.usedKw['tcp-check']) ctx.warn(`${what} '${px.name}' uses tcp-check rules without 'option tcp-check', so the rules are ignored.`);
+  }
+});
 
 registerTimeout({ name: 'check', caps: BE, set(px, ms) { (px.timeouts as { check?: number }).check = ms; } });
 
