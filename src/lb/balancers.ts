@@ -27,6 +27,7 @@ const NODE_KEY_RANGE = 256 * WEIGHT_SCALE;
 export function lbWeight(s: LbServer): number {
   const w = s.eweight;
   if (!(w > 0)) return 0;
+  if (s.lbScaled !== undefined) return s.lbScaled;
   return Math.max(1, Math.round(w * WEIGHT_SCALE));
 }
 
@@ -135,8 +136,11 @@ abstract class BaseBalancer implements Balancer {
 // total_weight / weight per pick (the remainder carried in rweight); servers wait in three
 // queues: `curr` (ordered by position), `init` and `next` (ordered by weight, for servers that
 // have not entered the current window or wait for the next one). The queues are ordered by key,
-// then by insertion order, as HAProxy's ebtrees keep duplicates. A change of the group (server
-// state or weight) rebuilds the whole state, as at start-up.
+// then by insertion order, as HAProxy's ebtrees keep duplicates. Servers joining the group, leaving
+// it or changing weight (slowstart, agent, CLI) are updated in place, as HAProxy does: a joining
+// server is placed ahead in proportion to its weight, so that a server coming back ramps up
+// instead of taking its full share at once. A new group (active servers replaced by backups, or
+// the reverse) is built from scratch, as at start-up.
 
 /** 256 * 16: the highest effective weight (user weight 256 at scale 16). */
 const EWGHT_MAX = 256 * WEIGHT_SCALE;
@@ -169,7 +173,7 @@ class FwrrQueue {
   }
 }
 
-interface FwrrState { ew: number; npos: number; rweight: number; key: number; seq: number; queue: FwrrQueue | undefined }
+interface FwrrState { ew: number; npos: number; lpos: number; rweight: number; key: number; seq: number; queue: FwrrQueue | undefined }
 
 class RoundRobin extends BaseBalancer {
   private states = new Map<LbServer, FwrrState>();
@@ -181,7 +185,59 @@ class RoundRobin extends BaseBalancer {
   private nextWeight = 0;
   private currPos = 0;
 
-  protected afterRebuild(): void {
+  protected afterRebuild(joined: LbServer[], reweighted: LbServer[]): void {
+    const { list, w } = this.g;
+    const inGroup = new Map<LbServer, number>();
+    for (let i = 0; i < list.length; i++) inGroup.set(list[i]!, w[i]!);
+    let kept = false;
+    for (const s of this.states.keys()) if (inGroup.has(s)) { kept = true; break; }
+    if (!kept) { this.fullRebuild(); return; }
+    // servers gone from the group
+    for (const [s, st] of [...this.states]) {
+      if (inGroup.has(s)) continue;
+      this.nextWeight -= st.ew;
+      this.dequeue(s);
+      this.states.delete(s);
+    }
+    // weight changes: the next position moves by the new step, never later than it was
+    for (const s of reweighted) {
+      const st = this.states.get(s);
+      if (!st) continue;
+      const nw = inGroup.get(s)!;
+      this.nextWeight += nw - st.ew;
+      if (st.queue === this.init) {
+        this.dequeue(s);
+        st.ew = nw;
+        this.init.insert(s, EWGHT_MAX - nw);
+        continue;
+      }
+      this.dequeue(s);
+      if (nw > 0) {
+        const prevNext = st.npos;
+        const step = Math.floor(this.nextWeight / nw);
+        st.npos = st.lpos + step;
+        st.rweight = 0;
+        if (st.npos > prevNext) st.npos = prevNext;
+        if (st.npos < this.currPos + 2) st.npos = this.currPos + step;
+      } else {
+        st.npos = this.currPos + this.currWeight;
+      }
+      st.ew = nw;
+      this.queue(s);
+    }
+    // servers joining: placed ahead in proportion to the total weight over their own
+    for (const s of joined) {
+      const nw = inGroup.get(s)!;
+      this.nextWeight += nw;
+      const st: FwrrState = { ew: nw, npos: 0, lpos: 0, rweight: 0, key: 0, seq: 0, queue: undefined };
+      this.states.set(s, st);
+      if (nw <= 0) { this.next.insert(s, EWGHT_MAX); continue; }
+      st.npos = this.currPos + Math.floor((this.nextWeight + this.currWeight - this.currPos) / nw);
+      this.queue(s);
+    }
+  }
+
+  private fullRebuild(): void {
     this.states = new Map();
     this.curr = new FwrrQueue(this.fs);
     this.init = new FwrrQueue(this.fs);
@@ -189,7 +245,7 @@ class RoundRobin extends BaseBalancer {
     const { list, w } = this.g;
     let total = 0;
     for (let i = 0; i < list.length; i++) {
-      this.states.set(list[i]!, { ew: w[i]!, npos: 0, rweight: 0, key: 0, seq: 0, queue: undefined });
+      this.states.set(list[i]!, { ew: w[i]!, npos: 0, lpos: 0, rweight: 0, key: 0, seq: 0, queue: undefined });
       total += w[i]!;
     }
     this.currWeight = this.nextWeight = this.currPos = total;
@@ -225,6 +281,7 @@ class RoundRobin extends BaseBalancer {
   private updatePosition(s: LbServer): void {
     const st = this.fs(s);
     if (!st.npos) st.npos = this.currPos;
+    st.lpos = st.npos;
     st.npos += Math.floor(this.nextWeight / st.ew);
     st.rweight += this.nextWeight % st.ew;
     if (st.rweight >= st.ew) { st.rweight -= st.ew; st.npos++; }

@@ -12,6 +12,8 @@ export interface LbServer {
    * at all (as in HAProxy), though the core may still reach it by persistence.
    */
   eweight: number;
+  /** slowstart: the weight in the balancer's scaled units while it ramps */
+  lbScaled?: number | undefined;
   /** connections currently served (for leastconn/first/hash-balance-factor) */
   cur: number;
   /** UP and not in maintenance and not draining */

@@ -1,6 +1,7 @@
 // A server at run time: its settings, administrative and operational state, load and queue.
 import type { ServerConfig, SourceConfig, ProxyV2Options } from '../config/model.js';
 import type { LbServer } from '../lb/types.js';
+import { WEIGHT_SCALE } from '../lb/balancers.js';
 import { Counters } from './counters.js';
 import { WaitQueue, type Waiter } from './queue.js';
 import type { Backend } from './proxy.js';
@@ -147,6 +148,9 @@ export class Server implements LbServer {
   }
 
   /** A health check changed the operational state: slow start on the way up, queues re-dispatched. */
+  /** the balancer's weight while slowstart ramps (scaled units), else undefined */
+  lbScaled: number | undefined;
+
   setOperational(up: boolean): void {
     if (up === this.up) return;
     this.up = up;
@@ -159,12 +163,17 @@ export class Server implements LbServer {
 
   updateWeight(): void {
     let w = this.admin === 'ready' && !this.checkNolb ? this.uweight : 0;
+    // slowstart ramps the balancer's weight in its scaled units (16 per user weight unit), so
+    // that even a weight-1 server ramps up; the weight shown (eweight) is rounded up to user units
+    let scaled: number | undefined;
     if (this.rampStart && w > 0) {
       const ratio = Math.min(1, (Date.now() - this.rampStart) / Math.max(1, this.cfg.slowstart));
+      scaled = ratio < 1 ? Math.max(1, Math.ceil(w * WEIGHT_SCALE * ratio)) : undefined;
       w = Math.max(1, Math.ceil(w * ratio));
     }
-    if (w !== this.eweight) {
+    if (w !== this.eweight || scaled !== this.lbScaled) {
       this.eweight = w;
+      this.lbScaled = scaled;
       this.backend.rebuildLb();
     }
     // A freed or enlarged slot may serve queued streams.

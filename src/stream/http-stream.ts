@@ -25,7 +25,7 @@ import { inNetwork } from '../http/keywords.js';
 import { SrvConn, takeIdle, type SrvConnOwner } from '../proxy/conn-pool.js';
 import { captureError } from '../http/error-capture.js';
 import { cookieRequest, cookieResponse, persistUsable, type CookieReqState } from '../proxy/cookie.js';
-import { serverConnectOptions, buildProxyHeader, shouldRedispatch, countIn, countOut } from './server-connect.js';
+import { serverConnectOptions, buildProxyHeader, redispatchNow, countIn, countOut } from './server-connect.js';
 import type { TermCause, TermPhase } from './tcp-stream.js';
 import { SmpCtx } from '../sample/context.js';
 import { runRules, Act, type Rule, type Verdict } from '../actions/rules.js';
@@ -1133,7 +1133,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.outQueue = [];
     this.outQueued = 0;
     for (const b of copies) this.queueOut(b);
-    if (shouldRedispatch(be, retryNo) && be.usableServers() > 1) {
+    if (redispatchNow(be, s, retryNo)) {
       this.releaseServer();
       s.counters.redispatches++;
       be.counters.redispatches++;
@@ -1390,7 +1390,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     txn.retriesLeft--;
     s.counters.retries++;
     be.counters.retries++;
-    if (shouldRedispatch(be, retryNo) && be.usableServers() > 1) {
+    if (redispatchNow(be, s, retryNo)) {
       this.releaseServer();
       s.counters.redispatches++;
       be.counters.redispatches++;

@@ -53,6 +53,16 @@ export function buildProxyHeader(s: Server, a: ConnAddrs): Buffer {
 }
 
 /** Whether the retry number `retryNo` (1-based) should go to another server (option redispatch). */
+/**
+ * A failed connection is retried on another server now: on the retry `option redispatch` names,
+ * or at once when the server has meanwhile left the pool (marked down, maintenance) and
+ * redispatch is enabled; only if another server can take it.
+ */
+export function redispatchNow(be: Proxy, s: Server, retryNo: number): boolean {
+  return (shouldRedispatch(be, retryNo) || (be.cfg.options.redispatch && !s.usable())) &&
+    be.servers.some((o) => o !== s && o.usable());
+}
+
 export function shouldRedispatch(be: Proxy, retryNo: number): boolean {
   const o = be.cfg.options;
   const iv = o.redispatchInterval;

@@ -12,7 +12,7 @@ import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { Server, PendingConn } from '../proxy/server.js';
 import { parseProxyHeader, type ProxyInfo } from '../net/proxy-protocol.js';
-import { serverConnectOptions, buildProxyHeader, shouldRedispatch, countIn, countOut } from './server-connect.js';
+import { serverConnectOptions, buildProxyHeader, redispatchNow, countIn, countOut } from './server-connect.js';
 import { plainAddress } from '../net/address.js';
 import { sourceKey, rdpCookieKey } from '../lb/config.js';
 import { ReadBuffer, adoptAccepted, attachReader, safeView, whenFlushed, type Sock, type OnRead } from '../net/read-buffers.js';
@@ -638,7 +638,7 @@ export class TcpStream implements PendingConn {
     this.retriesLeft--;
     s.counters.retries++;
     be.counters.retries++;
-    if (shouldRedispatch(be, retryNo) && be.usableServers() > 1) {
+    if (redispatchNow(be, s, retryNo)) {
       be.release(s);
       this.server = undefined;
       s.counters.redispatches++;
