@@ -144,6 +144,29 @@ describe('add server', () => {
   });
 });
 
+describe('checks of dynamic servers', () => {
+  it('are created disabled, and stopped when the server is deleted', () => {
+    const { rt, be } = setup();
+    assert.equal(add(rt, 'add server be/s2 127.0.0.1:8002 check inter 100 rise 1 fall 1 agent-check agent-port 9'), 'New server registered.\n\n');
+    const s = be('be').findServer('s2')!;
+    assert.ok(s.healthCheck);
+    assert.equal(s.healthCheck.enabled, false);
+    assert.equal(s.healthCheck.opts.inter, 100);
+    assert.ok(s.agentCheck);
+    assert.equal(s.agentCheck.enabled, false);
+    assert.equal(s.agentCheck.opts.port, 9);
+    // disabled checks do not hold the server down once it leaves maintenance
+    s.setAdmin('ready');
+    assert.equal(s.usable(), true);
+    s.setAdmin('maint');
+    const hc = s.healthCheck as unknown as { stopped: boolean };
+    const ac = s.agentCheck as unknown as { stopped: boolean };
+    assert.equal(del(rt, 'del server be/s2'), 'Server deleted.\n');
+    assert.equal(hc.stopped, true);
+    assert.equal(ac.stopped, true);
+  });
+});
+
 describe('del server', () => {
   it('refuses a server with connections or queued streams', () => {
     const { rt, be } = setup();
