@@ -14,6 +14,7 @@ import '../net/bind-keywords.js';
 import './cli-maps.js';
 import './cli-config.js';
 import './cli-commands.js';
+import './cli-dynsrv.js';
 import './stats-config.js';
 
 

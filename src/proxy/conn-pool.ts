@@ -237,6 +237,12 @@ export class ServerPool {
 }
 
 const pools = new WeakMap<Server, ServerPool>();
+
+/** Server connections in use and idle (the CLI's `del server` refuses a server that has any). */
+export function serverConnCounts(s: Server): { used: number; idle: number } {
+  const p = pools.get(s);
+  return p ? { used: p.used, idle: p.size } : { used: 0, idle: 0 };
+}
 const purgeTimers = new WeakMap<Server, NodeJS.Timeout>();
 
 /**

@@ -196,6 +196,38 @@ export class Proxy {
     }
   }
 
+  /** Lowest server id not in use (ids of deleted servers are reused, as in HAProxy). */
+  nextServerId(): number {
+    const used = new Set(this.servers.map((s) => s.puid));
+    let id = 1;
+    while (used.has(id)) id++;
+    return id;
+  }
+
+  /**
+   * Adds a server at run time (CLI `add server`). The list is changed in place: the balancer,
+   * the stats and the state dumps all read this same array.
+   */
+  addServer(s: Server): void {
+    this.servers.push(s);
+    this.lastChange = Date.now();
+    this.rebuildLb();
+  }
+
+  /** Removes a server at run time (CLI `del server`); the caller checked it is idle and in maintenance. */
+  removeServer(s: Server): boolean {
+    const i = this.servers.indexOf(s);
+    if (i < 0) return false;
+    this.servers.splice(i, 1);
+    // a waiter can no longer be bound to it (the caller checked its queue is empty)
+    for (const w of s.queue.drain()) this.queue.push(w);
+    s.dispose();
+    this.lastChange = Date.now();
+    this.counters.noteState(this.servers.length > 0 && this.usableServers() === 0, this.lastChange);
+    this.rebuildLb();
+    return true;
+  }
+
   dispose(): void { for (const s of this.servers) s.dispose(); }
 }
 export type Backend = Proxy;
