@@ -1,6 +1,7 @@
 // The running process: proxies and listeners built from a Config, connection limits,
 // soft/hard stop, listener pause/resume. One instance per process.
-import { setupLogging } from '../log/emit.js';
+import { setupLogging, sendLog } from '../log/emit.js';
+import { LOG_WARNING } from '../log/syslog.js';
 import { startBackendChecks } from '../checks/health.js';
 import { sessionSource } from '../checks/observe.js';
 import { linkTracks } from '../checks/track.js';
@@ -263,7 +264,10 @@ export class Runtime {
       }
       for (const p of this.proxies) {
         p.stopped = true;
-        if (p.isFrontend) logWarning(`Proxy ${p.name} stopped (cumulated conns: FE: ${p.feCounters.cumConns}, BE: ${p.counters.cumConns}).`);
+        const msg = `Proxy ${p.name} stopped (cumulated conns: FE: ${p.feCounters.cumConns}, BE: ${p.counters.cumConns}).`;
+        if (p.isFrontend) logWarning(msg);
+        // every proxy says it in its logs, at warning level (as HAProxy 2.6 does)
+        sendLog(p, LOG_WARNING, msg);
       }
       void this.runStopHooks();
       if (this.global.hardStopAfter !== undefined) {
