@@ -210,7 +210,7 @@ export const MISC_COMMANDS: CliKeyword[] = [
     },
   },
   {
-    words: ['show', 'cache'], usage: 'show cache', help: 'show the caches and their objects (none in haproxy-ts)', level: 'operator',
+    words: ['show', 'cache'], usage: 'show cache', help: 'show the caches and their objects (none in haproxy-ts)', level: 'admin',
     run() { /* no cache section can be configured */ },
   },
 ];

@@ -64,7 +64,8 @@ backend be
     for (const cmd of ['shutdown session 0x1', 'disable frontend fe', 'set rate-limit connections global 1', 'expert-mode']) {
       assert.equal(await cli('operator', cmd), 'Permission denied\n\n', `operator: ${cmd}`);
     }
-    assert.equal(await cli('operator', 'show cache'), '\n');
+    assert.equal(await cli('operator', 'show cache'), 'Permission denied\n\n');
+    assert.equal(await cli('admin', 'show cache'), '\n');
     for (const cmd of ['show backend', 'show servers conn', 'show activity', 'show pools', 'show tasks', 'show threads']) {
       assert.notEqual(await cli('user', cmd), 'Permission denied\n\n', `user: ${cmd}`);
     }
