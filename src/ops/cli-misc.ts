@@ -11,7 +11,7 @@ import { registerCli, type CliKeyword } from '../registry/registry.js';
 import { startupLogText } from '../cli/messages.js';
 import { parseTime } from '../util/units.js';
 import { cliState } from './cli-state.js';
-import { ctxErr, ctxMsg, ctxRuntime, modesOf } from './cli-util.js';
+import { ctxErr, ctxMsg, ctxRuntime, modesOf, sessionCtx } from './cli-util.js';
 import { lookupServer } from './cli-commands.js';
 
 // ---- show activity ---------------------------------------------------------------------------
@@ -178,7 +178,16 @@ export const MISC_COMMANDS: CliKeyword[] = [
       const ms = parseTime(d, 'ms');
       if (typeof ms === 'string') { ctxErr(ctx, `Invalid duration '${d}': ${ms}`); return; }
       const cond = args[2];
-      if (cond === undefined || cond === '') { await sleep(ms); return; }
+      const session = sessionCtx(ctx)?.session;
+      if (cond === undefined || cond === '') {
+        // in slices, so that a closed connection does not keep the command running
+        for (const until = Date.now() + ms; !session?.isClosed;) {
+          const left = until - Date.now();
+          if (left <= 0) return;
+          await sleep(Math.min(1000, left));
+        }
+        return;
+      }
       if (cond !== 'srv-removable') { ctxErr(ctx, `Unsupported condition '${cond}' (try 'wait -h').`); return; }
       const rt = ctxRuntime(ctx);
       if (!rt) return;
@@ -194,6 +203,7 @@ export const MISC_COMMANDS: CliKeyword[] = [
         if (s.cur === 0 && s.queue.length === 0) return;
         const left = until - Date.now();
         if (left <= 0) { ctxErr(ctx, 'Timed out: the server still has connections.'); return; }
+        if (session?.isClosed) return;
         await sleep(Math.min(WAIT_POLL_MS, left));
       }
     },
