@@ -5,10 +5,22 @@ let pidForMessages = process.pid;
 export function setQuiet(q: boolean): void { quiet = q; }
 export function setMessagePid(pid: number): void { pidForMessages = pid; }
 
+/** Messages emitted while starting, for the runtime API's `show startup-logs` (bounded). */
+const startupLog: string[] = [];
+let startupBytes = 0;
+let recordingStartup = true;
+const STARTUP_LOG_MAX = 64 * 1024;
+
+/** Start-up is over: later messages are not kept for `show startup-logs`. */
+export function endStartupLog(): void { recordingStartup = false; }
+export function startupLogText(): string { return startupLog.join(''); }
+
 function emit(level: 'ALERT' | 'WARNING' | 'NOTICE' | 'DIAG', text: string, force = false): void {
-  if (quiet && !force) return;
   const tag = `[${level}]`.padEnd(10, ' ');
-  process.stderr.write(`${tag} (${pidForMessages}) : ${text}\n`);
+  const line = `${tag} (${pidForMessages}) : ${text}\n`;
+  if (recordingStartup && startupBytes + line.length <= STARTUP_LOG_MAX) { startupLog.push(line); startupBytes += line.length; }
+  if (quiet && !force) return;
+  process.stderr.write(line);
 }
 
 export function logAlert(text: string): void { emit('ALERT', text, true); }

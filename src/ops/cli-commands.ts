@@ -15,6 +15,7 @@ import { boundAddress } from './cli-listen.js';
 import type { CliSessionContext } from './cli-session.js';
 import { setServerCheck, checkToggleKeywords, renderServersState as renderServersStateChecks, type CheckCliOut } from '../checks/cli-checks.js';
 import { setAdminState } from '../checks/health.js';
+import { dropModes } from './cli-util.js';
 
 /** The extended context our session passes; plain contexts get a minimal stand-in. */
 function sc(ctx: CliContext): CliSessionContext | undefined {
@@ -275,11 +276,11 @@ export const COMMANDS: CliKeyword[] = [
   },
   {
     words: ['operator'], usage: 'operator', help: 'lower this session\'s level to operator', level: 'operator',
-    run(_args, ctx) { ctx.level = 'operator'; },
+    run(_args, ctx) { ctx.level = 'operator'; dropModes(sc(ctx)?.session); },
   },
   {
     words: ['user'], usage: 'user', help: 'lower this session\'s level to user', level: 'user',
-    run(_args, ctx) { ctx.level = 'user'; },
+    run(_args, ctx) { ctx.level = 'user'; dropModes(sc(ctx)?.session); },
   },
   {
     words: ['show', 'cli', 'sockets'], usage: 'show cli sockets', help: 'list the stats sockets with their levels', level: 'user',
@@ -321,3 +322,9 @@ registerCli(...COMMANDS);
 
 // show stat, show schema json, clear counters (src/ops/stats-cli.ts)
 import './stats-cli.js';
+// show sess, shutdown session(s), show servers conn (src/ops/cli-sessions.ts)
+import './cli-sessions.js';
+// show backend, disable/enable/shutdown frontend, set rate-limit (src/ops/cli-proxies.ts)
+import './cli-proxies.js';
+// show activity/pools/tasks/threads/startup-logs, expert/experimental modes, wait ... (src/ops/cli-misc.ts)
+import './cli-misc.js';

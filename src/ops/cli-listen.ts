@@ -7,7 +7,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { performance } from 'node:perf_hooks';
 import type { Runtime } from '../proxy/runtime.js';
 import { describeAddress, errText } from '../net/listener.js';
-import { logAlert } from '../cli/messages.js';
+import { logAlert, endStartupLog } from '../cli/messages.js';
 import { cliState, setCliRuntime, type CliListener, type CliSocketConfig, type CliState } from './cli-state.js';
 import { CliSession } from './cli-session.js';
 
@@ -226,6 +226,8 @@ export async function startStatsSockets(rt: Runtime): Promise<void> {
   }
   st.listeners.push(...bound);
   rt.addStopHook(() => stopAll(st));
+  // the process is up: what follows is not part of `show startup-logs`
+  endStartupLog();
 }
 
 /** Addresses the stats sockets actually listen on (for `show cli sockets` and tests). */

@@ -261,6 +261,9 @@ function schedulePurge(s: Server, delay: number): void {
   purgeTimers.set(s, t);
 }
 
+/** The idle-connection bookkeeping of a server, if it ever had a pooled connection (`show servers conn`). */
+export function serverPoolStats(s: Server): Readonly<ServerPool> | undefined { return pools.get(s); }
+
 function poolOf(s: Server): ServerPool {
   let l = pools.get(s);
   if (!l) { l = new ServerPool(); pools.set(s, l); }

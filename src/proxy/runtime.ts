@@ -225,6 +225,32 @@ export class Runtime {
     }
   }
 
+  /** Stops one listener accepting (runtime API `disable frontend`); false when it was not ready. */
+  pauseListener(l: BindListener): boolean {
+    if (l.state !== 'ready' && l.state !== 'full') return false;
+    l.server?.close();
+    l.server = undefined;
+    l.state = 'paused';
+    return true;
+  }
+
+  /** Binds a paused listener again (runtime API `enable frontend`). Throws when it cannot bind. */
+  async resumeListener(l: BindListener): Promise<void> {
+    if (l.state !== 'paused' || this.stopping) return;
+    await this.bindListener(l);
+    this.wakeHeld();
+  }
+
+  /** Closes one listener for good (runtime API `shutdown frontend`); its held sockets are dropped. */
+  stopListener(l: BindListener): void {
+    l.server?.close();
+    l.server = undefined;
+    l.state = 'stopped';
+    for (const s of l.held) s.destroy();
+    this.heldTotal -= l.held.length;
+    l.held = [];
+  }
+
   /** SIGTTOU: stop listening so that another process can bind the same addresses. */
   pauseListeners(): void {
     this.paused = true;
