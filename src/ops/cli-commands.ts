@@ -1,5 +1,6 @@
 // The runtime API commands owned by this module (management.txt 9.3). Other modules add theirs
 // with registerCli(); they all share the session's dispatcher, levels and usage screen.
+import { setServerDynamic } from './cli-dynsrv.js';
 import { registerCli, cliKeywords, type CliContext, type CliKeyword } from '../registry/registry.js';
 import type { Runtime } from '../proxy/runtime.js';
 import type { Server } from '../proxy/server.js';
@@ -83,7 +84,7 @@ const PROMPT_HELP = [
 ].join('\n');
 
 const SET_SERVER_USAGE = 'usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight';
-const SET_SERVER_NOT_YET = new Set(['addr', 'fqdn', 'ssl']);
+const SET_SERVER_NOT_YET = new Set(['ssl']);
 
 export const COMMANDS: CliKeyword[] = [
   {
@@ -202,6 +203,8 @@ export const COMMANDS: CliKeyword[] = [
         applyWeight(s, args[4], ctx);
       } else if (setServerCheck(s, sub, args, checkOut(ctx))) {
         // health, agent, check-port, check-addr, agent-port, agent-addr, agent-send
+      } else if (setServerDynamic(s, sub, args, ctx)) {
+        // addr [port], fqdn (src/ops/cli-dynsrv.ts)
       } else if (SET_SERVER_NOT_YET.has(sub)) {
         err(ctx, `'set server <srv> ${sub}' is not supported yet by haproxy-ts.`);
       } else {
