@@ -124,8 +124,9 @@ export class DashboardSampler {
         key: kind === 'server' ? `s/${proxy.name}/${server!.name}` : `${kind === 'frontend' ? 'f' : 'b'}/${proxy.name}`,
         kind, proxy, server, req: new Ring(w), err: new Ring(w), rt: new Ring(w), tt: new Ring(w), cur: new Ring(w), seen: 0,
       };
-      // aligned with the time axis: the samples taken before the object existed are empty
-      for (let i = 0; i < this.times.length; i++) { s.req.push(NaN); s.err.push(NaN); s.rt.push(NaN); s.tt.push(NaN); s.cur.push(NaN); }
+      // aligned with the time axis (the current sample's time is already pushed): the samples
+      // taken before the object existed are empty
+      for (let i = 0; i < this.times.length - 1; i++) { s.req.push(NaN); s.err.push(NaN); s.rt.push(NaN); s.tt.push(NaN); s.cur.push(NaN); }
       map.set(obj, s);
     }
     s.seen = this.samples;
