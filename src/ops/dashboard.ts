@@ -148,9 +148,9 @@ function merge(d){
 function pad(o,n){for(var i=0;i<n;i++){o.req.push(null);o.err.push(null);o.lat.push(null);o.cur.push(null);}}
 function fmt(v){return v===null||v===undefined?'-':(Math.round(v*100)/100).toString();}
 function lastVal(a){for(var i=a.length-1;i>=0;i--)if(a[i]!==null)return a[i];return null;}
-function chart(label,unit){
+function chart(label,unit,series){
   var box=el('div','chart');var cap=el('span',null,label);box.appendChild(cap);
-  var svg=document.createElementNS(SVGNS,'svg');svg.setAttribute('width',W);svg.setAttribute('height',H);svg.setAttribute('viewBox','0 0 '+W+' '+H);
+  var svg=document.createElementNS(SVGNS,'svg');svg.setAttribute('width',W);svg.setAttribute('height',H);svg.setAttribute('viewBox','0 0 '+W+' '+H);svg.setAttribute('data-series',series);
   var p=document.createElementNS(SVGNS,'path');p.setAttribute('fill','none');p.setAttribute('stroke-width','1.5');svg.appendChild(p);
   box.appendChild(svg);box._cap=cap;box._label=label;box._unit=unit;box._svg=svg;box._path=p;return box;
 }
@@ -189,7 +189,7 @@ function row(o){
   r=el('div','row '+o.kind);r.setAttribute('data-key',o.key);r.setAttribute('data-kind',o.kind);
   r.appendChild(el('span','name',o.kind=='server'?o.server:(o.kind=='frontend'?'Frontend':'Backend')));
   var st=el('span','st');st.setAttribute('data-role','status');r.appendChild(st);
-  r._req=chart('req/s','');r._err=chart('err/s','');r._lat=chart(o.kind=='frontend'?'(no timing on frontends)':'resp. time',' ms');
+  r._req=chart('req/s','','req');r._err=chart('err/s','','err');r._lat=chart(o.kind=='frontend'?'(no timing on frontends)':'resp. time',' ms','rt');
   r.appendChild(r._req);r.appendChild(r._err);r.appendChild(r._lat);
   var tail=el('span','btns');r._cur=el('span','cur');tail.appendChild(r._cur);
   if(o.kind=='server'&&admin){['ready','drain','maint'].forEach(function(a){var b=el('button',null,a);b.setAttribute('data-action',a);b.onclick=function(){act(r._o,a);};tail.appendChild(b);});}
