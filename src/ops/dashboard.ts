@@ -155,7 +155,7 @@ function chart(label,unit,series){
   box.appendChild(svg);box._cap=cap;box._label=label;box._unit=unit;box._svg=svg;box._path=p;return box;
 }
 function draw(box,vals,color){
-  var now=times.length?times[times.length-1]:Date.now(),span=win*interval*1000,t0=now-span;
+  var now=times.length?times[times.length-1]:Date.now(),full=win*interval*1000,span=Math.min(full,Math.max(60000,times.length?now-times[0]:0)),t0=now-span;
   var max=0,pts=0,d='',pen=false;
   for(var i=0;i<vals.length;i++)if(vals[i]!==null&&vals[i]>max)max=vals[i];
   var top=max>0?max:1;

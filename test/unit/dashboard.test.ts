@@ -91,6 +91,11 @@ describe('ring buffer', () => {
     assert.deepEqual(r.toArray(1), [4, 5]);
     assert.equal(r.last(), 5);
   });
+  it('32-bit rings read back rounded to 2 decimals', () => {
+    const r = new Ring(2, true);
+    r.push(0.1); r.push(1234.567);
+    assert.deepEqual(r.toArray(), [0.1, 1234.57]);
+  });
 });
 
 describe('interval values', () => {
