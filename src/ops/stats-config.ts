@@ -204,7 +204,7 @@ registerPostParse((config, post) => {
       post.alert(`proxy '${px.name}': stats 'auth'/'realm' and 'http-request' can't be used at the same time.`);
     }
     if (st.dashboard !== undefined && st.owner === px && dashboardCovers(st.dashboard, st.uri)) {
-      post.alert(`${st.dashboardWhere ?? ''}: proxy '${px.name}': 'stats dashboard-uri ${st.dashboard}' would hide the stats page at '${st.uri}'.`);
+      post.alert(`parsing [${st.dashboardWhere ?? ''}] : proxy '${px.name}': 'stats dashboard-uri ${st.dashboard}' would hide the stats page at '${st.uri}'.`);
     }
   }
 });
