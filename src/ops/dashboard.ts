@@ -64,6 +64,14 @@ function reply(status: number, type: string, body: string, head: boolean, extra:
 const json = (status: number, v: unknown, head = false): StatsHttpReply => reply(status, 'application/json', `${JSON.stringify(v)}\n`, head);
 
 export function handleDashboardRequest(rt: Runtime, px: Proxy, req: StatsHttpRequest, opts: StatsOpts = {}): StatsHttpReply {
+  try {
+    return dashboardReply(rt, px, req, opts);
+  } catch {
+    return errorReply(500);
+  }
+}
+
+function dashboardReply(rt: Runtime, px: Proxy, req: StatsHttpRequest, opts: StatsOpts): StatsHttpReply {
   const st = dashConfig(px);
   if (!st) return errorReply(503);
   const evalCond = opts.evalCond ?? (() => true);
