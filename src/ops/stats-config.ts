@@ -36,6 +36,12 @@ export interface StatsConfig {
   showNode?: string;
   /** `stats show-desc [text]`: '' means the global description */
   showDesc?: string;
+  /**
+   * haproxy-ts extension, `stats dashboard-uri <uri>`: the live dashboard's base path (no
+   * trailing '/'), under the same access rules as the page (src/ops/dashboard.ts)
+   */
+  dashboard?: string;
+  dashboardWhere?: string;
   /** where `stats auth`/`stats realm` and `stats http-request` were first seen (post-parse check) */
   authWhere?: string;
   rulesWhere?: string;
@@ -96,6 +102,15 @@ function parseStats(args: string[], px: ProxyConfig, ctx: ParseCtx): void {
     case 'uri': {
       if (!args[2]) { ctx.alert(`'uri' needs an URI prefix.`); return; }
       own(px).uri = args[2];
+      return;
+    }
+    case 'dashboard-uri': {
+      // haproxy-ts extension (HAProxy has no such keyword and rejects it)
+      const u = args[2];
+      if (!u || !u.startsWith('/') || /[?#;\s]/.test(u)) { ctx.alert(`'dashboard-uri' needs a path starting with '/' (no '?', '#' or ';').`); return; }
+      const st = own(px);
+      st.dashboard = u.length > 1 ? u.replace(/\/+$/, '') || '/' : u;
+      st.dashboardWhere = where;
       return;
     }
     case 'realm': {
@@ -188,5 +203,16 @@ registerPostParse((config, post) => {
     if (st.rules.length && (st.users.length || st.realm !== undefined) && st.owner === px) {
       post.alert(`proxy '${px.name}': stats 'auth'/'realm' and 'http-request' can't be used at the same time.`);
     }
+    if (st.dashboard !== undefined && st.owner === px && dashboardCovers(st.dashboard, st.uri)) {
+      post.alert(`parsing [${st.dashboardWhere ?? ''}] : proxy '${px.name}': 'stats dashboard-uri ${st.dashboard}' would hide the stats page at '${st.uri}'.`);
+    }
   }
 });
+
+/** Whether a request for `uri` (path part) is one for the dashboard at base path `base`. */
+export function dashboardCovers(base: string, uri: string): boolean {
+  const q = uri.search(/[?#;]/);
+  const path = q < 0 ? uri : uri.slice(0, q);
+  if (base === '/') return true;
+  return path === base || path.startsWith(`${base}/`);
+}

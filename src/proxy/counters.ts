@@ -140,8 +140,13 @@ export class SlidingAvg {
   private sum = 0;
   private n = 0;
   max = 0;
+  /** every sample ever added and their sum (the dashboard's per-second averages use the deltas) */
+  count = 0;
+  total = 0;
 
   add(v: number): void {
+    this.count++;
+    this.total += v;
     if (this.n < SlidingAvg.WINDOW) this.n++;
     // the oldest sample is approximated by the average, as a sliding sum does
     this.sum += v - (this.n === SlidingAvg.WINDOW ? this.sum / this.n : 0);

@@ -4,6 +4,7 @@
 // back-pressure both ways. Connection modes (keep-alive, server-close, close), the HTTP timeouts,
 // X-Forwarded-For / X-Original-To, monitor-uri and HAProxy's error replies live here.
 import { matchStatsRequest, handleStatsRequest } from '../ops/stats-page.js';
+import { matchDashboardRequest, handleDashboardRequest } from '../ops/dashboard.js';
 import { logStream, logConnect, isLogError, logSessionError, proxyHeaderErrorText, SESSION_ERRORS } from '../log/emit.js';
 import type { StreamInfo } from '../sample/context.js';
 import net from 'node:net';
@@ -680,12 +681,14 @@ export class HttpStream implements PendingConn, SrvConnOwner {
    */
   private statsPage(be: Proxy): boolean {
     const txn = this.txn!;
-    if (!be.cfg.options.statsPage || !matchStatsRequest(be, txn.req)) return true;
+    if (!be.cfg.options.statsPage) return true;
+    const dash = matchDashboardRequest(be, txn.req);
+    if (!dash && !matchStatsRequest(be, txn.req)) return true;
     if (txn.req.method === 'POST' && !this.waitBodyDone(this.h1opts.maxHeadBytes, this.fe.cfg.timeouts.httpRequest ?? this.fe.cfg.timeouts.client)) return false;
     const ctx = this.sctx;
     const headers: [string, string][] = [];
     for (const f of txn.req.headers.list) headers.push([f.name, f.value]);
-    const r = handleStatsRequest(this.rt, be, {
+    const r = (dash ? handleDashboardRequest : handleStatsRequest)(this.rt, be, {
       method: txn.req.method, uri: txn.req.uri, headers, body: ctx.reqBody ?? Buffer.alloc(0), srcAddr: this.src,
     }, { evalCond: (c) => c.exec(ctx) === AclResult.PASS });
     const h = new HttpHeaders();
