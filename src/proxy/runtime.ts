@@ -1,6 +1,7 @@
 // The running process: proxies and listeners built from a Config, connection limits,
 // soft/hard stop, listener pause/resume. One instance per process.
 import { setupLogging, sendLog } from '../log/emit.js';
+import { dashboardConfigured, startDashboardSampler, stopDashboardSampler } from '../ops/dashboard-sampler.js';
 import { LOG_WARNING } from '../log/syslog.js';
 import { startBackendChecks } from '../checks/health.js';
 import { sessionSource } from '../checks/observe.js';
@@ -97,6 +98,11 @@ export class Runtime {
     const resolvers = setupResolvers(config, this.proxies);
     void startResolvers(resolvers);
     this.addStopHook(() => stopResolvers(resolvers));
+    // the dashboard's history starts with the process when one is configured
+    if (dashboardConfigured(this)) {
+      startDashboardSampler(this);
+      this.addStopHook(() => stopDashboardSampler(this));
+    }
     let lid = 0;
     for (const p of this.proxies) {
       if (!p.isFrontend) continue;
