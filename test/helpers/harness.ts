@@ -242,6 +242,21 @@ export function httpTestHead(sock?: string): string {
 `;
 }
 
+/**
+ * The "defaults" section of the health-check tests: mode `mode`, connect 500ms, client and server
+ * 5s, check 300ms. Starts and ends with a newline.
+ */
+export function checkTestDefaults(mode: 'http' | 'tcp' = 'http'): string {
+  return `
+defaults
+  mode ${mode}
+  timeout connect 500ms
+  timeout client 5s
+  timeout server 5s
+  timeout check 300ms
+`;
+}
+
 // ------------------------------------------------------------------------------------------------
 // Helpers added for the integration suites (tcp-forwarding, limits, proxy-protocol, signals,
 // check-mode). Everything below is additive.
