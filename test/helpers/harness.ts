@@ -226,6 +226,37 @@ export function cliCommand(target: string | number, cmd: string, timeoutMs = 500
   });
 }
 
+/**
+ * The start of many test configurations: a "global" section with an admin stats socket on `sock`
+ * (left out when `sock` is undefined), then "defaults" in mode http with connect 1s, client 5s and
+ * server 5s timeouts. Ends with a newline.
+ */
+export function httpTestHead(sock?: string): string {
+  return (sock !== undefined ? `global
+  stats socket ${sock} level admin
+` : '') + `defaults
+  mode http
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+`;
+}
+
+/**
+ * The "defaults" section of the health-check tests: mode `mode`, connect 500ms, client and server
+ * 5s, check 300ms. Starts and ends with a newline.
+ */
+export function checkTestDefaults(mode: 'http' | 'tcp' = 'http'): string {
+  return `
+defaults
+  mode ${mode}
+  timeout connect 500ms
+  timeout client 5s
+  timeout server 5s
+  timeout check 300ms
+`;
+}
+
 // ------------------------------------------------------------------------------------------------
 // Helpers added for the integration suites (tcp-forwarding, limits, proxy-protocol, signals,
 // check-mode). Everything below is additive.

@@ -344,3 +344,18 @@ export async function whoAnswers(fp: number): Promise<string> {
   r.sock.destroy();
   return r.responses[0] ? `${r.responses[0].status} ${r.responses[0].body.toString()}` : 'none';
 }
+
+/** One request through node:http (no agent unless given): status, headers and the whole body decoded as `encoding`. */
+export function httpFetch(port: number, p: string, opts: { method?: string; agent?: http.Agent | false; encoding?: BufferEncoding } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: p, method: opts.method ?? 'GET', agent: opts.agent ?? false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding(opts.encoding ?? 'utf8');
+      res.on('data', (d: string) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}

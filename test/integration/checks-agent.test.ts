@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import http from 'node:http';
 import fs from 'node:fs';
-import { freePorts, startProxyWithConfig, startProxy, closeAll, waitFor, tempDir, writeConfig, cliCommand, haproxyPath, BIN, type Proc } from '../helpers/harness.js';
+import { freePorts, startProxyWithConfig, startProxy, closeAll, waitFor, tempDir, writeConfig, cliCommand, haproxyPath, BIN, checkTestDefaults, type Proc } from '../helpers/harness.js';
 import { rawHttp, controllableServer, whoAnswers } from '../helpers/http.js';
 
 const T = { timeout: 30_000 };
@@ -35,14 +35,7 @@ async function spread(fp: number, n = 6): Promise<string[]> {
   return [...seen].sort();
 }
 
-const DEFAULTS = `
-defaults
-  mode http
-  timeout connect 500ms
-  timeout client 5s
-  timeout server 5s
-  timeout check 300ms
-`;
+const DEFAULTS = checkTestDefaults();
 
 describe('agent checks', () => {
   it('agent replies change the state, the weight and the admin state', T, async () => {

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import fs from 'node:fs';
-import { freePorts, startProxy, closeAll, waitFor, sleep, cliCommand, tempDir, writeConfig, tcpExchange, haproxyPath, BIN, type Proc } from '../helpers/harness.js';
+import { freePorts, startProxy, closeAll, waitFor, sleep, cliCommand, tempDir, writeConfig, tcpExchange, haproxyPath, BIN, checkTestDefaults, type Proc } from '../helpers/harness.js';
 import { controllableServer, whoAnswers } from '../helpers/http.js';
 
 const T = { timeout: 40_000 };
@@ -84,14 +84,7 @@ async function httpFailover(bin: string): Promise<void> {
   const [fp] = await freePorts(1);
   let proxy: Proc | undefined;
   try {
-    proxy = await start(bin, `
-defaults
-  mode http
-  timeout connect 500ms
-  timeout client 5s
-  timeout server 5s
-  timeout check 300ms
-  retries 3
+    proxy = await start(bin, `${checkTestDefaults('http')}  retries 3
   option redispatch
 backend b
   balance roundrobin
@@ -159,14 +152,7 @@ async function tcpFailover(bin: string): Promise<void> {
   const [fp] = await freePorts(1);
   let proxy: Proc | undefined;
   try {
-    proxy = await start(bin, `
-defaults
-  mode tcp
-  timeout connect 500ms
-  timeout client 5s
-  timeout server 5s
-  timeout check 300ms
-  retries 3
+    proxy = await start(bin, `${checkTestDefaults('tcp')}  retries 3
   option redispatch
 listen t
   bind 127.0.0.1:${fp}

@@ -9,25 +9,13 @@ import path from 'node:path';
 import fs from 'node:fs';
 import os from 'node:os';
 import { freePorts, startProxyWithConfig, waitFor, cliCommand, type Proc } from '../helpers/harness.js';
-import { rawHttp } from '../helpers/http.js';
+import { resolverTestConfig, serverStateFields, whoServed } from '../helpers/dns-env.js';
 import { startFakeDns } from '../helpers/dns-server.js';
 
 const T = { timeout: 40_000 };
 
-async function who(fp: number): Promise<string> {
-  try {
-    const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-    r.sock.destroy();
-    const res = r.responses[0];
-    return res ? (res.status === 200 ? res.body.toString() : String(res.status)) : 'none';
-  } catch { return 'error'; }
-}
-
 /** "name addr admin uweight fqdn port srvrecord" per server of `show servers state`. */
-async function states(sock: string): Promise<string[]> {
-  const t = await cliCommand(sock, 'show servers state web');
-  return t.split('\n').filter((l) => /^\d+ web /.test(l)).map((l) => { const f = l.split(' '); return [f[3], f[4], f[6], f[7], f[17], f[18], f[19]].join(' '); });
-}
+const states = (sock: string) => serverStateFields(sock, 'web', [3, 4, 6, 7, 17, 18, 19]);
 
 describe('server-template from SRV records', () => {
   it('fills slots from SRV records, releases vanished entries, follows target resolution', T, async () => {
@@ -48,23 +36,7 @@ describe('server-template from SRV records', () => {
       dns.records.set('b.test', { a: ['127.0.0.3'] });
       dns.records.set('c.test', { a: ['127.0.0.4'] });
       dns.records.set(SRV, { srv: [{ weight: 512, port: p1!, target: 'a.test' }, { weight: 513, port: p2!, target: 'b.test' }], additional: true });
-      proxy = await startProxyWithConfig(`
-global
-  stats socket ${sock} level admin
-defaults
-  mode http
-  timeout connect 1s
-  timeout client 5s
-  timeout server 5s
-resolvers mydns
-  nameserver ns1 127.0.0.1:${dns.port}
-  timeout resolve 200ms
-  timeout retry 100ms
-  hold nx 600ms
-listen web
-  bind 127.0.0.1:${fp}
-  server-template s 3 ${SRV} resolvers mydns init-addr none resolve-prefer ipv4
-`, [fp!]);
+      proxy = await startProxyWithConfig(resolverTestConfig({ sock, nameserver: `127.0.0.1:${dns.port}`, holdNx: '600ms', port: fp!, lines: `  server-template s 3 ${SRV} resolvers mydns init-addr none resolve-prefer ipv4` }), [fp!]);
       const p = proxy;
       await waitFor(() => /web\/s2 changed its IP/.test(p.stderr()), 5000, 'two slots filled');
       // addresses taken from the additional section: no "administratively READY" line (2.6)
@@ -78,7 +50,7 @@ listen web
         `s3 - 32 1 - 0 ${SRV}`,
       ]);
       const seen = new Set<string>();
-      for (let i = 0; i < 20 && seen.size < 2; i++) seen.add(await who(fp!));
+      for (let i = 0; i < 20 && seen.size < 2; i++) seen.add(await whoServed(fp!));
       assert.deepEqual([...seen].sort(), [`127.0.0.2:${p1}`, `127.0.0.3:${p2}`]);
 
       // b.test leaves, c.test arrives without additional records: it is resolved on its own
@@ -93,7 +65,7 @@ listen web
       ]);
       assert.ok(dns.log.includes('udp A c.test'), dns.log.join('\n'));
       seen.clear();
-      for (let i = 0; i < 4; i++) seen.add(await who(fp!));
+      for (let i = 0; i < 4; i++) seen.add(await whoServed(fp!));
       assert.ok(seen.has(`127.0.0.4:${p3}`) && !seen.has(`127.0.0.3:${p2}`), [...seen].join());
 
       // the SRV name disappears: every entry is removed
@@ -103,7 +75,7 @@ listen web
       assert.match(p.stderr(), /Server web\/s3 is going DOWN for maintenance \(entry removed from SRV record\)\. [01] active/);
       assert.match(p.stderr(), /\[ALERT\] .*proxy 'web' has no server available!/);
       assert.deepEqual((await states(sock)).map((l) => l.split(' ').slice(0, 3).join(' ')), ['s1 - 96', 's2 - 96', 's3 - 96']);
-      assert.equal(await who(fp!), '503');
+      assert.equal(await whoServed(fp!), '503');
     } finally {
       await proxy?.stop();
       for (const s of servers) { s.closeAllConnections(); await new Promise<void>((r) => s.close(() => r())); }
@@ -121,22 +93,7 @@ listen web
     try {
       dns.records.set('a.test', { a: ['127.0.0.2'] });
       dns.records.set('_x._tcp.app.test', { srv: [{ weight: 5000, port: p1!, target: 'a.test' }], additional: true });
-      proxy = await startProxyWithConfig(`
-global
-  stats socket ${sock} level admin
-defaults
-  mode http
-  timeout connect 1s
-  timeout client 5s
-  timeout server 5s
-resolvers mydns
-  nameserver ns1 127.0.0.1:${dns.port}
-  timeout resolve 200ms
-  timeout retry 100ms
-listen web
-  bind 127.0.0.1:${fp}
-  server-template s 1 _x._tcp.app.test resolvers mydns init-addr none resolve-prefer ipv4 weight 7 resolve-opts ignore-weight
-`, [fp!]);
+      proxy = await startProxyWithConfig(resolverTestConfig({ sock, nameserver: `127.0.0.1:${dns.port}`, port: fp!, lines: `  server-template s 1 _x._tcp.app.test resolvers mydns init-addr none resolve-prefer ipv4 weight 7 resolve-opts ignore-weight` }), [fp!]);
       const p = proxy;
       await waitFor(() => /web\/s1 changed its IP/.test(p.stderr()), 5000, 'slot filled');
       assert.deepEqual(await states(sock), [`s1 127.0.0.2 64 7 a.test ${p1} _x._tcp.app.test`]);

@@ -4,48 +4,19 @@
 // addresses are those HAProxy 2.6 printed for the same configuration and answer sequence.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import path from 'node:path';
 import fs from 'node:fs';
 import os from 'node:os';
 import { freePorts, startProxyWithConfig, waitFor, cliCommand, sleep, type Proc } from '../helpers/harness.js';
-import { rawHttp } from '../helpers/http.js';
+import { resolverTestConfig, serverStateFields, sharedPortHttpServers, whoServed } from '../helpers/dns-env.js';
 import { startFakeDns } from '../helpers/dns-server.js';
 
 const T = { timeout: 40_000 };
 
-async function backends(ips: string[]): Promise<{ port: number; close(): Promise<void> }> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const [port] = await freePorts(1);
-    const servers: http.Server[] = [];
-    try {
-      for (const ip of ips) {
-        const s = http.createServer((_req, res) => { res.writeHead(200, { 'content-length': ip.length, connection: 'close' }); res.end(ip); });
-        await new Promise<void>((resolve, reject) => { s.once('error', reject); s.listen(port!, ip, () => resolve()); });
-        servers.push(s);
-      }
-      return { port: port!, close: async () => { for (const s of servers) { s.closeAllConnections(); await new Promise<void>((r) => s.close(() => r())); } } };
-    } catch {
-      for (const s of servers) s.close();
-    }
-  }
-  throw new Error('no common free port');
-}
-
-async function who(fp: number): Promise<string> {
-  try {
-    const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-    r.sock.destroy();
-    const res = r.responses[0];
-    return res ? (res.status === 200 ? res.body.toString() : String(res.status)) : 'none';
-  } catch { return 'error'; }
-}
+const backends = (ips: string[]) => sharedPortHttpServers(ips.map((ip) => [ip, ip] as const));
 
 /** "name addr admin" for each server of `show servers state`. */
-async function states(sock: string): Promise<string[]> {
-  const t = await cliCommand(sock, 'show servers state web');
-  return t.split('\n').filter((l) => /^\d+ web /.test(l)).map((l) => { const f = l.split(' '); return `${f[3]} ${f[4]} ${f[6]}`; });
-}
+const states = (sock: string) => serverStateFields(sock, 'web', [3, 4, 6]);
 
 for (const proto of ['udp', 'tcp'] as const) {
   describe(`server-template from A records (${proto} nameserver)`, () => {
@@ -58,24 +29,8 @@ for (const proto of ['udp', 'tcp'] as const) {
       const sock = path.join(dir, 'sock');
       try {
         dns.records.set('app.test', { a: ['127.0.0.2', '127.0.0.3'] });
-        proxy = await startProxyWithConfig(`
-global
-  stats socket ${sock} level admin
-defaults
-  mode http
-  timeout connect 1s
-  timeout client 5s
-  timeout server 5s
-resolvers mydns
-  nameserver ns1 ${proto === 'tcp' ? 'tcp@' : ''}127.0.0.1:${dns.port}
-  timeout resolve 200ms
-  timeout retry 100ms
-  hold nx 600ms
-listen web
-  bind 127.0.0.1:${fp}
-  balance roundrobin
-  server-template s 3 app.test:${be.port} resolvers mydns init-addr none resolve-prefer ipv4
-`, [fp!]);
+        proxy = await startProxyWithConfig(resolverTestConfig({ sock, nameserver: `${proto === 'tcp' ? 'tcp@' : ''}127.0.0.1:${dns.port}`, holdNx: '600ms', port: fp!, lines: `  balance roundrobin
+  server-template s 3 app.test:${be.port} resolvers mydns init-addr none resolve-prefer ipv4` }), [fp!]);
         const p = proxy;
         await waitFor(() => /web\/s2 changed its IP/.test(p.stderr()), 5000, 'two slots filled');
         // HAProxy 2.6: the first server's change is credited to the nameserver, later ones to the cache
@@ -84,7 +39,7 @@ listen web
         // the slot without an address: stopped, RMAINT (0x20), no address
         assert.deepEqual(await states(sock), ['s1 127.0.0.2 0', 's2 127.0.0.3 0', 's3 - 32']);
         const seen = new Set<string>();
-        for (let i = 0; i < 6; i++) seen.add(await who(fp!));
+        for (let i = 0; i < 6; i++) seen.add(await whoServed(fp!));
         assert.deepEqual([...seen].sort(), ['127.0.0.2', '127.0.0.3']);
 
         // an address vanishes: its slot has no address left to take
@@ -92,7 +47,7 @@ listen web
         await waitFor(() => /Server web\/s1 is going DOWN/.test(p.stderr()), 5000, 's1 down');
         assert.match(p.stderr(), /Server web\/s1 is going DOWN for maintenance \(No IP for server \)\. 1 active and 0 backup servers left\. 0 sessions active, 0 requeued, 0 remaining in queue\./);
         assert.deepEqual(await states(sock), ['s1 - 32', 's2 127.0.0.3 0', 's3 - 32']);
-        for (let i = 0; i < 3; i++) assert.equal(await who(fp!), '127.0.0.3');
+        for (let i = 0; i < 3; i++) assert.equal(await whoServed(fp!), '127.0.0.3');
 
         // three addresses: every slot is filled, each with a different one
         dns.records.set('app.test', { a: ['127.0.0.4', '127.0.0.2', '127.0.0.3'] });
@@ -101,7 +56,7 @@ listen web
         assert.equal(st[1], 's2 127.0.0.3 0');
         assert.deepEqual(st.map((l) => l.split(' ')[1]).sort(), ['127.0.0.2', '127.0.0.3', '127.0.0.4']);
         seen.clear();
-        for (let i = 0; i < 9; i++) seen.add(await who(fp!));
+        for (let i = 0; i < 9; i++) seen.add(await whoServed(fp!));
         assert.deepEqual([...seen].sort(), ['127.0.0.2', '127.0.0.3', '127.0.0.4']);
 
         // NXDOMAIN beyond hold nx: every slot goes down
@@ -112,7 +67,7 @@ listen web
         assert.match(p.stderr(), /Server web\/s3 is going DOWN for maintenance \(DNS NX status\)\. 0 active and 0 backup servers left\./);
         assert.match(p.stderr(), /\[ALERT\] .*proxy 'web' has no server available!/);
         assert.deepEqual(await states(sock), ['s1 - 32', 's2 - 32', 's3 - 32']);
-        assert.equal(await who(fp!), '503');
+        assert.equal(await whoServed(fp!), '503');
 
         const sr = await cliCommand(sock, 'show resolvers mydns');
         const n = (k: string): number => Number(new RegExp(` ${k}: +(\\d+)`).exec(sr)![1]);
@@ -139,29 +94,14 @@ describe('TCP nameserver failures', () => {
     const sock = path.join(dir, 'sock');
     let proxy: Proc | undefined;
     try {
-      proxy = await startProxyWithConfig(`
-global
-  stats socket ${sock} level admin
-defaults
-  mode http
-  timeout connect 1s
-  timeout client 5s
-  timeout server 5s
-resolvers mydns
-  nameserver ns1 tcp4@127.0.0.1:${dead}
-  timeout resolve 200ms
-  timeout retry 100ms
-listen web
-  bind 127.0.0.1:${fp}
-  server s app.test:80 resolvers mydns init-addr none
-`, [fp!]);
+      proxy = await startProxyWithConfig(resolverTestConfig({ sock, nameserver: `tcp4@127.0.0.1:${dead}`, port: fp!, lines: `  server s app.test:80 resolvers mydns init-addr none` }), [fp!]);
       await sleep(800);
       const sr = await cliCommand(sock, 'show resolvers');
       const n = (k: string): number => Number(new RegExp(` ${k}: +(\\d+)`).exec(sr)![1]);
       assert.ok(n('sent') > 0, sr);
       assert.equal(n('snd_error'), 0, sr);
       assert.equal(n('valid'), 0, sr);
-      assert.equal(await who(fp!), '503');
+      assert.equal(await whoServed(fp!), '503');
     } finally {
       await proxy?.stop();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -179,22 +119,7 @@ describe('truncated answers', () => {
     try {
       dns.records.set('app.test', { a: ['127.0.0.2', '127.0.0.3'] });
       dns.udpMaxRecords = 1;
-      proxy = await startProxyWithConfig(`
-global
-  stats socket ${sock} level admin
-defaults
-  mode http
-  timeout connect 1s
-  timeout client 5s
-  timeout server 5s
-resolvers mydns
-  nameserver ns1 127.0.0.1:${dns.port}
-  timeout resolve 200ms
-  timeout retry 100ms
-listen web
-  bind 127.0.0.1:${fp}
-  server-template s 2 app.test:80 resolvers mydns init-addr none resolve-prefer ipv4
-`, [fp!]);
+      proxy = await startProxyWithConfig(resolverTestConfig({ sock, nameserver: `127.0.0.1:${dns.port}`, port: fp!, lines: `  server-template s 2 app.test:80 resolvers mydns init-addr none resolve-prefer ipv4` }), [fp!]);
       await sleep(700);
       const sr = await cliCommand(sock, 'show resolvers');
       const n = (k: string): number => Number(new RegExp(` ${k}: +(\\d+)`).exec(sr)![1]);

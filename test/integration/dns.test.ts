@@ -5,12 +5,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import fs from 'node:fs';
 import { freePorts, startProxyWithConfig, waitFor, cliCommand, type Proc } from '../helpers/harness.js';
-import { rawHttp } from '../helpers/http.js';
+import { resolverTestConfig, sharedPortHttpServers, whoServed } from '../helpers/dns-env.js';
 
 const T = { timeout: 30_000 };
 
@@ -48,32 +47,7 @@ async function dnsServer(): Promise<{ port: number; records: Map<string, string[
 }
 
 /** Two HTTP servers answering their own name, on 127.0.0.2 and 127.0.0.3 with the same port. */
-async function twoBackends(): Promise<{ port: number; close(): Promise<void> }> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const [port] = await freePorts(1);
-    const servers: http.Server[] = [];
-    try {
-      for (const [ip, name] of [['127.0.0.2', 'A'], ['127.0.0.3', 'B']] as const) {
-        const s = http.createServer((_req, res) => { res.writeHead(200, { 'content-length': 1, connection: 'close' }); res.end(name); });
-        await new Promise<void>((resolve, reject) => { s.once('error', reject); s.listen(port!, ip, () => resolve()); });
-        servers.push(s);
-      }
-      return { port: port!, close: async () => { for (const s of servers) { s.closeAllConnections(); await new Promise<void>((r) => s.close(() => r())); } } };
-    } catch {
-      for (const s of servers) s.close();
-    }
-  }
-  throw new Error('no port free on both 127.0.0.2 and 127.0.0.3');
-}
-
-async function who(fp: number): Promise<string> {
-  try {
-    const r = await rawHttp(fp, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-    r.sock.destroy();
-    const res = r.responses[0];
-    return res ? (res.status === 200 ? res.body.toString() : String(res.status)) : 'none';
-  } catch { return 'error'; }
-}
+const twoBackends = () => sharedPortHttpServers([['127.0.0.2', 'A'], ['127.0.0.3', 'B']]);
 
 describe('run-time DNS resolution', () => {
   it('follows A record changes, goes to maintenance on NXDOMAIN beyond hold nx, comes back', T, async () => {
@@ -85,44 +59,28 @@ describe('run-time DNS resolution', () => {
     const sock = path.join(sockDir, 'sock');
     try {
       dns.records.set('app.test', ['127.0.0.2']);
-      proxy = await startProxyWithConfig(`
-global
-  stats socket ${sock} level admin
-defaults
-  mode http
-  timeout connect 1s
-  timeout client 5s
-  timeout server 5s
-resolvers mydns
-  nameserver ns1 127.0.0.1:${dns.port}
-  timeout resolve 200ms
-  timeout retry 100ms
-  hold nx 600ms
-listen web
-  bind 127.0.0.1:${fp}
-  server s app.test:${be.port} resolvers mydns init-addr none resolve-prefer ipv4
-`, [fp!]);
+      proxy = await startProxyWithConfig(resolverTestConfig({ sock, nameserver: `127.0.0.1:${dns.port}`, holdNx: '600ms', port: fp!, lines: `  server s app.test:${be.port} resolvers mydns init-addr none resolve-prefer ipv4` }), [fp!]);
       const p = proxy;
-      await waitFor(async () => (await who(fp!)) === 'A', 5000, 'traffic to 127.0.0.2');
+      await waitFor(async () => (await whoServed(fp!)) === 'A', 5000, 'traffic to 127.0.0.2');
       // messages as HAProxy 2.6 prints them for the same sequence
       assert.match(p.stderr(), /web\/s changed its IP from \(none\) to 127\.0\.0\.2 by mydns\/ns1\./);
       assert.match(p.stderr(), /Server web\/s \('app\.test'\) is UP\/READY \(resolves again\)\./);
       assert.match(p.stderr(), /Server web\/s administratively READY thanks to valid DNS answer\./);
 
       dns.records.set('app.test', ['127.0.0.3']);
-      await waitFor(async () => (await who(fp!)) === 'B', 5000, 'traffic to 127.0.0.3');
+      await waitFor(async () => (await whoServed(fp!)) === 'B', 5000, 'traffic to 127.0.0.3');
       assert.match(p.stderr(), /web\/s changed its IP from 127\.0\.0\.2 to 127\.0\.0\.3 by mydns\/ns1\./);
 
       // the current address stays while it is still listed
       dns.records.set('app.test', ['127.0.0.2', '127.0.0.3']);
       await new Promise((r) => setTimeout(r, 500));
-      assert.equal(await who(fp!), 'B');
+      assert.equal(await whoServed(fp!), 'B');
 
       dns.records.set('app.test', 'NX');
       await waitFor(() => /going DOWN for maintenance/.test(p.stderr()), 5000, 'maintenance');
       assert.match(p.stderr(), /Server web\/s is going DOWN for maintenance \(DNS NX status\)\. 0 active and 0 backup servers left\. 0 sessions active, 0 requeued, 0 remaining in queue\./);
       assert.match(p.stderr(), /proxy 'web' has no server available!/); // a listen section: "proxy" (2.6)
-      assert.equal(await who(fp!), '503');
+      assert.equal(await whoServed(fp!), '503');
       const state = await cliCommand(sock, 'show servers state web');
       // stopped, in maintenance: HAProxy 2.6 shows "s - 0 32" (no address, RMAINT)
       assert.match(state, /\bs - 0 32 /, state);
@@ -136,7 +94,7 @@ listen web
       assert.match(await cliCommand(sock, 'show resolvers nope'), /Can't find that resolvers section/);
 
       dns.records.set('app.test', ['127.0.0.2']);
-      await waitFor(async () => (await who(fp!)) === 'A', 5000, 'traffic back to 127.0.0.2');
+      await waitFor(async () => (await whoServed(fp!)) === 'A', 5000, 'traffic back to 127.0.0.2');
       assert.equal(p.stderr().match(/changed its IP from \(none\) to 127\.0\.0\.2/g)?.length, 2);
     } finally {
       await proxy?.stop();
@@ -152,26 +110,12 @@ listen web
     const [fp] = await freePorts(1);
     let proxy: Proc | undefined;
     try {
-      proxy = await startProxyWithConfig(`
-defaults
-  mode http
-  timeout connect 1s
-  timeout client 5s
-  timeout server 5s
-resolvers mydns
-  nameserver ns1 127.0.0.1:${dns.port}
-  timeout resolve 200ms
-  timeout retry 100ms
-  hold nx 60s
-listen web
-  bind 127.0.0.1:${fp}
-  server s nowhere.test:${be.port} resolvers mydns init-addr 127.0.0.3
-  server t 127.0.0.2:${be.port} resolvers mydns disabled
-`, [fp!]);
+      proxy = await startProxyWithConfig(resolverTestConfig({ nameserver: `127.0.0.1:${dns.port}`, holdNx: '60s', port: fp!, lines: `  server s nowhere.test:${be.port} resolvers mydns init-addr 127.0.0.3
+  server t 127.0.0.2:${be.port} resolvers mydns disabled` }), [fp!]);
       // nowhere.test is NXDOMAIN, but within hold nx the start-up address stays in use
-      assert.equal(await who(fp!), 'B');
+      assert.equal(await whoServed(fp!), 'B');
       await new Promise((r) => setTimeout(r, 600));
-      assert.equal(await who(fp!), 'B');
+      assert.equal(await whoServed(fp!), 'B');
       assert.doesNotMatch(proxy.stderr(), /maintenance/);
       assert.ok(dns.queries > 0);
       assert.ok(net.isIP('127.0.0.3'));

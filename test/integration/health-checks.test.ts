@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import http from 'node:http';
 import fs from 'node:fs';
-import { freePorts, startProxyWithConfig, startProxy, closeAll, waitFor, tempDir, writeConfig, sleep, haproxyPath, type Proc } from '../helpers/harness.js';
+import { freePorts, startProxyWithConfig, startProxy, closeAll, waitFor, tempDir, writeConfig, sleep, haproxyPath, checkTestDefaults, type Proc } from '../helpers/harness.js';
 import { rawHttp, controllableServer, whoAnswers } from '../helpers/http.js';
 
 const T = { timeout: 30_000 };
@@ -14,14 +14,7 @@ const T = { timeout: 30_000 };
 const controllable = controllableServer;
 const who = whoAnswers;
 
-const DEFAULTS = `
-defaults
-  mode http
-  timeout connect 500ms
-  timeout client 5s
-  timeout server 5s
-  timeout check 300ms
-`;
+const DEFAULTS = checkTestDefaults();
 
 describe('health checks', () => {
   it('TCP checks: a dead server is left within fall x inter, a recovered one comes back after rise x inter', T, async () => {

@@ -4,7 +4,6 @@
 // option log-health-checks. Expected texts come from HAProxy 2.6 runs of the same configurations.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,16 +12,9 @@ import {
   freePorts, startProxyWithConfig, waitFor, sleep, cliCommand, tempDir, writeConfig, runCmd, BIN, type Proc,
 } from '../helpers/harness.js';
 import { rawHttp, startRecordingBackend } from '../helpers/http.js';
+import { udpSyslogReceiver } from '../helpers/syslog.js';
 
 const T = { timeout: 30_000 };
-
-async function udpReceiver(): Promise<{ port: number; lines: string[]; close(): Promise<void> }> {
-  const s = dgram.createSocket('udp4');
-  const lines: string[] = [];
-  s.on('message', (m) => lines.push(m.toString('latin1')));
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  return { port: s.address().port, lines, close: () => new Promise((r) => s.close(() => r())) };
-}
 
 async function tcpReceiver(): Promise<{ port: number; data: () => string; close(): Promise<void> }> {
   let data = '';
@@ -51,7 +43,7 @@ async function get(port: number, p: string): Promise<void> {
 }
 
 test('UDP: rfc5424 with log-format-sd and a custom log-format; level filter and sampling', T, async () => {
-  const rx = await udpReceiver();
+  const rx = await udpSyslogReceiver();
   const [fp] = await freePorts(1);
   let p: Proc | undefined;
   try {
@@ -84,7 +76,7 @@ ${DEFAULTS}frontend f
 });
 
 test('stdout raw, dontlog-normal and log-separate-errors', T, async () => {
-  const rx = await udpReceiver();
+  const rx = await udpSyslogReceiver();
   const [fp, dead] = await freePorts(2);
   let p: Proc | undefined;
   try {
@@ -235,7 +227,7 @@ ${DEFAULTS}frontend f
 });
 
 test('option log-health-checks: the messages of haproxy 2.6 (durations aside)', T, async () => {
-  const rx = await udpReceiver();
+  const rx = await udpSyslogReceiver();
   const [fp, sp] = await freePorts(2);
   let p: Proc | undefined;
   let srv: net.Server | undefined;
@@ -299,7 +291,7 @@ test('bad log configuration: [ALERT] with file:line and exit code 1', T, async (
 });
 
 test('the default format: "Connect from" at accept time', T, async () => {
-  const rx = await udpReceiver();
+  const rx = await udpSyslogReceiver();
   const be = await startRecordingBackend(() => 'HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');
   const [fp] = await freePorts(1);
   let p: Proc | undefined;
@@ -324,7 +316,7 @@ backend b
 });
 
 test('set-log-level (a level, silent) and do-log with %OG', T, async () => {
-  const rx = await udpReceiver();
+  const rx = await udpSyslogReceiver();
   const [fp] = await freePorts(1);
   let p: Proc | undefined;
   try {

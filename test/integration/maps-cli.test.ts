@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePorts, startProxyWithConfig, closeAll, tempDir, cliCommand, type Proc } from '../helpers/harness.js';
+import { freePorts, startProxyWithConfig, closeAll, tempDir, cliCommand, httpTestHead, type Proc } from '../helpers/harness.js';
 import { startHttpBackend, rawHttp } from '../helpers/http.js';
 
 const T = { timeout: 20_000 };
@@ -31,14 +31,7 @@ describe('maps and ACLs through the runtime API', () => {
     let proxy: Proc | undefined;
     try {
       proxy = await startProxyWithConfig(`
-global
-  stats socket ${sock} level admin
-defaults
-  mode http
-  timeout connect 1s
-  timeout client 5s
-  timeout server 5s
-frontend fe
+${httpTestHead(sock)}frontend fe
   bind 127.0.0.1:${fp}
   acl blocked path -f ${blocked}
   http-request deny if blocked

@@ -6,23 +6,12 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { BIN, freePorts, startProxy, tempDir, writeConfig, runCmd, type Proc } from '../helpers/harness.js';
+import { BIN, freePorts, startProxy, tempDir, writeConfig, runCmd, httpTestHead, type Proc } from '../helpers/harness.js';
+import { httpFetch } from '../helpers/http.js';
 
 const T = { timeout: 30_000 };
 
-function request(port: number, path: string, method = 'GET', agent: http.Agent | false = false): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method, agent, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.end();
-  });
-}
+const request = (port: number, path: string, method = 'GET', agent: http.Agent | false = false) => httpFetch(port, path, { method, agent });
 
 /** Raw exchange: sends `req`, reads until the peer closes or `ms` elapse. */
 function raw(port: number, req: string, ms = 1500): Promise<string> {
@@ -50,12 +39,7 @@ describe('prometheus-exporter service', T, () => {
     await new Promise<void>((res) => srv!.listen(s, '127.0.0.1', res));
     const dir = tempDir('hts-prom-');
     const cfg = writeConfig(dir, `
-defaults
-  mode http
-  timeout connect 1s
-  timeout client 5s
-  timeout server 5s
-frontend fe
+${httpTestHead()}frontend fe
   bind 127.0.0.1:${fe}
   http-request use-service prometheus-exporter if { path /metrics }
   default_backend be

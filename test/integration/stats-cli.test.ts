@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
 import { BIN, freePorts, startProxy, tempDir, writeConfig, waitFor, cliCommand, closeAll, type Proc } from '../helpers/harness.js';
+import { parseStatsCsv as parseCsv, statsTestHead } from '../helpers/stats.js';
 
 const T = { timeout: 30_000 };
 
@@ -18,35 +19,8 @@ export function get(port: number, p: string): Promise<number> {
   });
 }
 
-/** Rows of a CSV answer as maps column -> value, keyed "pxname/svname". */
-export function parseCsv(text: string): { header: string[]; rows: Map<string, Record<string, string>> } {
-  const lines = text.split('\n').filter((l) => l !== '');
-  const header = lines[0]!.slice(2).split(',');
-  const rows = new Map<string, Record<string, string>>();
-  for (const l of lines.slice(1)) {
-    const cells = l.split(',');
-    const r: Record<string, string> = {};
-    header.forEach((h, i) => { r[h] = cells[i] ?? ''; });
-    rows.set(`${r.pxname}/${r.svname}`, r);
-  }
-  return { header, rows };
-}
-
 export function statsConfig(sock: string, fePort: number, livePort: number, deadPort: number): string {
-  return `
-global
-  maxconn 100
-  stats socket ${sock} level admin
-defaults
-  mode http
-  timeout client 5s
-  timeout server 5s
-  timeout connect 1s
-frontend fe
-  bind 127.0.0.1:${fePort}
-  default_backend be
-backend be
-  server s1 127.0.0.1:${livePort} check inter 300
+  return `${statsTestHead(sock, fePort)}  server s1 127.0.0.1:${livePort} check inter 300
   server s2 127.0.0.1:${deadPort} check inter 300
 `;
 }

@@ -2,21 +2,19 @@
 // (POST) changing a server's state, and the log line of a stats request (<STATS>, LR--).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import { freePorts, startProxyWithConfig, waitFor, type Proc } from '../helpers/harness.js';
 import { rawHttp, header, startRecordingBackend } from '../helpers/http.js';
+import { udpSyslogReceiver } from '../helpers/syslog.js';
 
 test('stats page: auth, HTML, CSV, admin POST, log line', { timeout: 30_000 }, async () => {
-  const rx = dgram.createSocket('udp4');
-  const lines: string[] = [];
-  rx.on('message', (m) => lines.push(m.toString('latin1')));
-  await new Promise<void>((r) => rx.bind(0, '127.0.0.1', () => r()));
+  const rx = await udpSyslogReceiver();
+  const lines = rx.lines;
   const be = await startRecordingBackend(() => 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
   const [sp, fp] = await freePorts(2);
   let p: Proc | undefined;
   try {
     p = await startProxyWithConfig(`global
-  log 127.0.0.1:${rx.address().port} local0
+  log 127.0.0.1:${rx.port} local0
 defaults
   mode http
   timeout connect 1s

@@ -6,26 +6,18 @@
 // Skipped when no haproxy binary is installed. Every wait is bounded.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import net from 'node:net';
 import fs from 'node:fs';
 import {
   BIN, haproxyPath, freePorts, tempDir, writeConfig, startProxy, sleep, waitFor, startTestServer,
 } from '../helpers/harness.js';
 import { rawHttp, startRecordingBackend, type RecordingReply } from '../helpers/http.js';
+import { udpSyslogReceiver } from '../helpers/syslog.js';
 
 const HAPROXY = haproxyPath();
 const SKIP = HAPROXY ? false : 'haproxy not installed';
 interface Impl { name: string; bin: string }
 const IMPLS: Impl[] = HAPROXY ? [{ name: 'haproxy', bin: HAPROXY }, { name: 'haproxy-ts', bin: BIN }] : [];
-
-async function udpReceiver(): Promise<{ port: number; lines: string[]; close(): Promise<void> }> {
-  const s = dgram.createSocket('udp4');
-  const lines: string[] = [];
-  s.on('message', (m) => lines.push(m.toString('latin1')));
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  return { port: (s.address()).port, lines, close: () => new Promise((r) => s.close(() => r())) };
-}
 
 const maskTimer = (t: string): string => (t === '-1' ? '-1' : t.startsWith('+') ? '+N' : 'N');
 
@@ -60,7 +52,7 @@ interface Scenario {
 }
 
 async function runScenario(impl: Impl, sc: Scenario): Promise<string[]> {
-  const rx = await udpReceiver();
+  const rx = await udpSyslogReceiver();
   const srv = sc.echo ? await startTestServer('s1', { mode: 'echo' })
     : sc.server ? await startRecordingBackend((r) => sc.server!({ conn: r.conn })) : undefined;
   const [fePort, deadPort, readyPort] = await freePorts(3);

@@ -8,34 +8,18 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { BIN, haproxyPath, freePorts, tempDir, writeConfig, startProxy, sleep, type Proc } from '../helpers/harness.js';
+import { BIN, haproxyPath, freePorts, tempDir, writeConfig, startProxy, sleep, httpTestHead, type Proc } from '../helpers/harness.js';
+import { httpFetch } from '../helpers/http.js';
 
 const HAPROXY = haproxyPath();
 const SKIP = HAPROXY ? false : 'haproxy not installed';
 const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => fs.existsSync(p));
 
-function get(port: number, path: string, method = 'GET'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method, agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.end();
-  });
-}
+const get = (port: number, path: string, method = 'GET') => httpFetch(port, path, { method });
 
 function config(p: Record<string, number>): string {
   return `
-defaults
-  mode http
-  timeout connect 1s
-  timeout client 5s
-  timeout server 5s
-frontend fe
+${httpTestHead()}frontend fe
   bind 127.0.0.1:${p.fe} name web
   bind 127.0.0.1:${p.fe2}
   option socket-stats

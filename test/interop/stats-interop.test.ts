@@ -14,6 +14,8 @@ import '../../src/ops/cli.js';
 import {
   haproxyPath, BIN, freePorts, tempDir, writeConfig, startProxy, waitFor, cliCommand, type Proc,
 } from '../helpers/harness.js';
+import { httpFetch } from '../helpers/http.js';
+import { parseStatsCsv as parseCsv, statsTestHead } from '../helpers/stats.js';
 import { parseConfigFiles } from '../../src/config/parser.js';
 import { condContext } from '../../src/cli/main.js';
 import { Runtime } from '../../src/proxy/runtime.js';
@@ -22,31 +24,7 @@ import { handleStatsRequest } from '../../src/ops/stats-page.js';
 const HAPROXY = haproxyPath();
 const SKIP = HAPROXY ? false : 'haproxy not installed';
 
-function fetch(port: number, p: string): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: p, agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('latin1');
-      res.on('data', (d: string) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-  });
-}
-
-function parseCsv(text: string): { header: string[]; rows: Map<string, Record<string, string>> } {
-  const lines = text.split('\n').filter((l) => l !== '');
-  const header = lines[0]!.slice(2).split(',');
-  const rows = new Map<string, Record<string, string>>();
-  for (const l of lines.slice(1)) {
-    const cells = l.split(',');
-    const r: Record<string, string> = {};
-    header.forEach((h, i) => { r[h] = cells[i] ?? ''; });
-    rows.set(`${r.pxname}/${r.svname}`, r);
-  }
-  return { header, rows };
-}
+const fetch = (port: number, p: string) => httpFetch(port, p, { encoding: 'latin1' });
 
 /** Columns whose values depend on timing, process or implementation details. */
 const UNSTABLE = new Set([
@@ -61,20 +39,7 @@ const UNSTABLE = new Set([
 ]);
 
 function config(sock: string, fe: number, live: number, dead: number): string {
-  return `
-global
-  maxconn 100
-  stats socket ${sock} level admin
-defaults
-  mode http
-  timeout client 5s
-  timeout server 5s
-  timeout connect 1s
-frontend fe
-  bind 127.0.0.1:${fe}
-  default_backend be
-backend be
-  balance roundrobin
+  return `${statsTestHead(sock, fe)}  balance roundrobin
   server s1 127.0.0.1:${live} check inter 300
   server s2 127.0.0.1:${dead} check inter 300
   server s3 127.0.0.1:${dead} disabled
