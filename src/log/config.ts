@@ -450,3 +450,6 @@ registerPostParse((config, ctx) => {
 });
 
 export { LEVELS };
+
+// log-forward sections (registered here so that every configuration parse knows them)
+import './forward.js';

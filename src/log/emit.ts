@@ -13,6 +13,7 @@ import { UdpTransport, UnixDgramTransport, FdTransport, Ring, rings, type RingCo
 import type { LogTransport } from './syslog.js';
 import { inetTarget, type ProxyLogConfig } from './config.js';
 import { legacyConnectLog, legacyErrorLog } from './format.js';
+import { bindLogForwarders, type LogForwarder } from './forward.js';
 
 export interface ProxyLoggers {
   loggers: Logger[];
@@ -30,6 +31,8 @@ declare module '../proxy/proxy.js' {
 }
 
 let globalLoggers: Logger[] = [];
+/** log-forward sections, with their loggers (bound by startLogForwarders) */
+let forwarders: LogForwarder[] = [];
 
 function transportFor(cfg: LoggerConfig, implicitRings: RingConfig[]): LogTransport | undefined {
   const t = cfg.target;
@@ -94,6 +97,9 @@ export function setupLogging(config: Config, proxies: Proxy[]): () => void {
     }
     px.logs = { loggers: list, tag: pl.tag ?? logGlobals.tag, cfg: pl, count: 0 };
   }
+  forwarders = (g.logForwards ?? []).map((cfg) => ({
+    cfg, loggers: cfg.loggers.flatMap((l) => (l === 'global' ? globalLoggers : [mk(l)])),
+  }));
   for (const r of rings.values()) r.start();
   for (const r of made) r.start();
   return () => {
@@ -101,6 +107,12 @@ export function setupLogging(config: Config, proxies: Proxy[]): () => void {
     for (const r of made) r.stop();
   };
 }
+
+/**
+ * Binds the log-forward sections' listeners (after setupLogging). Rejects with the message
+ * to report when one cannot be bound; resolves with a function closing them.
+ */
+export function startLogForwarders(): Promise<() => void> { return bindLogForwarders(forwarders); }
 
 /** The global loggers (process messages). */
 export function getGlobalLoggers(): readonly Logger[] { return globalLoggers; }
