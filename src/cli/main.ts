@@ -9,6 +9,7 @@ import { setPoolBudget } from '../proxy/conn-pool.js';
 import '../http/errors.js';
 import '../proxy/userlist.js';
 import '../log/config.js';
+import { startLogForwarders } from '../log/emit.js';
 import '../log/cli-events.js';
 import '../log/actions.js';
 import '../checks/config.js';
@@ -187,7 +188,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   const config = res.config;
   const hasListener = config.proxies.some((p) => (p.kind === 'frontend' || p.kind === 'listen') && !p.disabled && p.binds.length > 0);
-  if (!hasListener && config.global.statsSockets.length === 0) {
+  if (!hasListener && config.global.statsSockets.length === 0 && !config.global.logForwards?.length) {
     if (!o.check) {
       logAlert(`[haproxy-ts.main()] No enabled listener found (check for 'bind' directives) ! Exiting.`);
       process.exit(1);
@@ -300,6 +301,7 @@ async function run(o: Options, config: import('../config/model.js').Config): Pro
   }
   try {
     await startStatsSockets(rt);
+    rt.addStopHook(await startLogForwarders());
   } catch (e) {
     throw bindFailure(e);
   }

@@ -147,8 +147,10 @@ export function parseLogLine(args: string[], ctx: ParseCtx): LoggerConfig | unde
     i += 2;
   }
   if (args[i] === 'profile') {
-    ctx.alert(`log : log profiles ('profile ${args[i + 1] ?? ''}') are not supported yet by haproxy-ts.`);
-    return undefined;
+    const name = args[i + 1];
+    if (!name) { ctx.alert(`log : 'profile' expects a log-profile name.`); return undefined; }
+    cfg.profile = name;
+    i += 2;
   }
   const fac = args[i];
   if (fac === undefined) { ctx.alert(`log : expects <address> and <facility>  as arguments.`); return undefined; }
@@ -450,3 +452,7 @@ registerPostParse((config, ctx) => {
 });
 
 export { LEVELS };
+
+// log-forward sections (registered here so that every configuration parse knows them)
+import './forward.js';
+import './profile.js';

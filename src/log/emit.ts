@@ -13,6 +13,8 @@ import { UdpTransport, UnixDgramTransport, FdTransport, Ring, rings, type RingCo
 import type { LogTransport } from './syslog.js';
 import { inetTarget, type ProxyLogConfig } from './config.js';
 import { legacyConnectLog, legacyErrorLog } from './format.js';
+import { bindLogForwarders, type LogForwarder } from './forward.js';
+import { profileRule, stepOfOrigin } from './profile.js';
 
 export interface ProxyLoggers {
   loggers: Logger[];
@@ -30,6 +32,8 @@ declare module '../proxy/proxy.js' {
 }
 
 let globalLoggers: Logger[] = [];
+/** log-forward sections, with their loggers (bound by startLogForwarders) */
+let forwarders: LogForwarder[] = [];
 
 function transportFor(cfg: LoggerConfig, implicitRings: RingConfig[]): LogTransport | undefined {
   const t = cfg.target;
@@ -81,7 +85,9 @@ export function setupLogging(config: Config, proxies: Proxy[]): () => void {
   const mk = (c: LoggerConfig): Logger => {
     const tr = transportFor(c, implicit);
     if (tr instanceof Ring && tr.cfg.implicit) made.push(tr);
-    return new Logger(c, tr);
+    const lg = new Logger(c, tr);
+    if (c.profile !== undefined) lg.profile = g.logProfiles?.get(c.profile);
+    return lg;
   };
   globalLoggers = (g.loggers ?? []).map(mk);
   for (const px of proxies) {
@@ -94,6 +100,9 @@ export function setupLogging(config: Config, proxies: Proxy[]): () => void {
     }
     px.logs = { loggers: list, tag: pl.tag ?? logGlobals.tag, cfg: pl, count: 0 };
   }
+  forwarders = (g.logForwards ?? []).map((cfg) => ({
+    cfg, loggers: cfg.loggers.flatMap((l) => (l === 'global' ? globalLoggers : [mk(l)])),
+  }));
   for (const r of rings.values()) r.start();
   for (const r of made) r.start();
   return () => {
@@ -101,6 +110,12 @@ export function setupLogging(config: Config, proxies: Proxy[]): () => void {
     for (const r of made) r.stop();
   };
 }
+
+/**
+ * Binds the log-forward sections' listeners (after setupLogging). Rejects with the message
+ * to report when one cannot be bound; resolves with a function closing them.
+ */
+export function startLogForwarders(): Promise<() => void> { return bindLogForwarders(forwarders); }
 
 /** The global loggers (process messages). */
 export function getGlobalLoggers(): readonly Logger[] { return globalLoggers; }
@@ -157,11 +172,25 @@ export function logStream(fe: Proxy, ctx: SmpCtx, info: StreamLogInfo): void {
   if (info.empty && pl.dontlognull) return;
   if (pl.dontlogNormal && !info.error) return;
   l.count++;
-  const msg = pl.compiled.format.render(ctx);
-  const sd = pl.compiled.sd?.render(ctx);
+  // error logs use error-log-format when set (configuration.txt 4.2 "error-log-format")
+  const fmt = info.error && pl.compiled.error ? pl.compiled.error : pl.compiled.format;
   let level = ctx.logLevel >= 0 ? ctx.logLevel : LOG_INFO;
   if (info.error && pl.separateErrors && level > LOG_ERR) level = LOG_ERR;
-  for (const lg of l.loggers) lg.send(level, msg, l.tag, sd);
+  let msg: string | undefined, sd: string | undefined, sdDone = false;
+  const step = info.error ? 'error' : stepOfOrigin(ctx.stream?.logOrigin);
+  for (const lg of l.loggers) {
+    const r = lg.profile ? profileRule(lg.profile, step) : undefined;
+    if (r) {
+      if (r.drop) continue;
+      const m = r.format?.compiled ? r.format.compiled.render(ctx) : (msg ??= fmt.render(ctx));
+      const s = r.sd?.compiled ? r.sd.compiled.render(ctx) : sdDone ? sd : (sdDone = true, sd = pl.compiled.sd?.render(ctx));
+      lg.send(level, m, l.tag, s);
+      continue;
+    }
+    msg ??= fmt.render(ctx);
+    if (!sdDone) { sdDone = true; sd = pl.compiled.sd?.render(ctx); }
+    lg.send(level, msg, l.tag, sd);
+  }
 }
 
 /** HAProxy's texts for the connection errors a session can end on before any stream exists. */
@@ -182,8 +211,13 @@ export function logSessionError(fe: Proxy, ctx: SmpCtx, bindName: string, messag
   const l = fe.logs;
   if (!l) return;
   const fmt = l.cfg?.compiled?.error;
-  const msg = fmt ? fmt.render(ctx) : legacyErrorLog(ctx, bindName, message);
-  for (const lg of l.loggers) lg.send(LOG_INFO, msg, l.tag);
+  let msg: string | undefined;
+  for (const lg of l.loggers) {
+    const r = lg.profile ? profileRule(lg.profile, 'error') : undefined;
+    if (r?.drop) continue;
+    const m = r?.format?.compiled ? r.format.compiled.render(ctx) : (msg ??= fmt ? fmt.render(ctx) : legacyErrorLog(ctx, bindName, message));
+    lg.send(LOG_INFO, m, l.tag, r?.sd?.compiled?.render(ctx));
+  }
 }
 
 /** The message for a PROXY header parse error reason (src/net/proxy-protocol.ts). */

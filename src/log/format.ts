@@ -414,6 +414,42 @@ function capList(caps: (string | undefined)[], slots: number | undefined, o: Ite
 export function isHttpOnlyAlias(name: string): boolean { return ALIASES.get(name)?.http === true; }
 export function knownAliases(): string[] { return [...ALIASES.keys()]; }
 
+/* ---- JSON encoding (%{+json}) ---- */
+
+/** Aliases whose value is a number (8.2.6 table, type "numeric"): JSON numbers. */
+const NUMERIC_ALIASES = new Set([
+  'Ts', 'ms', 'Th', 'Ti', 'TR', 'Tq', 'Tw', 'Tc', 'Tr', 'Tt', 'Ta', 'Tu', 'Td', 'cp', 'fp', 'bp', 'sp',
+  'ac', 'fc', 'bc', 'sc', 'sq', 'bq', 'rc', 'rt', 'lc', 'B', 'U', 'ST', 'pid',
+]);
+const MISSING = '\u0000';
+type ItemType = 'str' | 'sint' | 'bool' | undefined;
+
+export function jsonString(v: string): string {
+  let out = '"';
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 34) out += '\\"';
+    else if (c === 92) out += '\\\\';
+    else if (c < 32 || c === 127) {
+      out += c === 10 ? '\\n' : c === 13 ? '\\r' : c === 9 ? '\\t' : '\\u' + c.toString(16).padStart(4, '0');
+    } else out += v[i];
+  }
+  return out + '"';
+}
+
+/** A JSON value from an item's text (`numeric`: a number when it is one), cast to `type` if given. */
+function jsonValue(text: string | undefined, numeric: boolean, type: ItemType): string {
+  if (text === undefined || text === MISSING) return 'null';
+  if (type === 'bool') return text !== '' && text !== '0' && text !== 'false' ? 'true' : 'false';
+  if (type === 'sint' || (type === undefined && numeric)) {
+    // incomplete values ('+' prefix with logasap) are encoded as their number
+    const t = text[0] === '+' ? text.slice(1) : text;
+    if (/^-?\d+$/.test(t)) return String(Number(t));
+    return type === 'sint' ? 'null' : jsonString(text);
+  }
+  return jsonString(text);
+}
+
 /* ---- sample items ---- */
 function exprItem(expr: SampleExpr, o: ItemOpts): PartFn {
   const f = o.flags;
@@ -472,6 +508,9 @@ export function compileFormat(fmtText: string, opts: FormatOptions = {}): Compil
   const aliases: string[] = [];
   const exprs: SampleExpr[] = [];
   let defFlags = 0;
+  /** %{+json}o seen: the line is an object of the named items */
+  let jsonObject = false;
+  const members: { name: string; value: PartFn }[] = [];
   let lit = '';
   const flushLit = (): void => { if (lit) { parts.push(lit); lit = ''; } };
   const fail = (error: string): CompileResult => ({ error, warnings });
@@ -526,6 +565,13 @@ export function compileFormat(fmtText: string, opts: FormatOptions = {}): Compil
       if (s[i] !== '[' && !isAlnum(s[i])) return fail(`parse argument modifier without tag name near '%{${args}}'`);
     }
     const flags = args !== undefined ? applyFlags(args, defFlags, warnings, where) : defFlags;
+    const itemType = type as ItemType;
+    /** a JSON-encoded item: a member of the object (global json) or a bare value */
+    const addJson = (value: PartFn): void => {
+      if (jsonObject) { if (name) members.push({ name, value }); return; }
+      flushLit();
+      parts.push(name && (defFlags & F_JSON) ? (ctx) => jsonString(name!) + ': ' + value(ctx) : value);
+    };
     if (s[i] === '[') {
       const start = i + 1;
       const end = findExprEnd(s, start);
@@ -541,10 +587,20 @@ export function compileFormat(fmtText: string, opts: FormatOptions = {}): Compil
       if (end < 0) return fail(`missing ']' after '${exprText}'`);
       const err = encodingError(flags);
       if (err) return fail(err);
-      flushLit();
-      parts.push(exprItem(expr, itemOpts(flags, style)));
       exprs.push(expr);
       i = end + 1;
+      if (flags & F_JSON) {
+        addJson((ctx) => {
+          const smp = expr.eval(ctx);
+          if (smp === undefined) return 'null';
+          if (itemType === undefined && smp.t === 'bool') return smp.v ? 'true' : 'false';
+          return jsonValue(sampleToString(smp), itemType === undefined && smp.t === 'sint', itemType);
+        });
+        continue;
+      }
+      if (jsonObject) continue;
+      flushLit();
+      parts.push(exprItem(expr, itemOpts(flags, style)));
       continue;
     }
     if (isAlpha(s[i])) {
@@ -552,15 +608,26 @@ export function compileFormat(fmtText: string, opts: FormatOptions = {}): Compil
       while (j < s.length && isAlnum(s[j])) j++;
       const tag = s.slice(i, j);
       i = j;
-      if (tag === 'o') { defFlags = flags; continue; }
+      if (tag === 'o') {
+        defFlags = flags;
+        if (flags & F_JSON) { jsonObject = true; lit = ''; parts.length = 0; }
+        continue;
+      }
       const def = ALIASES.get(tag);
       if (!def) return fail(`no such format tag '${tag}'. If you wanted to emit the '%' character verbatim, you need to use '%%'`);
       if (def.http && opts.proxyMode === 'tcp') return fail(`format tag '${tag}' is reserved for HTTP mode`);
       const err = encodingError(flags);
       if (err) return fail(err);
+      aliases.push(tag);
+      if (flags & F_JSON) {
+        const raw = def.build({ flags: flags & ~(F_Q | F_E | F_JSON), style: 'log', missing: MISSING });
+        const numeric = NUMERIC_ALIASES.has(tag);
+        addJson((ctx) => jsonValue(raw(ctx), numeric, itemType));
+        continue;
+      }
+      if (jsonObject) continue;
       flushLit();
       parts.push(def.build(itemOpts(flags, style)));
-      aliases.push(tag);
       continue;
     }
     if (name !== undefined || args !== undefined) return fail(`truncated line after '%'`);
@@ -570,11 +637,21 @@ export function compileFormat(fmtText: string, opts: FormatOptions = {}): Compil
     }
     // any other character: the '%' is dropped and the text goes on
   }
-  flushLit();
+  if (jsonObject) {
+    // the object of the named items; literal text and unnamed items are left out
+    const list = members;
+    const keys = list.map((m) => jsonString(m.name) + ': ');
+    parts.length = 0;
+    parts.push((ctx) => {
+      let out = '{';
+      for (let k = 0; k < list.length; k++) out += (k ? ', ' : '') + keys[k] + list[k]!.value(ctx);
+      return out + '}';
+    });
+  } else flushLit();
   return { fmt: new LogFormat(fmtText, parts, aliases, exprs), warnings };
 }
 function encodingError(flags: number): string | undefined {
-  if (flags & (F_JSON | F_CBOR)) return `the '${flags & F_JSON ? 'json' : 'cbor'}' encoding of format items is not supported by haproxy-ts`;
+  if (flags & F_CBOR) return `the 'cbor' encoding of format items is not supported yet by haproxy-ts`;
   return undefined;
 }
 

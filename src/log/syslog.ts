@@ -106,11 +106,15 @@ export interface LoggerConfig {
   maxLevel: number;
   /** messages more severe than this are sent at this level */
   minLevel: number;
+  /** "profile <name>": a log-profile section (profile.ts) */
+  profile?: string;
 }
 
 export class Logger {
   readonly cfg: LoggerConfig;
   transport: LogTransport | undefined;
+  /** the log-profile's overrides (profile.ts), resolved at start-up */
+  profile?: import('./profile.js').LogProfileConfig;
   private sampleCounter = 0;
 
   constructor(cfg: LoggerConfig, transport?: LogTransport) {
@@ -148,6 +152,7 @@ export class Logger {
     const t = this.transport;
     if (!t || !this.accepts(level)) return;
     if (level < this.cfg.minLevel) level = this.cfg.minLevel;
+    if (this.profile?.tag !== undefined) tag = this.profile.tag;
     const line = buildLine(this.format, this.cfg.facility, level, tag, msg, this.maxlen, sd);
     if (!t.write(line)) logGlobals.dropped++;
   }

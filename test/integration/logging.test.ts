@@ -277,7 +277,7 @@ test('bad log configuration: [ALERT] with file:line and exit code 1', T, async (
       ['  log 127.0.0.1 len 10 local0', /haproxy\.cfg:2\] : log : invalid log length '10', must be between 80 and 65535\./],
       ['  log ring@nope local0', /haproxy\.cfg:2\] : log : sink 'nope' not found/],
       ['  log backend@be local0', /haproxy\.cfg:2\] : log : log backends \('backend@be'\) need 'mode log', which is not supported yet by haproxy-ts\./],
-      ['  log 127.0.0.1 profile p local0', /haproxy\.cfg:2\] : log : log profiles \('profile p'\) are not supported yet by haproxy-ts\./],
+      ['  log 127.0.0.1 profile p local0', /haproxy\.cfg:2\] : log : unknown log-profile 'p'\./],
     ];
     for (const [line, re] of cases) {
       const cfg = writeConfig(dir, `global\n${line}\n${DEFAULTS}frontend f\n  bind 127.0.0.1:1\n`);
