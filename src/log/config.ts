@@ -33,6 +33,8 @@ export interface ProxyLogConfig {
   dontlogNormal: boolean;
   separateErrors: boolean;
   logasap: boolean;
+  /** log-steps: the steps logged (accept, request, connect, response, close); undefined: close only */
+  steps?: string[];
   /** compiled at the end of parsing, for frontends */
   compiled?: { format?: LogFormat; sd?: LogFormat; error?: LogFormat };
 }
@@ -49,6 +51,15 @@ declare module '../config/model.js' {
   interface ProxyConfig {
     log?: ProxyLogConfig;
   }
+}
+
+/** The transaction steps `log-steps` may name (3.2: accept, request, connect, response, close). */
+export const LOG_STEPS = ['accept', 'request', 'connect', 'response', 'close'] as const;
+
+/** Whether a frontend logs at a step: `log-steps` when set, else only at the end (close). */
+export function logsAtStep(pl: ProxyLogConfig | undefined, step: string): boolean {
+  if (!pl) return false;
+  return pl.steps ? pl.steps.includes(step) : step === 'close';
 }
 
 export function newProxyLog(): ProxyLogConfig {
@@ -254,6 +265,21 @@ registerProxy(
       if (!frontendDirective('log-format', px, ctx)) return;
       const t = fmtArg(args, 'log-format', ctx);
       if (t !== undefined) plog(px).format = { kind: 'custom', text: t, where: { ...ctx.where } };
+    },
+  },
+  {
+    name: 'log-steps', caps: FE_CAPS,
+    parse(args, px, ctx) {
+      if (!frontendDirective('log-steps', px, ctx)) return;
+      const words = args.slice(1).flatMap((a) => a.split(',')).filter((w) => w !== '');
+      if (!words.length) { ctx.alert(`'log-steps' expects 'all' or a list of steps among ${LOG_STEPS.map((x) => `'${x}'`).join(', ')}.`); return; }
+      const steps: string[] = [];
+      for (const w of words) {
+        if (w === 'all') { steps.push(...LOG_STEPS); continue; }
+        if (!(LOG_STEPS as readonly string[]).includes(w)) { ctx.alert(`'log-steps' : unknown log step '${w}' (expected 'all' or ${LOG_STEPS.map((x) => `'${x}'`).join(', ')}).`); return; }
+        steps.push(w);
+      }
+      plog(px).steps = [...new Set(steps)];
     },
   },
   {

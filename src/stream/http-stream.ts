@@ -6,6 +6,7 @@
 import { matchStatsRequest, handleStatsRequest } from '../ops/stats-page.js';
 import { matchDashboardRequest, handleDashboardRequest } from '../ops/dashboard.js';
 import { logStream, logConnect, isLogError, logSessionError, proxyHeaderErrorText, SESSION_ERRORS } from '../log/emit.js';
+import { logsAtStep } from '../log/config.js';
 import type { StreamInfo } from '../sample/context.js';
 import net from 'node:net';
 import type { Runtime, BindListener } from '../proxy/runtime.js';
@@ -275,6 +276,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     cli.setNoDelay(true);
     // tcp-request connection rules (and session rules unless a PROXY header comes first)
     if (!acceptRules(this, this.proxyHeaderPending, () => { this.proxyHeaderPending = true; })) return;
+    if (this.fe.logs?.cfg?.steps?.includes('accept')) this.logAccept();
     this.armRequestTimer(true);
     cli.resume();
   }
@@ -599,6 +601,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     ctx.txnId = nextTxnId();
     // the default log format: one "Connect from" line per request (per stream, in HAProxy)
     if (this.fe.logs && !up) logConnect(this.fe, ctx);
+    if (this.fe.logs?.cfg?.steps) this.logStep(txn, 'request');
     ctx.reqStartedAt = Date.now();
 
     // capture request header <name> len <n>: the last occurrence, truncated
@@ -1411,7 +1414,10 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.guard(() => {
       if (c !== this.conn || this.closed) return;
       this.clearTimer();
-      if (this.txn && !this.txn.log.connectedAt) this.txn.log.connectedAt = Date.now();
+      if (this.txn && !this.txn.log.connectedAt) {
+        this.txn.log.connectedAt = Date.now();
+        if (this.fe.logs?.cfg?.steps) this.logStep(this.txn, 'connect');
+      }
       if (c.uses > 0 && this.server && this.be) { this.server.counters.reuses++; this.be.counters.reuses++; }
       c.uses++;
       this.forwarded = true;
@@ -1659,6 +1665,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
           this.htxOut += htxSize(headBytes) + rest2.length;
           this.writeClient(Buffer.concat([headBytes, rest2]));
           this.logAsap(txn);
+          if (this.fe.logs?.cfg?.steps) this.logStep(txn, 'response');
           this.srvState = 'body';
           if (r.framing.kind === 'length') {
             txn.respLeft = r.framing.length - rest2.length;
@@ -1670,6 +1677,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         this.htxOut += htxSize(headBytes);
         this.writeClient(headBytes);
         this.logAsap(txn);
+        if (this.fe.logs?.cfg?.steps) this.logStep(txn, 'response');
         if (upgraded) {
           this.srvState = 'tunnel';
           this.cliState = 'tunnel';
@@ -1983,7 +1991,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       this.be.counters.recordTimes(t.queue, t.connect, t.response, tot);
       L.srv?.counters.recordTimes(t.queue, t.connect, t.response, tot);
     }
-    if (!this.fe.logs || L.logged) return;
+    if (!this.fe.logs || L.logged || !logsAtStep(this.fe.logs.cfg, 'close')) return;
     L.logged = true;
     const c = L.cause ?? cause, ph = L.phase ?? phase;
     const cookie = txn.cookie;
@@ -2007,6 +2015,17 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       L.srv, L.target, this.bytesIn - L.bytesIn0, this.htxOut - L.htxOut0, isLogError('-', ctx.retries, this.redispatched, ctx.status), false, true);
   }
 
+  /** log-steps: a line at an intermediate step of the transaction (request, connect, response). */
+  private logStep(txn: Txn, step: 'request' | 'connect' | 'response'): void {
+    if (!logsAtStep(this.fe.logs?.cfg, step)) return;
+    const L = txn.log;
+    const now = Date.now();
+    this.txnTimers(txn, now);
+    const cookie = txn.cookie;
+    this.emitTxnLog(now - L.t0, '--', cookie ? COOKIE_REQ_FLAG[cookie.status] + COOKIE_RESP_FLAG[cookie.respStatus] : '--',
+      L.srv, L.target, this.bytesIn - L.bytesIn0, this.htxOut - L.htxOut0, false, false, false, `txn_${step}`);
+  }
+
   /** The transaction's timers in the sample context (the log's %Th %Ti %TR %Tw %Tc %Tr), and ctx.retries. */
   private txnTimers(txn: Txn, now: number): SmpCtx['timers'] {
     const L = txn.log;
@@ -2025,6 +2044,14 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     }
     ctx.retries = L.assignAt && this.be ? Math.max(0, (this.retriesOverride ?? this.be.cfg.retries) - txn.retriesLeft) : 0;
     return t;
+  }
+
+  /** log-steps accept: a line once the connection is accepted, before any request. */
+  private logAccept(): void {
+    const ctx = this.sctx;
+    const t = ctx.timers;
+    t.handshake = 0; t.idle = -1; t.request = -1; t.queue = -1; t.connect = -1; t.response = -1;
+    this.emitTxnLog(Date.now() - this.acceptedAt, '--', '--', undefined, undefined, 0, 0, false, false, false, 'txn_accept');
   }
 
   private sessErrLogged = false;
@@ -2050,7 +2077,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.emitTxnLog(now - this.lastTxnEnd, this.termCause + this.termPhase, '--', undefined, undefined, 0, 0, isLogError(this.termCause, 0, false, ctx.status), empty);
   }
 
-  private emitTxnLog(total: number, state: string, cookieState: string, srv: Server | undefined, target: string | undefined, bytesIn: number, bytesOut: number, error: boolean, empty = false, asap = false): void {
+  private emitTxnLog(total: number, state: string, cookieState: string, srv: Server | undefined, target: string | undefined, bytesIn: number, bytesOut: number, error: boolean, empty = false, asap = false, origin?: string): void {
     const ctx = this.sctx;
     // the log reads the stream through ctx.stream: a view with this transaction's values
     const view = Object.create(this) as HttpStream & StreamInfo & { bytesIn: number; bytesOut: number };
@@ -2061,7 +2088,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     view.cookieState = cookieState;
     view.redispatched = this.redispatched;
     view.targetName = target;
-    view.logOrigin = asap ? 'txn_response' : 'txn_close';
+    view.logOrigin = origin ?? (asap ? 'txn_response' : 'txn_close');
     view.logasap = asap;
     const savedSrv = ctx.srv, savedStream = ctx.stream;
     ctx.stream = view;

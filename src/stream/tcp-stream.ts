@@ -7,6 +7,7 @@
 // HTTP upgrade (configuration.txt section 4): `switch-mode http` or content switching choosing an
 // HTTP backend hands the client connection over to an HttpStream (handOver).
 import { logStream, logConnect, isLogError, logSessionError, proxyHeaderErrorText, SESSION_ERRORS } from '../log/emit.js';
+import { logsAtStep } from '../log/config.js';
 import type { StreamInfo } from '../sample/context.js';
 import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
@@ -195,6 +196,7 @@ export class TcpStream implements PendingConn {
   private sessionStart(): void {
     if (this.fe.cfg.rules?.tcpReqSess.length && !sessionRules(this, this.ruleHost())) return;
     if (this.fe.logs) logConnect(this.fe, this.sctx);
+    if (this.fe.logs?.cfg?.steps?.includes('accept')) this.emitLog('txn_accept');
     this.startStream();
   }
 
@@ -659,7 +661,8 @@ export class TcpStream implements PendingConn {
     this.connectedAt = Date.now();
     this.phase = 'D';
     // option logasap: logged once connected, with the total time and bytes so far
-    if (this.fe.logs?.cfg?.logasap) this.emitLog(true);
+    if (this.fe.logs?.cfg?.logasap) this.emitLog('asap');
+    if (this.fe.logs?.cfg?.steps?.includes('connect')) this.emitLog('txn_connect');
     if (this.server) reportServerResult(this.server, 'layer4', true);
     applyBackendSockOpts(this, sock);
     const be = this.be!;
@@ -969,7 +972,9 @@ export class TcpStream implements PendingConn {
   }
 
   /** The traffic log of the session (option tcplog, log-format), once it ended. */
-  private emitLog(asap = false): void {
+  private emitLog(kind: 'close' | 'asap' | 'txn_accept' | 'txn_connect' = 'close'): void {
+    const asap = kind === 'asap';
+    const step = kind === 'txn_accept' || kind === 'txn_connect';
     const ctx = this.sctx;
     const now = Date.now();
     const t = ctx.timers;
@@ -979,23 +984,24 @@ export class TcpStream implements PendingConn {
     t.queue = this.assignedAt ? this.assignedAt - this.assignAt : -1;
     t.connect = this.connectedAt ? this.connectedAt - this.assignedAt : -1;
     t.response = -1;
-    if (this.be && this.assignAt && !asap) {
+    if (this.be && this.assignAt && kind === 'close') {
       const tot = now - this.acceptedAt;
       this.be.counters.recordTimes(t.queue, t.connect, -1, tot);
       this.logServer?.counters.recordTimes(t.queue, t.connect, -1, tot);
     }
     if (!this.fe.logs || this.logged) return;
-    this.logged = true;
+    if (kind === 'close' && !logsAtStep(this.fe.logs.cfg, 'close')) return;
+    if (!step) this.logged = true;
     const info = this as StreamInfo;
     info.totalTime = now - this.acceptedAt;
-    info.termState = this.termCause + this.termPhase;
+    info.termState = step ? '--' : this.termCause + this.termPhase;
     info.redispatched = this.redispatched;
-    info.logOrigin = asap ? 'txn_connect' : 'txn_close';
+    info.logOrigin = step ? kind : asap ? 'txn_connect' : 'txn_close';
     info.logasap = asap;
     if (this.be) ctx.be = this.be;
     ctx.srv = this.logServer;
     ctx.retries = this.be ? (this.retriesOverride ?? this.be.cfg.retries) - this.retriesLeft : 0;
     if (ctx.retries < 0) ctx.retries = 0;
-    logStream(this.fe, ctx, { error: isLogError(this.termCause, ctx.retries, this.redispatched, 0), empty: this.bytesIn === 0 });
+    logStream(this.fe, ctx, { error: !step && isLogError(this.termCause, ctx.retries, this.redispatched, 0), empty: !step && this.bytesIn === 0 });
   }
 }

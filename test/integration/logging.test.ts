@@ -343,3 +343,52 @@ ${DEFAULTS}frontend f
     await rx.close();
   }
 });
+
+test('log-steps: one line per listed step, HTTP and TCP', T, async () => {
+  const rx = await udpSyslogReceiver();
+  const be = await startRecordingBackend(() => 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+  const [hp, tp] = await freePorts(2);
+  let p: Proc | undefined;
+  try {
+    p = await startProxyWithConfig(`global
+  log 127.0.0.1:${rx.port} format raw local0
+${DEFAULTS}frontend h
+  bind 127.0.0.1:${hp}
+  log-steps request,connect,response,close
+  log-format "h %OG %HU %ST"
+  default_backend b
+frontend t
+  bind 127.0.0.1:${tp}
+  mode tcp
+  log-steps accept close
+  log-format "t %OG %ts"
+  default_backend bt
+backend b
+  server s1 127.0.0.1:${be.port}
+backend bt
+  mode tcp
+  server s1 127.0.0.1:${be.port}
+`, [hp!, tp!]);
+    // the readiness probe's connection to t logs its accept step: start from a clean slate
+    await sleep(150);
+    rx.lines.length = 0;
+    await get(hp!, '/s');
+    await waitFor(() => rx.lines.length >= 4, 3000, '4 HTTP lines');
+    assert.deepEqual(rx.lines.splice(0), [
+      'h txn_request /s -1\n', 'h txn_connect /s -1\n', 'h txn_response /s 200\n', 'h txn_close /s 200\n',
+    ]);
+    await new Promise<void>((resolve) => {
+      // some bytes: the defaults have dontlognull
+      const s = net.connect(tp!, '127.0.0.1', () => { s.end('x'); });
+      s.on('close', () => resolve());
+      s.on('error', () => resolve());
+    });
+    await waitFor(() => rx.lines.length >= 2, 3000, `2 TCP lines (got ${JSON.stringify(rx.lines)})`);
+    assert.equal(rx.lines[0], 't txn_accept --\n');
+    assert.match(rx.lines[1]!, /^t txn_close ..\n$/);
+  } finally {
+    await p?.stop();
+    await be.close();
+    await rx.close();
+  }
+});
