@@ -13,6 +13,9 @@
  *   unixDgramSocket()                      -> number      (a non-blocking AF_UNIX datagram socket fd)
  *   unixDgramSend(fd, path, buffer)        -> number      (bytes sent, or -errno: EAGAIN when the
  *                                             receiver's queue is full, so the caller drops the log)
+ *   udpSocket(family)                      -> number      (a non-blocking UDP socket fd, family 4 or 6)
+ *   udpSend(fd, ip, port, buffer)          -> number      (bytes sent or -errno; one sendto(), no
+ *                                             JS request object: syslog datagrams at request rate)
  *   closeFd(fd)                            -> undefined
  *   SOL_SOCKET, IPPROTO_TCP, IPPROTO_IP, ... (numbers; absent when the platform lacks them)
  *
@@ -37,6 +40,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 
 /* Returns NULL after throwing if a Node-API call failed (an exception is then pending). */
@@ -347,6 +351,67 @@ static napi_value unix_dgram_send(napi_env env, napi_callback_info info) {
   return r;
 }
 
+/* udpSocket(family): a non-blocking, close-on-exec UDP socket (family 4 or 6). */
+static napi_value udp_socket(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], r;
+  int fam, fd;
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (!get_int_arg(env, argv, argc, 0, "family", &fam)) return NULL;
+  fd = socket(fam == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) { throw_errno(env, "socket", errno, -1, 0, 0); return NULL; }
+  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+    int e = errno;
+    close(fd);
+    throw_errno(env, "fcntl", e, -1, 0, 0);
+    return NULL;
+  }
+  NAPI_OK(env, napi_create_int32(env, fd, &r));
+  return r;
+}
+
+/* udpSend(fd, ip, port, buffer): one sendto(); returns the bytes sent or -errno. */
+static napi_value udp_send(napi_env env, napi_callback_info info) {
+  size_t argc = 4, len = 0, dlen = 0;
+  napi_value argv[4], r;
+  napi_valuetype t;
+  char ip[64];
+  void *data = NULL;
+  bool isbuf = false;
+  int fd, port;
+  ssize_t n;
+  struct sockaddr_in sin;
+  struct sockaddr_in6 sin6;
+
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (!get_int_arg(env, argv, argc, 0, "fd", &fd)) return NULL;
+  if (!get_int_arg(env, argv, argc, 2, "port", &port)) return NULL;
+  if (argc < 4 || napi_typeof(env, argv[1], &t) != napi_ok || t != napi_string) {
+    napi_throw_type_error(env, NULL, "argument 'ip' must be a string");
+    return NULL;
+  }
+  NAPI_OK(env, napi_get_value_string_utf8(env, argv[1], ip, sizeof(ip), &len));
+  NAPI_OK(env, napi_is_buffer(env, argv[3], &isbuf));
+  if (!isbuf) { napi_throw_type_error(env, NULL, "argument 'data' must be a Buffer"); return NULL; }
+  NAPI_OK(env, napi_get_buffer_info(env, argv[3], &data, &dlen));
+  memset(&sin, 0, sizeof(sin));
+  memset(&sin6, 0, sizeof(sin6));
+  if (inet_pton(AF_INET, ip, &sin.sin_addr) == 1) {
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((unsigned short)port);
+    n = sendto(fd, data, dlen, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sin, sizeof(sin));
+  } else if (inet_pton(AF_INET6, ip, &sin6.sin6_addr) == 1) {
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_port = htons((unsigned short)port);
+    n = sendto(fd, data, dlen, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sin6, sizeof(sin6));
+  } else {
+    n = -1;
+    errno = EINVAL;
+  }
+  NAPI_OK(env, napi_create_int32(env, n < 0 ? -errno : (int)n, &r));
+  return r;
+}
+
 /* closeFd(fd) */
 static napi_value close_fd(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -382,6 +447,8 @@ static napi_value init(napi_env env, napi_value exports) {
       !export_fn(env, exports, "chrootTo", chroot_to) ||
       !export_fn(env, exports, "unixDgramSocket", unix_dgram_socket) ||
       !export_fn(env, exports, "unixDgramSend", unix_dgram_send) ||
+      !export_fn(env, exports, "udpSocket", udp_socket) ||
+      !export_fn(env, exports, "udpSend", udp_send) ||
       !export_fn(env, exports, "closeFd", close_fd))
     return NULL;
 #if defined(TCP_INFO) && defined(__linux__)

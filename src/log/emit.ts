@@ -66,7 +66,7 @@ function transportFor(cfg: LoggerConfig, implicitRings: RingConfig[]): LogTransp
       const tr = new UdpTransport(a.host, a.port);
       if (!net.isIP(a.host)) {
         // a host name: resolved once at start-up, as HAProxy does
-        dns.lookup(a.host, (err, addr) => { if (!err) (tr as { host: string }).host = addr; });
+        dns.lookup(a.host, (err, addr) => { if (!err) tr.host = addr; });
       }
       return tr;
     }

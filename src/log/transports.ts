@@ -23,16 +23,39 @@ function udpSocket(family: 'udp4' | 'udp6'): dgram.Socket {
   return s;
 }
 
+/** Native non-blocking UDP sockets (one per family), when the addon has them. */
+const nativeUdp: { 4?: number; 6?: number } = {};
+
+function nativeUdpFd(family: 4 | 6): number {
+  let fd = nativeUdp[family];
+  if (fd === undefined) {
+    try { fd = sockopt?.udpSocket ? sockopt.udpSocket(family) : -1; } catch { fd = -1; }
+    nativeUdp[family] = fd;
+  }
+  return fd;
+}
+
 export class UdpTransport implements LogTransport {
   readonly label: string;
-  private readonly sock: dgram.Socket;
-  constructor(readonly host: string, readonly port: number) {
+  private sock: dgram.Socket | undefined;
+  constructor(public host: string, readonly port: number) {
     this.label = `udp@${host.includes(':') ? `[${host}]` : host}:${port}`;
-    this.sock = udpSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
   }
   write(line: Buffer | string): boolean {
+    const b = typeof line === 'string' ? Buffer.from(line, 'latin1') : line;
+    // one sendto() through the addon: a dgram.send costs several times more per datagram, and a
+    // line per request is the common case; a full socket buffer drops the line, as in HAProxy
+    const fam = net.isIPv4(this.host) ? 4 : net.isIPv6(this.host) ? 6 : 0;
+    if (fam && sockopt?.udpSend) {
+      const fd = nativeUdpFd(fam);
+      if (fd >= 0) {
+        const n = sockopt.udpSend(fd, this.host, this.port, b);
+        // ECONNREFUSED and the like report an earlier datagram's fate: this one was sent
+        return n >= 0 || n === -111;
+      }
+    }
     try {
-      this.sock.send(typeof line === 'string' ? Buffer.from(line, 'latin1') : line, this.port, this.host);
+      (this.sock ??= udpSocket(net.isIPv6(this.host) ? 'udp6' : 'udp4')).send(b, this.port, this.host);
       return true;
     } catch { return false; }
   }

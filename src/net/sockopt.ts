@@ -24,6 +24,9 @@ export interface SockoptAddon {
   unixDgramSocket?(): number;
   unixDgramSend?(fd: number, path: string, data: Buffer): number;
   closeFd?(fd: number): void;
+  /** a non-blocking UDP socket (family 4 or 6); sendto() returning bytes sent or -errno */
+  udpSocket?(family: number): number;
+  udpSend?(fd: number, ip: string, port: number, data: Buffer): number;
   /**
    * getsockopt(IPPROTO_TCP, TCP_INFO): some fields of struct tcp_info, at the TCPI_* indexes
    * (Linux only; absent elsewhere). Throws like getIntOpt when the call fails.

@@ -155,6 +155,13 @@ export class HttpStream implements PendingConn, SrvConnOwner {
   bytesIn = 0;
   bytesOut = 0;
   readonly acceptedAt: number;
+  /** StreamInfo fields the log line reads (set by emitTxnLog for each transaction's line) */
+  totalTime = -1;
+  termState: string | undefined = undefined;
+  cookieState: string | undefined = undefined;
+  targetName: string | undefined = undefined;
+  logOrigin: string | undefined = undefined;
+  logasap = false;
 
   private readonly cbuf = new ReadBuffer(true);
   /** handed over by a TcpStream, until its first request starts (startRequest) */
@@ -828,7 +835,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.sctx.status = v.status;
     const bytes = this.serializeWithAfter(reply, keep);
     countStatus(this.fe.feCounters, v.status);
-    this.htxOut += htxSize(bytes);
+    if (this.fe.logs) this.htxOut += htxSize(bytes);
     txn.respStarted = true;
     // the log's termination state: a deny/auth/tarpit is the proxy's, a return/redirect local
     txn.log.cause = v.deny ? 'P' : 'L';
@@ -1662,7 +1669,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
         if (!upgraded && rest2 && rest2.length <= 16384 && (r.framing.kind === 'close' || (r.framing.kind === 'length' && rest2.length <= r.framing.length))) {
           // head and the body bytes that came with it in one write
           this.respBuf = undefined;
-          this.htxOut += htxSize(headBytes) + rest2.length;
+          if (this.fe.logs) this.htxOut += htxSize(headBytes) + rest2.length;
           this.writeClient(Buffer.concat([headBytes, rest2]));
           this.logAsap(txn);
           if (this.fe.logs?.cfg?.steps) this.logStep(txn, 'response');
@@ -1674,7 +1681,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
           if (this.cli.writableLength > 0) { c.rbuf.busy = true; whenFlushed(this.cli, this.onCliDrain); }
           return 'stop';
         }
-        this.htxOut += htxSize(headBytes);
+        if (this.fe.logs) this.htxOut += htxSize(headBytes);
         this.writeClient(headBytes);
         this.logAsap(txn);
         if (this.fe.logs?.cfg?.steps) this.logStep(txn, 'response');
@@ -1929,7 +1936,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     countStatus(this.fe.feCounters, status);
     this.fe.feCounters.intercepted++;
     this.sctx.status = status;
-    if (body) { this.htxOut += htxSize(body); this.writeClient(body); }
+    if (body) { if (this.fe.logs) this.htxOut += htxSize(body); this.writeClient(body); }
     this.cliState = 'closing';
     this.finishClose();
   }
@@ -1948,7 +1955,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       const reply = bytes.length ? bytes : undefined;
       countStatus(this.fe.feCounters, status);
       this.sctx.status = status;
-      if (reply) { this.htxOut += htxSize(reply); this.writeClient(reply); }
+      if (reply) { if (this.fe.logs) this.htxOut += htxSize(reply); this.writeClient(reply); }
       if (txn) { txn.respStarted = true; txn.log.cause = cause; txn.log.phase = phase; }
       if (keep && reply) {
         this.dropConn();
@@ -2079,24 +2086,24 @@ export class HttpStream implements PendingConn, SrvConnOwner {
 
   private emitTxnLog(total: number, state: string, cookieState: string, srv: Server | undefined, target: string | undefined, bytesIn: number, bytesOut: number, error: boolean, empty = false, asap = false, origin?: string): void {
     const ctx = this.sctx;
-    // the log reads the stream through ctx.stream: a view with this transaction's values
-    const view = Object.create(this) as HttpStream & StreamInfo & { bytesIn: number; bytesOut: number };
-    view.bytesIn = bytesIn;
-    view.bytesOut = bytesOut;
-    view.totalTime = total;
-    view.termState = state;
-    view.cookieState = cookieState;
-    view.redispatched = this.redispatched;
-    view.targetName = target;
-    view.logOrigin = origin ?? (asap ? 'txn_response' : 'txn_close');
-    view.logasap = asap;
-    const savedSrv = ctx.srv, savedStream = ctx.stream;
-    ctx.stream = view;
+    // the log reads the stream through ctx.stream: for the time of the (synchronous) rendering,
+    // the stream shows this transaction's byte counts and log fields, then gets its own back
+    const wireIn = this.bytesIn, wireOut = this.bytesOut;
+    this.bytesIn = bytesIn;
+    this.bytesOut = bytesOut;
+    this.totalTime = total;
+    this.termState = state;
+    this.cookieState = cookieState;
+    this.targetName = target;
+    this.logOrigin = origin ?? (asap ? 'txn_response' : 'txn_close');
+    this.logasap = asap;
+    const savedSrv = ctx.srv;
     ctx.srv = srv;
     try {
       logStream(this.fe, ctx, { error, empty });
     } finally {
-      ctx.stream = savedStream;
+      this.bytesIn = wireIn;
+      this.bytesOut = wireOut;
       ctx.srv = savedSrv;
     }
   }
@@ -2234,16 +2241,17 @@ const COOKIE_RESP_FLAG: Record<string, string> = { none: 'N', found: 'P', delete
  * end of headers one byte, and the body its payload.
  */
 export function htxSize(wire: Buffer): number {
-  const end = wire.indexOf('\r\n\r\n');
-  if (end < 0) return wire.length;
-  let size = 20 + 1 + (wire.length - end - 4);
-  let p = 0;
-  while (p < end + 2) {
-    const e = wire.indexOf('\r\n', p);
-    if (e < 0 || e > end) break;
-    // the start line loses its two spaces, a header line its ": "
-    size += e - p - 2;
-    p = e + 2;
+  // one pass over the head: every CRLF ends a line that costs its length minus 2 (the start
+  // line's two spaces, a header's ": "); the empty line ends the head
+  const n = wire.length;
+  let size = 21;
+  let lineStart = 0;
+  for (let i = 0; i + 1 < n; i++) {
+    if (wire[i] !== 13 || wire[i + 1] !== 10) continue;
+    if (i === lineStart) return size + (n - i - 2); // the empty line: the rest is body
+    size += i - lineStart - 2;
+    lineStart = i + 2;
+    i++;
   }
-  return size;
+  return n;
 }

@@ -95,6 +95,11 @@ export class TcpStream implements PendingConn {
   private assignAt = 0;
   private assignedAt = 0;
   private connectedAt = 0;
+  /** StreamInfo fields the log line reads (set by emitLog) */
+  totalTime = -1;
+  termState: string | undefined = undefined;
+  logOrigin: string | undefined = undefined;
+  logasap = false;
   /** the last server assigned (kept for the log after it was released) */
   private logServer: Server | undefined;
   /** the log line was sent (option logasap sends it early) */
