@@ -126,11 +126,12 @@ frontend fe
     assert.ok(up >= backA1);
     const first = samples.filter((s) => s.start >= up && s.end <= up + 300);
     const firstA1 = first.filter((s) => s.who === '200 A1').length;
-    assert.ok(first.length >= 20, `requests in a1's first 300 ms (${first.length})`);
+    // (at least 8: a loaded CI host sends fewer requests than an idle one)
+    assert.ok(first.length >= 8, `requests in a1's first 300 ms (${first.length})`);
     assert.ok(firstA1 < first.length / 2, `a1 ramps: ${firstA1} of ${first.length} requests in its first 300 ms`);
     const late = samples.filter((s) => s.start >= up + 1100);
     const lateA1 = late.filter((s) => s.who === '200 A1').length;
-    assert.ok(late.length >= 20 && lateA1 >= late.length * 0.4 && lateA1 <= late.length * 0.6, `a1 at full weight: ${lateA1} of ${late.length}`);
+    assert.ok(late.length >= 10 && lateA1 >= late.length * 0.4 && lateA1 <= late.length * 0.6, `a1 at full weight: ${lateA1} of ${late.length}`);
     // once a2's check has marked it UP (its message), the backup gets nothing more; before that
     // the backup may still serve, for as long as the next check takes
     const lateBk = samples.filter((s) => s.start > a2Up[0]! + 20 && s.who === '200 BK');

@@ -68,7 +68,7 @@ frontend f
   bind :8080
   http-request cache-use c
   option splice-auto
-  log-steps all
+  compression algo gzip
 backend b
   server s 127.0.0.1:80 check-ssl
 peers p
@@ -78,7 +78,7 @@ peers p
   assert.ok(!a.some((m) => /^2:/.test(m)), `mode http is supported: ${a.join('\n')}`);
   assert.ok(a.some((m) => /^5:'http-request cache-use' is not supported yet/.test(m)));
   assert.ok(a.some((m) => /^6:'option splice-auto' is not supported yet/.test(m)));
-  assert.ok(a.some((m) => /^7:'log-steps' is not supported yet/.test(m)));
+  assert.ok(a.some((m) => /^7:'compression' is not supported yet/.test(m)), a.join('\n'));
   assert.ok(a.some((m) => /^9:.*'check-ssl' option is not supported yet/.test(m)));
   assert.ok(a.some((m) => /^10:'peers' section is not supported yet/.test(m)));
   assert.equal(r.fatal, true);
