@@ -437,17 +437,55 @@ export function jsonString(v: string): string {
   return out + '"';
 }
 
-/** A JSON value from an item's text (`numeric`: a number when it is one), cast to `type` if given. */
-function jsonValue(text: string | undefined, numeric: boolean, type: ItemType): string {
-  if (text === undefined || text === MISSING) return 'null';
-  if (type === 'bool') return text !== '' && text !== '0' && text !== 'false' ? 'true' : 'false';
+/** A typed value from an item's text (`numeric`: a number when it is one), cast to `type` if given. */
+type EncValue = null | boolean | number | string;
+function encValue(text: string | undefined, numeric: boolean, type: ItemType): EncValue {
+  if (text === undefined || text === MISSING) return null;
+  if (type === 'bool') return text !== '' && text !== '0' && text !== 'false';
   if (type === 'sint' || (type === undefined && numeric)) {
     // incomplete values ('+' prefix with logasap) are encoded as their number
     const t = text[0] === '+' ? text.slice(1) : text;
-    if (/^-?\d+$/.test(t)) return String(Number(t));
-    return type === 'sint' ? 'null' : jsonString(text);
+    if (/^-?\d+$/.test(t)) return Number(t);
+    return type === 'sint' ? null : text;
   }
-  return jsonString(text);
+  return text;
+}
+
+function jsonOf(v: EncValue): string {
+  if (v === null) return 'null';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'number') return String(v);
+  return jsonString(v);
+}
+
+/* ---- CBOR encoding (%{+cbor}, RFC 8949): the bytes as a latin1 string, hex unless +bin ---- */
+
+function cborHead(major: number, n: number): string {
+  const m = major << 5;
+  if (n < 24) return String.fromCharCode(m | n);
+  if (n < 0x100) return String.fromCharCode(m | 24, n);
+  if (n < 0x10000) return String.fromCharCode(m | 25, n >> 8, n & 0xff);
+  if (n < 0x100000000) return String.fromCharCode(m | 26, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+  const hi = Math.floor(n / 0x100000000), lo = n >>> 0;
+  return String.fromCharCode(m | 27, (hi >>> 24) & 0xff, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff,
+    (lo >>> 24) & 0xff, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff);
+}
+
+/** A text string item (major type 3); the text is latin1 (one char per byte), as samples are. */
+export function cborText(v: string): string { return cborHead(3, v.length) + v; }
+
+function cborOf(v: EncValue): string {
+  if (v === null) return '\xf6';
+  if (typeof v === 'boolean') return v ? '\xf5' : '\xf4';
+  if (typeof v === 'number') return v >= 0 ? cborHead(0, v) : cborHead(1, -1 - v);
+  return cborText(v);
+}
+
+const HEXU = '0123456789ABCDEF';
+function hexOf(bytes: string): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) { const c = bytes.charCodeAt(i); out += HEXU[c >> 4]! + HEXU[c & 15]!; }
+  return out;
 }
 
 /* ---- sample items ---- */
@@ -510,7 +548,9 @@ export function compileFormat(fmtText: string, opts: FormatOptions = {}): Compil
   let defFlags = 0;
   /** %{+json}o seen: the line is an object of the named items */
   let jsonObject = false;
-  const members: { name: string; value: PartFn }[] = [];
+  /** the global encoding is cbor (else json); +bin: raw bytes rather than hex */
+  let objCbor = false, objBin = false;
+  const members: { name: string; value: (ctx: SmpCtx) => EncValue }[] = [];
   let lit = '';
   const flushLit = (): void => { if (lit) { parts.push(lit); lit = ''; } };
   const fail = (error: string): CompileResult => ({ error, warnings });
@@ -566,11 +606,17 @@ export function compileFormat(fmtText: string, opts: FormatOptions = {}): Compil
     }
     const flags = args !== undefined ? applyFlags(args, defFlags, warnings, where) : defFlags;
     const itemType = type as ItemType;
-    /** a JSON-encoded item: a member of the object (global json) or a bare value */
-    const addJson = (value: PartFn): void => {
-      if (jsonObject) { if (name) members.push({ name, value }); return; }
+    /** json/cbor: the item's value encoded; a member of the object (global encoding) or a bare value */
+    const cbor = (flags & F_CBOR) !== 0;
+    const addEncoded = (get: (ctx: SmpCtx) => EncValue): void => {
+      if (jsonObject) { if (name) members.push({ name, value: get }); return; }
       flushLit();
-      parts.push(name && (defFlags & F_JSON) ? (ctx) => jsonString(name!) + ': ' + value(ctx) : value);
+      if (cbor) {
+        const bin = (flags & F_BIN) !== 0;
+        parts.push((ctx) => { const b = cborOf(get(ctx)); return bin ? b : hexOf(b); });
+        return;
+      }
+      parts.push(name && (defFlags & F_JSON) ? (ctx) => jsonString(name!) + ': ' + jsonOf(get(ctx)) : (ctx) => jsonOf(get(ctx)));
     };
     if (s[i] === '[') {
       const start = i + 1;
@@ -589,12 +635,12 @@ export function compileFormat(fmtText: string, opts: FormatOptions = {}): Compil
       if (err) return fail(err);
       exprs.push(expr);
       i = end + 1;
-      if (flags & F_JSON) {
-        addJson((ctx) => {
+      if (flags & (F_JSON | F_CBOR)) {
+        addEncoded((ctx) => {
           const smp = expr.eval(ctx);
-          if (smp === undefined) return 'null';
-          if (itemType === undefined && smp.t === 'bool') return smp.v ? 'true' : 'false';
-          return jsonValue(sampleToString(smp), itemType === undefined && smp.t === 'sint', itemType);
+          if (smp === undefined) return null;
+          if (itemType === undefined && smp.t === 'bool') return smp.v === true;
+          return encValue(sampleToString(smp), itemType === undefined && smp.t === 'sint', itemType);
         });
         continue;
       }
@@ -610,7 +656,7 @@ export function compileFormat(fmtText: string, opts: FormatOptions = {}): Compil
       i = j;
       if (tag === 'o') {
         defFlags = flags;
-        if (flags & F_JSON) { jsonObject = true; lit = ''; parts.length = 0; }
+        if (flags & (F_JSON | F_CBOR)) { jsonObject = true; objCbor = (flags & F_CBOR) !== 0; objBin = (flags & F_BIN) !== 0; lit = ''; parts.length = 0; }
         continue;
       }
       const def = ALIASES.get(tag);
@@ -619,10 +665,10 @@ export function compileFormat(fmtText: string, opts: FormatOptions = {}): Compil
       const err = encodingError(flags);
       if (err) return fail(err);
       aliases.push(tag);
-      if (flags & F_JSON) {
-        const raw = def.build({ flags: flags & ~(F_Q | F_E | F_JSON), style: 'log', missing: MISSING });
+      if (flags & (F_JSON | F_CBOR)) {
+        const raw = def.build({ flags: flags & ~(F_Q | F_E | F_JSON | F_CBOR | F_BIN), style: 'log', missing: MISSING });
         const numeric = NUMERIC_ALIASES.has(tag);
-        addJson((ctx) => jsonValue(raw(ctx), numeric, itemType));
+        addEncoded((ctx) => encValue(raw(ctx), numeric, itemType));
         continue;
       }
       if (jsonObject) continue;
@@ -637,21 +683,31 @@ export function compileFormat(fmtText: string, opts: FormatOptions = {}): Compil
     }
     // any other character: the '%' is dropped and the text goes on
   }
-  if (jsonObject) {
+  if (jsonObject && objCbor) {
+    // a CBOR map of the named items (indefinite length: 0xbf ... 0xff), hex unless +bin
+    const list = members;
+    const keys = list.map((m) => cborText(m.name));
+    parts.length = 0;
+    parts.push((ctx) => {
+      let out = '\xbf';
+      for (let k = 0; k < list.length; k++) out += keys[k] + cborOf(list[k]!.value(ctx));
+      out += '\xff';
+      return objBin ? out : hexOf(out);
+    });
+  } else if (jsonObject) {
     // the object of the named items; literal text and unnamed items are left out
     const list = members;
     const keys = list.map((m) => jsonString(m.name) + ': ');
     parts.length = 0;
     parts.push((ctx) => {
       let out = '{';
-      for (let k = 0; k < list.length; k++) out += (k ? ', ' : '') + keys[k] + list[k]!.value(ctx);
+      for (let k = 0; k < list.length; k++) out += (k ? ', ' : '') + keys[k] + jsonOf(list[k]!.value(ctx));
       return out + '}';
     });
   } else flushLit();
   return { fmt: new LogFormat(fmtText, parts, aliases, exprs), warnings };
 }
-function encodingError(flags: number): string | undefined {
-  if (flags & F_CBOR) return `the 'cbor' encoding of format items is not supported yet by haproxy-ts`;
+function encodingError(_flags: number): string | undefined {
   return undefined;
 }
 

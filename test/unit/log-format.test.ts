@@ -58,7 +58,6 @@ test('parse errors use haproxy wording', () => {
   assert.match(err('100% done')!, /^unexpected tag name near ' '/);
   assert.match(err('%(a b)ci')!, /^invalid character in custom name near ' '/);
   assert.match(err('%(a:ip)ci')!, /^unexpected output type 'ip'.*Supported types are: str, sint, bool$/);
-  assert.match(err('%{+cbor}o %(a)ci')!, /cbor/);
 });
 
 test('HTTP-only aliases are refused in TCP proxies, accepted in HTTP ones', () => {

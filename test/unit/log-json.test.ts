@@ -55,7 +55,3 @@ test('%{+json} on one item: the value alone', () => {
   assert.equal(render('st=%{+json}ST fe=%{+json}f q=%{+json}[str(a)]'), 'st=200 fe="fnt" q="a"');
 });
 
-test('%{+cbor} is refused with a message', () => {
-  const r = compileFormat('%{+cbor}o %(a)ci', {});
-  assert.match(r.error ?? '', /'cbor' encoding .* not supported yet by haproxy-ts/);
-});
