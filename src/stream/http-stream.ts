@@ -252,6 +252,8 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     }
     this.proxyHeaderPending = !up && !!listener.cfg.acceptProxy;
     this.lastTxnEnd = this.acceptedAt;
+    // a frontend that logs reads the addresses now: a client gone by the end has none any more
+    if (this.fe.logs && !up) void this.a;
     const t = rt.global.tune;
     this.h1opts = { maxHeadBytes: t.bufsize - t.maxrewrite, maxHeaders: t.httpMaxhdr, acceptUnsafe: this.fe.cfg.http.acceptUnsafeReq };
     this.h1respOpts = { maxHeadBytes: t.bufsize - t.maxrewrite, maxHeaders: t.httpMaxhdr, acceptUnsafe: false };
@@ -835,7 +837,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     this.sctx.status = v.status;
     const bytes = this.serializeWithAfter(reply, keep);
     countStatus(this.fe.feCounters, v.status);
-    if (this.fe.logs) this.htxOut += htxSize(bytes);
+    if (this.fe.logs && bytes.length) this.htxOut += replyHtxSize(bytes, reply, keep);
     txn.respStarted = true;
     // the log's termination state: a deny/auth/tarpit is the proxy's, a return/redirect local
     txn.log.cause = v.deny ? 'P' : 'L';
@@ -1955,7 +1957,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       const reply = bytes.length ? bytes : undefined;
       countStatus(this.fe.feCounters, status);
       this.sctx.status = status;
-      if (reply) { if (this.fe.logs) this.htxOut += htxSize(reply); this.writeClient(reply); }
+      if (reply) { if (this.fe.logs) this.htxOut += replyHtxSize(reply, errorMessageFor(px, status, px !== this.fe.cfg ? this.fe.cfg : undefined), keep); this.writeClient(reply); }
       if (txn) { txn.respStarted = true; txn.log.cause = cause; txn.log.phase = phase; }
       if (keep && reply) {
         this.dropConn();
@@ -2253,5 +2255,19 @@ export function htxSize(wire: Buffer): number {
     lineStart = i + 2;
     i++;
   }
+  return n;
+}
+
+/**
+ * %B for a reply haproxy-ts generates: what HAProxy counts is the reply message itself, so the
+ * connection header the H1 output adds (close, or keep-alive for HTTP/1.0) does not count, and
+ * the reply's own connection header (dropped from the wire, re-added per hop) does.
+ */
+function replyHtxSize(wire: Buffer, reply: ErrorReply, keepAlive: boolean): number {
+  let n = htxSize(wire);
+  if (reply.empty) return n;
+  if (!(keepAlive && !reply.close)) n -= 'connection'.length + 'close'.length;
+  else if (reply.version === 'HTTP/1.0') n -= 'connection'.length + 'keep-alive'.length;
+  for (const h of reply.headers.list) if (h.lname === 'connection') n += h.name.length + h.value.length;
   return n;
 }

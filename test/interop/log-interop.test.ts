@@ -46,6 +46,8 @@ interface Scenario {
   server?: (r: { conn: number }) => RecordingReply;
   /** a TCP echo server instead of an HTTP one */
   echo?: boolean;
+  /** a server that accepts and never answers */
+  hold?: boolean;
   /** options after the bind address */
   bindOpts?: string;
   traffic(port: number): Promise<void>;
@@ -53,7 +55,7 @@ interface Scenario {
 
 async function runScenario(impl: Impl, sc: Scenario): Promise<string[]> {
   const rx = await udpSyslogReceiver();
-  const srv = sc.echo ? await startTestServer('s1', { mode: 'echo' })
+  const srv = sc.hold ? await startTestServer('s1', { mode: 'hold' }) : sc.echo ? await startTestServer('s1', { mode: 'echo' })
     : sc.server ? await startRecordingBackend((r) => sc.server!({ conn: r.conn })) : undefined;
   const [fePort, deadPort, readyPort] = await freePorts(3);
   const text = `global
@@ -196,6 +198,24 @@ const SCENARIOS: Scenario[] = [
     traffic: async (p) => {
       await tcpSession(p, 'GARBAGE GARBAGE GARBAGE\r\n\r\n', { wait: 200 });
       await tcpSession(p, 'PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n', { wait: 200 });
+    },
+  },
+  {
+    name: 'a server that never answers: 504 sH--, also after the client left (no abortonclose)', mode: 'http', lines: 2,
+    cfg: '  option httplog\n  timeout server 400ms\n  server s1 SRV',
+    hold: true,
+    traffic: async (p) => {
+      await rawHttp(p, 'GET /slow HTTP/1.1\r\nhost: x\r\n\r\n', { responses: 1, timeoutMs: 3000 });
+      await tcpSession(p, 'GET /gone HTTP/1.1\r\nhost: x\r\n\r\n', { wait: 150 });
+    },
+  },
+  {
+    name: 'tcplog: server timeouts in data (sD)', mode: 'tcp', lines: 2,
+    cfg: '  option tcplog\n  timeout server 300ms\n  timeout client 5s\n  server s1 SRV',
+    hold: true,
+    traffic: async (p) => {
+      await tcpSession(p, 'x', { wait: 1000 });
+      await tcpSession(p, 'y', { wait: 100 });
     },
   },
   {
