@@ -304,11 +304,11 @@ static napi_value chroot_to(napi_env env, napi_callback_info info) {
 
 /* unixDgramSocket(): a non-blocking, close-on-exec AF_UNIX datagram socket for syslog sockets
  * such as /dev/log (Node's dgram module has no unix datagram sockets). */
-static napi_value unix_dgram_socket(napi_env env, napi_callback_info info) {
+/* A non-blocking, close-on-exec datagram socket of `domain` as a JS number, or NULL after
+ * throwing. */
+static napi_value new_dgram_socket(napi_env env, int domain) {
   napi_value r;
-  int fd;
-  (void)info;
-  fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  int fd = socket(domain, SOCK_DGRAM, 0);
   if (fd < 0) { throw_errno(env, "socket", errno, -1, 0, 0); return NULL; }
   if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
     int e = errno;
@@ -318,6 +318,11 @@ static napi_value unix_dgram_socket(napi_env env, napi_callback_info info) {
   }
   NAPI_OK(env, napi_create_int32(env, fd, &r));
   return r;
+}
+
+static napi_value unix_dgram_socket(napi_env env, napi_callback_info info) {
+  (void)info;
+  return new_dgram_socket(env, AF_UNIX);
 }
 
 /* unixDgramSend(fd, path, buffer): one sendto(); returns the bytes sent or -errno (never throws
@@ -354,20 +359,11 @@ static napi_value unix_dgram_send(napi_env env, napi_callback_info info) {
 /* udpSocket(family): a non-blocking, close-on-exec UDP socket (family 4 or 6). */
 static napi_value udp_socket(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], r;
-  int fam, fd;
+  napi_value argv[1];
+  int fam;
   NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (!get_int_arg(env, argv, argc, 0, "family", &fam)) return NULL;
-  fd = socket(fam == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
-  if (fd < 0) { throw_errno(env, "socket", errno, -1, 0, 0); return NULL; }
-  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
-    int e = errno;
-    close(fd);
-    throw_errno(env, "fcntl", e, -1, 0, 0);
-    return NULL;
-  }
-  NAPI_OK(env, napi_create_int32(env, fd, &r));
-  return r;
+  return new_dgram_socket(env, fam == 6 ? AF_INET6 : AF_INET);
 }
 
 /* udpSend(fd, ip, port, buffer): one sendto(); returns the bytes sent or -errno. */

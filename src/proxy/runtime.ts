@@ -286,14 +286,7 @@ export class Runtime {
     const grace = this.global.grace;
     const stopListening = (): void => {
       this.stopping = true;
-      for (const l of this.listeners) {
-        l.server?.close();
-        l.server = undefined;
-        l.state = 'stopped';
-        for (const s of l.held) s.destroy();
-        this.heldTotal -= l.held.length;
-        l.held = [];
-      }
+      for (const l of this.listeners) this.stopListener(l);
       for (const p of this.proxies) {
         p.stopped = true;
         const msg = `Proxy ${p.name} stopped (cumulated conns: FE: ${p.feCounters.cumConns}, BE: ${p.counters.cumConns}).`;
