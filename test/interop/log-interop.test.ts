@@ -68,18 +68,22 @@ defaults
   timeout connect 1s
   timeout client 2s
   timeout server 2s
+listen px
+  bind 127.0.0.1:${fePort}${sc.bindOpts ? ' ' + sc.bindOpts : ''}
+${sc.cfg.replace(/SRV/g, `127.0.0.1:${srv?.port ?? deadPort}`).replace(/DEAD/g, `127.0.0.1:${deadPort}`)}
 frontend ready
   bind 127.0.0.1:${readyPort}
   mode tcp
   no log
   tcp-request connection reject
-listen px
-  bind 127.0.0.1:${fePort}${sc.bindOpts ? ' ' + sc.bindOpts : ''}
-${sc.cfg.replace(/SRV/g, `127.0.0.1:${srv?.port ?? deadPort}`).replace(/DEAD/g, `127.0.0.1:${deadPort}`)}
 `;
   const dir = tempDir('hts-log-');
   // readiness is probed on a frontend that does not log, so that the probe leaves no line
+  // (declared last: both implementations bind in order, so px listens once ready does)
   const proc = await startProxy(impl.bin, ['-db', '-f', writeConfig(dir, text)], [readyPort!], { timeoutMs: 8000 });
+  // a port taken meanwhile by another test's process makes the proxy exit: say so plainly
+  await sleep(100);
+  if (proc.child.exitCode !== null) throw new Error(`${impl.name} exited at start-up: ${proc.stderr()}`);
   try {
     await sc.traffic(fePort!);
     await waitFor(() => rx.lines.length >= sc.lines, 5000, `${impl.name}: ${sc.lines} log lines (got ${rx.lines.length}: ${rx.lines.join('')})`);
@@ -233,7 +237,11 @@ for (const sc of SCENARIOS) {
   test(`log interop: ${sc.name}`, { skip: SKIP, timeout: 30_000 }, async (t) => {
     const out: Record<string, string[]> = {};
     for (const impl of IMPLS) {
-      out[impl.name] = await runScenario(impl, sc);
+      // a free port picked here can be taken by a concurrently running test: one more try then
+      out[impl.name] = await runScenario(impl, sc).catch((e: Error) => {
+        if (!/exited at start-up/.test(e.message)) throw e;
+        return runScenario(impl, sc);
+      });
       // LOG_INTEROP_SHOW=1 prints what each implementation logged, as it goes
       if (process.env['LOG_INTEROP_SHOW']) process.stderr.write(`[${sc.name}] ${impl.name}:\n  ${out[impl.name]!.join('\n  ')}\n`);
     }
