@@ -38,7 +38,10 @@ async function demo() {
   console.log(`haproxy-ts is listening on 127.0.0.1:${port} (stats socket: ${sock})`);
   console.log('Four requests through the proxy (roundrobin, demo1 has weight 2; option forwardfor):');
   for (let i = 0; i < 4; i++) console.log(`  ${await ask()}`);
+  const metrics = (await ask('/metrics')).split('\n').filter((l) => l.startsWith('haproxy_')).length;
+  console.log(`Prometheus metrics at /metrics: ${metrics} samples`);
   console.log(`Try: curl http://127.0.0.1:${port}/   curl http://127.0.0.1:${port}/healthz   echo "show servers state" | socat stdio ${sock}`);
+  console.log(`     http://127.0.0.1:${port}/stats (stats page)   http://127.0.0.1:${port}/dashboard (live dashboard)`);
 }
 
 function shutdown(code) {

@@ -35,7 +35,7 @@ export const enum Act {
 
 /** How a rule set ended for the stream. */
 export type Verdict =
-  | { kind: 'reply'; reply: ErrorReply | Buffer; status: number; /** counts as a denied request */ deny: boolean; tarpit?: number; close?: boolean; rst?: boolean; /** produced by `return` (an applet in HAProxy) */ applet?: boolean }
+  | { kind: 'reply'; reply: ErrorReply | Buffer; status: number; /** counts as a denied request */ deny: boolean; tarpit?: number; close?: boolean; rst?: boolean; /** produced by `return` (an applet in HAProxy) */ applet?: boolean; /** the log's %s for a service ('<PROMEX>') */ target?: string }
   | { kind: 'reject' }              // close the connection (tcp-request reject / http-request reject)
   | { kind: 'silent-drop' };        // disappear without telling the client
 

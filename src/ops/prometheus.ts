@@ -513,7 +513,7 @@ registerAction({
             reply = errorMessageFor(h.be?.cfg, 500, h.fe.cfg);
           }
         }
-        h.verdict = { kind: 'reply', reply, status, deny: false, applet: true };
+        h.verdict = { kind: 'reply', reply, status, deny: false, applet: true, target: '<PROMEX>' };
         return Act.DONE;
       },
     } satisfies Action;

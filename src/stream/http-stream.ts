@@ -833,6 +833,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     if (!txn || this.closed) return;
     const reply = v.reply as ErrorReply;
     if (v.applet) { this.toApplet = true; this.fe.feCounters.intercepted++; }
+    if (v.target) txn.log.target = v.target;
     const keep = txn.reqDone && !txn.wantsClose && connMode(this.fe, this.be) !== 'close' && !this.cliEnded && !this.rt.stopping && !reply.close;
     this.sctx.status = v.status;
     const bytes = this.serializeWithAfter(reply, keep);
@@ -2046,6 +2047,10 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     t.queue = L.assignedAt ? L.assignedAt - L.assignAt : L.assignAt && L.connectedAt === 0 && L.srv ? now - L.assignAt : -1;
     t.connect = L.connectedAt ? L.connectedAt - (L.assignedAt || L.connectedAt) : -1;
     t.response = L.respAt && L.connectedAt ? L.respAt - L.connectedAt : -1;
+    if (L.target !== undefined) {
+      // a service answered (stats page, Prometheus): HAProxy's applet is "connected" at once
+      t.queue = 0; t.connect = 0; t.response = 0;
+    }
     if (L.phase === 'T') {
       // tarpit: HAProxy reports the time held as queue time, and no request time
       t.request = -1;

@@ -17,4 +17,8 @@ test('quick start serves through haproxy-ts and balances over the demo servers',
   const names = new Set(hellos.map((l) => /demo(\d)/.exec(l)![1]));
   assert.ok(names.size >= 2, `connections spread over several servers: ${[...names].join(',')}`);
   assert.match(r.stdout, new RegExp(`listening on 127\\.0\\.0\\.1:${port}`));
+  // the example also serves Prometheus metrics and logs every request (httplog on stdout)
+  const m = /Prometheus metrics at \/metrics: (\d+) samples/.exec(r.stdout);
+  assert.ok(m && Number(m[1]) > 50, r.stdout);
+  assert.match(r.stdout, / demo demo\/demo\d \d+\/\d+\/\d+\/\d+\/\d+ 200 \d+ - - ---- .*"GET \/ HTTP\/1\.1"/);
 });
