@@ -50,6 +50,24 @@ registerGlobal(
     },
   },
   {
+    name: 'maxconnrate',
+    parse(args, g, ctx) {
+      if (!needArgs(args, 1, ctx, 'an integer argument')) return;
+      const n = parseUint(args[1]);
+      if (n === undefined) { ctx.alert(`'maxconnrate' expects an integer argument (got '${args[1]}').`); return; }
+      g.maxConnRate = n;
+    },
+  },
+  {
+    name: 'maxsessrate',
+    parse(args, g, ctx) {
+      if (!needArgs(args, 1, ctx, 'an integer argument')) return;
+      const n = parseUint(args[1]);
+      if (n === undefined) { ctx.alert(`'maxsessrate' expects an integer argument (got '${args[1]}').`); return; }
+      g.maxSessRate = n;
+    },
+  },
+  {
     name: 'maxconn',
     parse(args, g, ctx) {
       if (!needArgs(args, 1, ctx, 'an integer argument')) return;

@@ -35,6 +35,9 @@ export interface GlobalConfig {
   pidfile?: string;
   maxconn: number;            // 0 = not set (computed)
   maxconnSet: boolean;
+  /** maxconnrate / maxsessrate: new connections / sessions per second (undefined: none) */
+  maxConnRate?: number;
+  maxSessRate?: number;
   nbthread: number;
   statsSockets: StatsSocketConfig[];
   statsTimeout: number;       // ms
@@ -201,6 +204,8 @@ export interface ProxyOptions {
 export type ProxyKind = 'defaults' | 'frontend' | 'backend' | 'listen';
 
 export interface ProxyConfig {
+  /** rate-limit sessions: new sessions accepted per second (frontends) */
+  rateLimitSessions?: number;
   kind: ProxyKind;
   name: string;
   where: Where;
@@ -322,6 +327,7 @@ export function inheritFromDefaults(kind: ProxyKind, name: string, where: Where,
   }
   if (kind !== 'backend') {
     px.maxconn = def.maxconn;
+    px.rateLimitSessions = def.rateLimitSessions;
     px.backlog = def.backlog;
   }
   px.timeouts = { ...def.timeouts };

@@ -30,7 +30,7 @@ export const RATE_LIMIT_USAGE = [
   "   - 'http-compression global' to set the per-process maximum compression speed in kB/s",
 ].join('\n');
 
-/** The global setting behind each `set rate-limit` target (none of them is built in haproxy-ts). */
+/** The global setting behind each `set rate-limit` target (connections and sessions are built). */
 const RATE_LIMIT_SETTING: Record<string, string> = {
   connections: 'maxconnrate', sessions: 'maxsessrate', 'ssl-sessions': 'maxsslrate', 'http-compression': 'maxcomprate',
 };
@@ -97,6 +97,12 @@ export const PROXY_COMMANDS: CliKeyword[] = [
       const what = args[2] ?? '';
       if (!(what in RATE_LIMIT_SETTING) || args[3] !== 'global') { ctxErr(ctx, RATE_LIMIT_USAGE); return; }
       if (args[4] === undefined || args[4] === '') { ctxErr(ctx, 'Expects an integer value.'); return; }
+      const rt = ctxRuntime(ctx);
+      const n = Number(args[4]);
+      if (!/^\d+$/.test(args[4]) || n > 0xffffffff) { ctxErr(ctx, 'Value out of range.'); return; }
+      if (rt && what === 'connections') { rt.connRateLimit = n; rt.wakeHeld(); return; }
+      if (rt && what === 'sessions') { rt.sessRateLimit = n; rt.wakeHeld(); return; }
+      // SSL sessions and compression do not exist in haproxy-ts
       ctxErr(ctx, `'set rate-limit ${what} global' is not supported yet by haproxy-ts (no '${RATE_LIMIT_SETTING[what]}').`);
     },
   },

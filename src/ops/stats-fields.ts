@@ -197,7 +197,7 @@ export const STAT_FIELDS: readonly StatField[] = [
   { pos: 32, name: 'type', desc: 'Object type: 0 frontend, 1 backend, 2 server, 3 listener', tags: 'CGS', type: 'u32',
     fe: () => 0, li: () => 3, be: () => 1, srv: () => 2 },
   { pos: 33, name: 'rate', desc: 'Sessions over the last second', tags: 'MRP', type: 'u32', over: { B: 'MGP' }, ...all((c) => c.sessRate.rate(), 'FBS') },
-  { pos: 34, name: 'rate_lim', desc: 'Limit on new sessions per second', tags: 'CLP', type: 'u32', fe: () => 0 },
+  { pos: 34, name: 'rate_lim', desc: 'Limit on new sessions per second', tags: 'CLP', type: 'u32', fe: (p) => p.rateLimitSessions },
   { pos: 35, name: 'rate_max', desc: 'Highest rate seen', tags: 'MMP', type: 'u32', over: { B: 'MGP' }, ...all((c) => c.sessRate.maxRate, 'FBS') },
   { pos: 36, name: 'check_status', desc: 'Last health check status ("* " while one runs)', tags: 'MOP', type: 'str',
     srv: (s) => { const hc = activeCheck(s); return hc ? checkStatusText(hc.last, hc.running) : undefined; } },

@@ -133,6 +133,16 @@ registerProxy(
     },
   },
   {
+    name: 'rate-limit', caps: FE,
+    parse(args, px, ctx) {
+      if (args[1] !== 'sessions') { ctx.alert(`'rate-limit' expects 'sessions' (got '${args[1] ?? ''}').`); return; }
+      const n = parseUint(args[2]);
+      if (args.length !== 3 || n === undefined) { ctx.alert(`'rate-limit sessions' expects an integer value.`); return; }
+      if (!checkCap(px, 'rate-limit sessions', FE, ctx)) return;
+      px.rateLimitSessions = n;
+    },
+  },
+  {
     name: 'backlog',
     caps: FE,
     parse(args, px, ctx) {

@@ -27,6 +27,8 @@ export class Proxy {
   defaultBackend: Proxy | undefined;
   /** frontend connection limit (0 = none); settable from the CLI */
   maxconn: number;
+  /** rate-limit sessions: new sessions per second the frontend accepts (0 = none) */
+  rateLimitSessions: number;
   /** set when the proxy was stopped (soft stop, or disabled) */
   stopped = false;
   /** sum of frontend maxconns that may reach this backend (for automatic fullconn) */
@@ -40,6 +42,7 @@ export class Proxy {
     this.isFrontend = cfg.kind === 'frontend' || cfg.kind === 'listen';
     this.isBackend = cfg.kind === 'backend' || cfg.kind === 'listen';
     this.maxconn = cfg.maxconn || defaultFrontendMaxconn;
+    this.rateLimitSessions = cfg.rateLimitSessions ?? 0;
     this.stopped = cfg.disabled;
     if (this.isBackend) {
       this.servers = cfg.servers.map((s) => new Server(s, this));

@@ -1,5 +1,6 @@
 // The running process: proxies and listeners built from a Config, connection limits,
 // soft/hard stop, listener pause/resume. One instance per process.
+import { RateCounter } from './counters.js';
 import { setupLogging, sendLog } from '../log/emit.js';
 import { dashboardConfigured, startDashboardSampler, stopDashboardSampler } from '../ops/dashboard-sampler.js';
 import { LOG_WARNING } from '../log/syslog.js';
@@ -72,6 +73,8 @@ export class Runtime {
     this.global = config.global;
     this.debugMode = opts.debug ?? false;
     this.maxconn = opts.maxconnOverride ?? (config.global.maxconn || defaultMaxconn());
+    this.connRateLimit = config.global.maxConnRate ?? 0;
+    this.sessRateLimit = config.global.maxSessRate ?? 0;
     for (const pc of config.proxies) this.proxies.push(new Proxy(pc, this.maxconn));
     const byName = new Map<string, Proxy>();
     for (const p of this.proxies) if (p.isBackend) byName.set(p.name, p);
@@ -167,7 +170,29 @@ export class Runtime {
     const p = l.proxy;
     if (p.maxconn && p.feCounters.cur >= p.maxconn) return false;
     if (l.maxconn && l.cur >= l.maxconn) return false;
+    // rate limits: global maxconnrate / maxsessrate, a frontend's rate-limit sessions
+    if (this.connRateLimit || this.sessRateLimit || p.rateLimitSessions) {
+      const now = Date.now();
+      const cr = this.connRateLimit && this.connRate.rate(now) >= this.connRateLimit;
+      const sr = this.sessRateLimit && this.connRate.rate(now) >= this.sessRateLimit;
+      const pr = p.rateLimitSessions && p.feCounters.sessRate.rate(now) >= p.rateLimitSessions;
+      if (cr || sr || pr) { this.wakeOnRate(); return false; }
+    }
     return true;
+  }
+
+  /** accepted connections over the last second (maxconnrate / maxsessrate, show info ConnRate) */
+  readonly connRate = new RateCounter();
+  /** global maxconnrate / maxsessrate, settable with `set rate-limit ... global` (0: none) */
+  connRateLimit = 0;
+  sessRateLimit = 0;
+  private rateTimer: NodeJS.Timeout | undefined;
+
+  /** Held connections are looked at again once a rate limit may allow more (every 20 ms). */
+  private wakeOnRate(): void {
+    if (this.rateTimer) return;
+    this.rateTimer = setTimeout(() => { this.rateTimer = undefined; this.wakeHeld(); }, 20);
+    this.rateTimer.unref();
   }
 
   accept(l: BindListener, sock: Sock): void {
@@ -189,6 +214,7 @@ export class Runtime {
   }
 
   private startSession(l: BindListener, sock: Sock): void {
+    if (this.connRateLimit || this.sessRateLimit || l.proxy.rateLimitSessions) this.connRate.hit();
     this.curConns++;
     this.cumConns++;
     l.cur++;
