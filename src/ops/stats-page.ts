@@ -329,12 +329,75 @@ function td(v: StatValue, dash = false): string {
   return `<td>${v === undefined || v === '' ? (dash ? '-' : '') : groupNum(v)}</td>`;
 }
 
+/* ---- the detail tooltips of the rate, session and error cells (the page's <u> hover boxes) ---- */
+
+const num = (x: StatValue): string => (x === undefined || x === '' ? '0' : groupNum(x));
+const pct = (part: StatValue, whole: StatValue): string => {
+  const w = Number(whole ?? 0);
+  return `(${w > 0 ? Math.floor((Number(part ?? 0) * 100) / w) : 0}%)`;
+};
+/** one line of a tooltip table: a label, a value, and an optional third column */
+function tipRow(label: string, value: string, extra?: string): string {
+  return `<tr><th>${label}:</th><td>${value}</td>${extra !== undefined ? `<td>${extra}</td>` : ''}</tr>`;
+}
+/** a cell showing `value`, with a table of details on hover */
+function tipCell(value: StatValue, rows: string): string {
+  return `<td><u>${num(value)}<div class=tips><table class=det>${rows}</table></div></u></td>`;
+}
+/** HTTP responses by class; with `ofReq`, each as a share of the requests */
+function httpRows(v: StatValue[], ofReq: boolean, compressed: boolean): string {
+  const tot = v[F.req_tot!];
+  let r = '';
+  for (const [k, label] of [['hrsp_1xx', '1xx'], ['hrsp_2xx', '2xx'], ['hrsp_3xx', '3xx'], ['hrsp_4xx', '4xx'], ['hrsp_5xx', '5xx']] as const) {
+    r += tipRow(`- HTTP ${label} responses`, num(v[F[k]!]), ofReq ? pct(v[F[k]!], tot) : undefined);
+    if (label === '2xx' && compressed) r += tipRow('&nbsp;&nbsp;Compressed 2xx', num(v[F.comp_rsp!]), pct(v[F.comp_rsp!], v[F.hrsp_2xx!]));
+  }
+  return r + tipRow('- other responses', num(v[F.hrsp_other!]), ofReq ? pct(v[F.hrsp_other!], tot) : undefined);
+}
+/** max / average of the last 1024 connections: queue, connect, response and total times */
+function timeRows(v: StatValue[]): string {
+  return '<tr><th colspan=3>Max / Avg over last 1024 success. conn.</th></tr>'
+    + tipRow('- Queue time', `${num(v[F.qtime_max!])} / ${num(v[F.qtime!])}`, 'ms')
+    + tipRow('- Connect time', `${num(v[F.ctime_max!])} / ${num(v[F.ctime!])}`, 'ms')
+    + tipRow('- Responses time', `${num(v[F.rtime_max!])} / ${num(v[F.rtime!])}`, 'ms')
+    + tipRow('- Total time', `${num(v[F.ttime_max!])} / ${num(v[F.ttime!])}`, 'ms');
+}
+/** the cumulated sessions of a backend or server, with its connections and responses */
+function beTotalCell(v: StatValue[], http: boolean, server: boolean): string {
+  let r = tipRow('Cum. sessions', num(v[F.stot!]))
+    + tipRow('New connections', num(v[F.connect!]))
+    + tipRow('Reused connections', num(v[F.reuse!]), pct(v[F.reuse!], Number(v[F.connect!] ?? 0) + Number(v[F.reuse!] ?? 0)));
+  if (http) {
+    r += tipRow('Cum. HTTP requests', num(v[F.req_tot!])) + httpRows(v, server, !server);
+    if (!server) r += tipRow('Cache lookups', num(v[F.cache_lookups!])) + tipRow('Cache hits', num(v[F.cache_hits!]), pct(v[F.cache_hits!], v[F.cache_lookups!]));
+    r += tipRow('Failed hdr rewrites', num(v[F.wrew!])) + tipRow(server ? 'Internal error' : 'Internal errors', num(v[F.eint!]));
+  }
+  return tipCell(v[F.stot!], r + timeRows(v));
+}
+/** a response error cell: the resets seen while data was transferred */
+function resetsCell(v: StatValue[]): string {
+  return `<td><u>${num(v[F.eresp!])}<div class=tips>Connection resets during transfers: ${num(v[F.cli_abrt!])} client, ${num(v[F.srv_abrt!])} server</div></u></td>`;
+}
+
 function frontendRow(p: Proxy, v: StatValue[], c: RowCtx): string {
   const n = esc(p.name);
+  const http = p.mode === 'http';
+  const rateCell = tipCell(v[F.rate!], tipRow('Current connection rate', `${num(v[F.conn_rate!])}/s`)
+    + tipRow('Current session rate', `${num(v[F.rate!])}/s`)
+    + (http ? tipRow('Current request rate', `${num(v[F.req_rate!])}/s`) : ''));
+  const maxCell = tipCell(v[F.rate_max!], tipRow('Max connection rate', `${num(v[F.conn_rate_max!])}/s`)
+    + tipRow('Max session rate', `${num(v[F.rate_max!])}/s`)
+    + (http ? tipRow('Max request rate', `${num(v[F.req_rate_max!])}/s`) : ''));
+  const totCell = tipCell(v[F.stot!], tipRow('Cum. connections', num(v[F.conn_tot!]))
+    + tipRow('Cum. sessions', num(v[F.stot!]))
+    + (http ? tipRow('Cum. HTTP requests', num(v[F.req_tot!])) + httpRows(v, false, true)
+      + tipRow('Intercepted requests', num(v[F.intercepted!]))
+      + tipRow('Cache lookups', num(v[F.cache_lookups!])) + tipRow('Cache hits', num(v[F.cache_hits!]), pct(v[F.cache_hits!], v[F.cache_lookups!]))
+      + tipRow('Failed hdr rewrites', num(v[F.wrew!])) + tipRow('Internal errors', num(v[F.eint!])) : ''));
   return `<tr class="frontend">${c.admin ? '<td></td>' : ''}<td class=ac><a name="${n}/Frontend"></a><a class=lfsb href="#${n}/Frontend">Frontend</a></td>`
     + '<td colspan=3></td>'
-    + td(v[F.rate!]) + td(v[F.rate_max!]) + td(v[F.rate_lim!] || undefined, true)
-    + td(v[F.scur!]) + td(v[F.smax!]) + td(v[F.slim!]) + td(v[F.stot!]) + '<td></td><td></td>'
+    + rateCell + maxCell + td(v[F.rate_lim!] || undefined, true)
+    + td(v[F.scur!]) + td(v[F.smax!]) + td(v[F.slim!]) + totCell + '<td></td><td></td>'
     + td(v[F.bin!]) + td(v[F.bout!]) + td(v[F.dreq!]) + td(v[F.dresp!]) + td(v[F.ereq!]) + '<td></td><td></td><td></td><td></td>'
     + `<td class=ac>${esc(String(v[F.status!] ?? ''))}</td><td class=ac colspan=8></td></tr>\n`;
 }
@@ -386,9 +449,16 @@ function serverRow(s: Server, v: StatValue[], c: RowCtx): string {
     + `<td class=ac><a name="${p}/${n}"></a><u><a class=lfsb href="#${p}/${n}">${n}</a>${tips}</u></td>`
     + td(v[F.qcur!]) + td(v[F.qmax!]) + td(v[F.qlimit!], true)
     + td(v[F.rate!]) + td(v[F.rate_max!]) + '<td></td>'
-    + td(v[F.scur!]) + td(v[F.smax!]) + td(v[F.slim!], true) + td(v[F.stot!]) + td(v[F.lbtot!]) + lastSessCell(v[F.lastsess!])
+    + tipCell(v[F.scur!], tipRow('Current active connections', num(v[F.scur!]))
+      + tipRow('Current used connections', num(v[F.used_conn_cur!]))
+      + tipRow('Current idle connections', num(v[F.srv_icur!]))
+      + tipRow('- unsafe', num(v[F.idle_conn_cur!])) + tipRow('- safe', num(v[F.safe_conn_cur!]))
+      + tipRow('Estimated need of connections', num(v[F.need_conn_est!]))
+      + tipRow('Active connections limit', v[F.slim!] ? num(v[F.slim!]) : '-')
+      + tipRow('Idle connections limit', v[F.src_ilim!] ? num(v[F.src_ilim!]) : '-'))
+    + td(v[F.smax!]) + td(v[F.slim!], true) + beTotalCell(v, s.backend.mode === 'http', true) + td(v[F.lbtot!]) + lastSessCell(v[F.lastsess!])
     + td(v[F.bin!]) + td(v[F.bout!]) + '<td></td>' + td(v[F.dresp!])
-    + '<td></td>' + td(v[F.econ!]) + td(v[F.eresp!]) + td(v[F.wretr!]) + td(v[F.wredis!])
+    + '<td></td>' + td(v[F.econ!]) + resetsCell(v) + td(v[F.wretr!]) + td(v[F.wredis!])
     + statusCell + lastChk
     + `<td class=ac>${s.eweight}/${s.uweight}</td><td class=ac>${s.backup ? '-' : 'Y'}</td><td class=ac>${s.backup ? 'Y' : '-'}</td>`
     + chk + `<td class=ac>${thr === undefined ? '-' : `${thr} %`}</td></tr>\n`;
@@ -401,9 +471,9 @@ function backendRow(p: Proxy, v: StatValue[], c: RowCtx): string {
     + `${algo ? `<div class=tips>balancing: ${esc(String(algo))}</div>` : ''}</u></td>`
     + td(v[F.qcur!]) + td(v[F.qmax!]) + '<td></td>'
     + td(v[F.rate!]) + td(v[F.rate_max!]) + '<td></td>'
-    + td(v[F.scur!]) + td(v[F.smax!]) + td(v[F.slim!]) + td(v[F.stot!]) + td(v[F.lbtot!]) + lastSessCell(v[F.lastsess!])
+    + td(v[F.scur!]) + td(v[F.smax!]) + td(v[F.slim!]) + beTotalCell(v, p.mode === 'http', false) + td(v[F.lbtot!]) + lastSessCell(v[F.lastsess!])
     + td(v[F.bin!]) + td(v[F.bout!]) + td(v[F.dreq!]) + td(v[F.dresp!])
-    + '<td></td>' + td(v[F.econ!]) + td(v[F.eresp!]) + td(v[F.wretr!]) + td(v[F.wredis!])
+    + '<td></td>' + td(v[F.econ!]) + resetsCell(v) + td(v[F.wretr!]) + td(v[F.wredis!])
     + `<td class=ac>${humanTime(Number(v[F.lastchg!] ?? 0))} ${esc(String(v[F.status!] ?? ''))}</td><td class=ac>&nbsp;</td>`
     + `<td class=ac>${v[F.weight!] ?? 0}/${v[F.uweight!] ?? 0}</td><td class=ac>${v[F.act!] ?? 0}</td><td class=ac>${v[F.bck!] ?? 0}</td>`
     + `<td class=ac>&nbsp;</td>${td(v[F.chkdown!])}<td>${v[F.downtime!] === undefined ? '' : humanTime(Number(v[F.downtime!]))}</td><td></td></tr>`;

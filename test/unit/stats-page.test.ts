@@ -175,8 +175,9 @@ describe('HTML page', () => {
     // backend row: balancing tips, weights of the servers in use (a:3 + backup not counted)
     assert.match(html, /<tr class="backend"><td><\/td><td class=ac><u><a name="stats\/Backend"><\/a><a class=lfsb href="#stats\/Backend">Backend<\/a><div class=tips>balancing: roundrobin<\/div><\/u><\/td>/);
     assert.match(html, /<td class=ac>\d+s UP<\/td><td class=ac>&nbsp;<\/td><td class=ac>3\/3<\/td><td class=ac>1<\/td><td class=ac>1<\/td>/);
-    // max server connections
-    assert.match(html, /<td>0<\/td><td>10<\/td><td>0<\/td>/);
+    // max server connections (smax, slim), then the total with its details on hover, as 2.6
+    assert.match(html, /<td>0<\/td><td>10<\/td><td><u>0<div class=tips><table class=det><tr><th>Cum. sessions:<\/th><td>0<\/td><\/tr><tr><th>New connections:<\/th>/);
+    assert.match(html, /<div class=tips>Connection resets during transfers: 0 client, 0 server<\/div>/);
     // admin form per backend-capable proxy, not for the frontend-only one
     assert.match(html, /<select name=action><option value=""><\/option><option value="ready">Set state to READY<\/option>/);
     assert.match(html, /<option value="shutdown">Kill Sessions<\/option><\/select><input type="hidden" name="b" value="#\d+">&nbsp;<input type="submit" value="Apply"><\/form>/);
