@@ -16,6 +16,8 @@
  *   udpSocket(family)                      -> number      (a non-blocking UDP socket fd, family 4 or 6)
  *   udpSend(fd, ip, port, buffer)          -> number      (bytes sent or -errno; one sendto(), no
  *                                             JS request object: syslog datagrams at request rate)
+ *   setNonBlocking(fd)                     -> undefined   (O_NONBLOCK on a descriptor: log lines to a
+ *                                             stalled pipe are dropped instead of blocking)
  *   closeFd(fd)                            -> undefined
  *   SOL_SOCKET, IPPROTO_TCP, IPPROTO_IP, ... (numbers; absent when the platform lacks them)
  *
@@ -408,6 +410,18 @@ static napi_value udp_send(napi_env env, napi_callback_info info) {
   return r;
 }
 
+/* setNonBlocking(fd): sets O_NONBLOCK (for fd@N/stdout/stderr log targets). */
+static napi_value set_non_blocking(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int fd, fl;
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (!get_int_arg(env, argv, argc, 0, "fd", &fd)) return NULL;
+  fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) { throw_errno(env, "fcntl", errno, fd, 0, 0); return NULL; }
+  return NULL;
+}
+
 /* closeFd(fd) */
 static napi_value close_fd(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -445,6 +459,7 @@ static napi_value init(napi_env env, napi_value exports) {
       !export_fn(env, exports, "unixDgramSend", unix_dgram_send) ||
       !export_fn(env, exports, "udpSocket", udp_socket) ||
       !export_fn(env, exports, "udpSend", udp_send) ||
+      !export_fn(env, exports, "setNonBlocking", set_non_blocking) ||
       !export_fn(env, exports, "closeFd", close_fd))
     return NULL;
 #if defined(TCP_INFO) && defined(__linux__)

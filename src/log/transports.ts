@@ -86,8 +86,15 @@ export class UnixDgramTransport implements LogTransport {
 
 export class FdTransport implements LogTransport {
   readonly label: string;
+  private nonBlocking = false;
   constructor(readonly fd: number) { this.label = fd === 1 ? 'stdout' : fd === 2 ? 'stderr' : `fd@${fd}`; }
   write(line: Buffer | string): boolean {
+    // as HAProxy does, the descriptor is non-blocking: a reader that stalls costs dropped lines
+    // (EAGAIN), never a stalled process; a line up to the pipe's atomic size goes whole or not
+    if (!this.nonBlocking) {
+      this.nonBlocking = true;
+      try { sockopt?.setNonBlocking?.(this.fd); } catch { /* a descriptor that refuses: left as is */ }
+    }
     try {
       const b = typeof line === 'string' ? Buffer.from(line, 'latin1') : line;
       return fs.writeSync(this.fd, b) === b.length;

@@ -24,6 +24,8 @@ export interface SockoptAddon {
   unixDgramSocket?(): number;
   unixDgramSend?(fd: number, path: string, data: Buffer): number;
   closeFd?(fd: number): void;
+  /** O_NONBLOCK on a descriptor */
+  setNonBlocking?(fd: number): void;
   /** a non-blocking UDP socket (family 4 or 6); sendto() returning bytes sent or -errno */
   udpSocket?(family: number): number;
   udpSend?(fd: number, ip: string, port: number, data: Buffer): number;

@@ -1,5 +1,6 @@
 // Output formats of the runtime API: `show info` (plain, typed, json, with descriptions),
 // `show servers state`, weights (management.txt 9.2 and 9.3).
+import { logGlobals } from '../log/syslog.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -229,7 +230,7 @@ export function collectInfo(rt: Runtime, useFloat = false): InfoValue[] {
     Jobs: listeners + rt.curConns + cliSessions,
     'Unstoppable Jobs': 0,
     Listeners: listeners,
-    ActivePeers: 0, ConnectedPeers: 0, DroppedLogs: 0, BusyPolling: 0, FailedResolutions: 0,
+    ActivePeers: 0, ConnectedPeers: 0, DroppedLogs: logGlobals.dropped, BusyPolling: 0, FailedResolutions: 0,
     TotalBytesOut: bytesOut,
     TotalSplicedBytesOut: 0,
     BytesOutRate: 0,

@@ -392,3 +392,40 @@ backend bt
     await rx.close();
   }
 });
+
+test('a stalled stdout reader costs dropped lines, never a stalled proxy (DroppedLogs)', T, async () => {
+  const [fp] = await freePorts(1);
+  const dir = tempDir('hts-logstall-');
+  const sock = path.join(dir, 's.sock');
+  // lines of about 1 kB: 200 requests write 200 kB, more than the pipe and the reader's buffer hold
+  const cfg = writeConfig(dir, `global
+  stats socket ${sock} level admin
+  log stdout format raw local0
+${DEFAULTS}frontend f
+  bind 127.0.0.1:${fp}
+  log-format "%HU %[str(${'x'.repeat(1000)})]"
+  http-request return status 200 content-type text/plain string ok
+`);
+  // stdout is a pipe nobody reads; stderr is read (start-up messages)
+  const child = spawn(process.execPath, [BIN, '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.pause();
+  let err = '';
+  child.stderr!.on('data', (d) => { err += d; });
+  try {
+    await waitFor(async () => {
+      try { return (await rawHttp(fp!, 'GET /up HTTP/1.1\r\nhost: x\r\n\r\n', { responses: 1, timeoutMs: 500 })).responses.length === 1; } catch { return false; }
+    }, 8000, `proxy up (${err})`);
+    const t0 = Date.now();
+    for (let i = 0; i < 200; i++) {
+      const r = await rawHttp(fp!, `GET /r${i} HTTP/1.1\r\nhost: x\r\n\r\n`, { responses: 1, timeoutMs: 3000 });
+      assert.equal(r.responses[0]!.status, 200);
+    }
+    assert.ok(Date.now() - t0 < 15_000, `200 requests served in ${Date.now() - t0} ms`);
+    const info = await cliCommand(sock, 'show info');
+    const dropped = Number(/^DroppedLogs: (\d+)$/m.exec(info)?.[1] ?? 0);
+    assert.ok(dropped > 0, `lines were dropped, not waited for (DroppedLogs ${dropped})`);
+  } finally {
+    child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
