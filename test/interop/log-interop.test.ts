@@ -221,6 +221,8 @@ const SCENARIOS: Scenario[] = [
     hold: true,
     traffic: async (p) => {
       await tcpSession(p, 'x', { wait: 1000 });
+      // the first stream is logged just after its client sees the close: leave it the time
+      await sleep(200);
       await tcpSession(p, 'y', { wait: 100 });
     },
   },
