@@ -239,7 +239,8 @@ frontend fe
   bind 127.0.0.1:${fp}
   default_backend be
 `, [fp!]);
-      await waitFor(() => fs.existsSync(seen), 3000, 'the command ran');
+      // the shell creates the file before writing it: wait for its last line
+      await waitFor(() => fs.existsSync(seen) && fs.readFileSync(seen, 'utf8').includes('ARGS '), 3000, 'the command ran');
       const env = fs.readFileSync(seen, 'utf8');
       assert.match(env, /^HAPROXY_PROXY_NAME=be$/m);
       assert.match(env, /^HAPROXY_SERVER_NAME=s1$/m);
