@@ -1954,11 +1954,12 @@ export class HttpStream implements PendingConn, SrvConnOwner {
       (status === 502 || status === 503 || status === 504) && connMode(this.fe, this.be) !== 'close' && !this.cliEnded && !this.rt.stopping;
     if (!txn?.respStarted) {
       const px = this.be && this.txn ? this.be.cfg : this.fe.cfg;
-      const bytes = this.serializeWithAfter(errorMessageFor(px, status, px !== this.fe.cfg ? this.fe.cfg : undefined), keep);
+      const msg = errorMessageFor(px, status, px !== this.fe.cfg ? this.fe.cfg : undefined);
+      const bytes = this.serializeWithAfter(msg, keep);
       const reply = bytes.length ? bytes : undefined;
       countStatus(this.fe.feCounters, status);
       this.sctx.status = status;
-      if (reply) { if (this.fe.logs) this.htxOut += replyHtxSize(reply, errorMessageFor(px, status, px !== this.fe.cfg ? this.fe.cfg : undefined), keep); this.writeClient(reply); }
+      if (reply) { if (this.fe.logs) this.htxOut += replyHtxSize(reply, msg, keep); this.writeClient(reply); }
       if (txn) { txn.respStarted = true; txn.log.cause = cause; txn.log.phase = phase; }
       if (keep && reply) {
         this.dropConn();
@@ -2004,9 +2005,7 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     if (!this.fe.logs || L.logged || !logsAtStep(this.fe.logs.cfg, 'close')) return;
     L.logged = true;
     const c = L.cause ?? cause, ph = L.phase ?? phase;
-    const cookie = txn.cookie;
-    this.emitTxnLog(now - L.t0, c + ph, cookie ? COOKIE_REQ_FLAG[cookie.status] + COOKIE_RESP_FLAG[cookie.respStatus] : '--',
-      L.srv, L.target, this.bytesIn - L.bytesIn0, this.htxOut - L.htxOut0, isLogError(c, ctx.retries, this.redispatched, ctx.status));
+    this.emitTxnLine(txn, now, c + ph, isLogError(c, ctx.retries, this.redispatched, ctx.status));
   }
 
   /**
@@ -2020,20 +2019,23 @@ export class HttpStream implements PendingConn, SrvConnOwner {
     const now = Date.now();
     const ctx = this.sctx;
     this.txnTimers(txn, now);
-    const cookie = txn.cookie;
-    this.emitTxnLog(now - L.t0, '--', cookie ? COOKIE_REQ_FLAG[cookie.status] + COOKIE_RESP_FLAG[cookie.respStatus] : '--',
-      L.srv, L.target, this.bytesIn - L.bytesIn0, this.htxOut - L.htxOut0, isLogError('-', ctx.retries, this.redispatched, ctx.status), false, true);
+    this.emitTxnLine(txn, now, '--', isLogError('-', ctx.retries, this.redispatched, ctx.status), true);
   }
 
   /** log-steps: a line at an intermediate step of the transaction (request, connect, response). */
   private logStep(txn: Txn, step: 'request' | 'connect' | 'response'): void {
     if (!logsAtStep(this.fe.logs?.cfg, step)) return;
-    const L = txn.log;
     const now = Date.now();
     this.txnTimers(txn, now);
+    this.emitTxnLine(txn, now, '--', false, false, `txn_${step}`);
+  }
+
+  /** A transaction's log line (its timers already in the context): its server, cookie letters, bytes. */
+  private emitTxnLine(txn: Txn, now: number, state: string, error: boolean, asap = false, origin?: string): void {
+    const L = txn.log;
     const cookie = txn.cookie;
-    this.emitTxnLog(now - L.t0, '--', cookie ? COOKIE_REQ_FLAG[cookie.status] + COOKIE_RESP_FLAG[cookie.respStatus] : '--',
-      L.srv, L.target, this.bytesIn - L.bytesIn0, this.htxOut - L.htxOut0, false, false, false, `txn_${step}`);
+    this.emitTxnLog(now - L.t0, state, cookie ? COOKIE_REQ_FLAG[cookie.status] + COOKIE_RESP_FLAG[cookie.respStatus] : '--',
+      L.srv, L.target, this.bytesIn - L.bytesIn0, this.htxOut - L.htxOut0, error, false, asap, origin);
   }
 
   /** The transaction's timers in the sample context (the log's %Th %Ti %TR %Tw %Tc %Tr), and ctx.retries. */

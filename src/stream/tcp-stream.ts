@@ -8,7 +8,6 @@
 // HTTP backend hands the client connection over to an HttpStream (handOver).
 import { logStream, logConnect, isLogError, logSessionError, proxyHeaderErrorText, SESSION_ERRORS } from '../log/emit.js';
 import { logsAtStep } from '../log/config.js';
-import type { StreamInfo } from '../sample/context.js';
 import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { Server, PendingConn } from '../proxy/server.js';
@@ -997,12 +996,10 @@ export class TcpStream implements PendingConn {
     if (!this.fe.logs || this.logged) return;
     if (kind === 'close' && !logsAtStep(this.fe.logs.cfg, 'close')) return;
     if (!step) this.logged = true;
-    const info = this as StreamInfo;
-    info.totalTime = now - this.acceptedAt;
-    info.termState = step ? '--' : this.termCause + this.termPhase;
-    info.redispatched = this.redispatched;
-    info.logOrigin = step ? kind : asap ? 'txn_connect' : 'txn_close';
-    info.logasap = asap;
+    this.totalTime = now - this.acceptedAt;
+    this.termState = step ? '--' : this.termCause + this.termPhase;
+    this.logOrigin = step ? kind : asap ? 'txn_connect' : 'txn_close';
+    this.logasap = asap;
     if (this.be) ctx.be = this.be;
     ctx.srv = this.logServer;
     ctx.retries = this.be ? (this.retriesOverride ?? this.be.cfg.retries) - this.retriesLeft : 0;

@@ -6,30 +6,11 @@
 process.env.TZ = 'UTC';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileFormat, cborText } from '../../src/log/format.js';
-import { SmpCtx, type StreamInfo } from '../../src/sample/context.js';
-import { registerFetch, fetchRegistry } from '../../src/sample/registry.js';
-import { smpStr, smpInt, smpBool } from '../../src/sample/types.js';
-import { HttpHeaders } from '../../src/http/htx.js';
+import { cborText } from '../../src/log/format.js';
+import { mkLogCtx, renderLog } from '../helpers/log-ctx.js';
 
-if (!fetchRegistry.has('str')) registerFetch('str', { fn: (a) => smpStr(a[0] as string) });
-if (!fetchRegistry.has('int')) registerFetch('int', { fn: (a) => smpInt(a[0] as number) });
-if (!fetchRegistry.has('bool')) registerFetch('bool', { fn: (a) => smpBool(Number(a[0]) !== 0) });
-
-function mkCtx(over: Partial<StreamInfo> = {}): SmpCtx {
-  const ctx = new SmpCtx({ src: '127.0.0.1', srcPort: 5555, dst: '10.0.3.31', dstPort: 8012, acceptedAt: Date.UTC(2009, 1, 6, 12, 12, 51, 443) });
-  ctx.fe = { name: 'fnt', mode: 'http', feCounters: { cur: 3 }, counters: { cur: 9 } } as any;
-  ctx.stream = { bytesIn: 84, bytesOut: 265, ...over } as StreamInfo;
-  ctx.req = { method: 'GET', uri: '/p', version: 'HTTP/1.1', headers: new HttpHeaders() };
-  ctx.status = 200;
-  return ctx;
-}
-
-function render(fmt: string, ctx = mkCtx()): string {
-  const r = compileFormat(fmt, { proxyMode: 'http' });
-  if (r.error !== undefined) throw new Error(r.error);
-  return r.fmt.render(ctx);
-}
+const mkCtx = (over = {}) => mkLogCtx(over, '/p');
+const render = (fmt: string, ctx = mkCtx()): string => renderLog(fmt, ctx);
 
 test('text strings and integers: RFC 8949 heads', () => {
   assert.equal(Buffer.from(cborText('a'), 'latin1').toString('hex'), '6161');
