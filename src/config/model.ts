@@ -1,6 +1,7 @@
 // The parsed configuration: plain data, produced by the parser and consumed by the runtime.
 // Defaults sections are ProxyConfig objects too; a proxy starts as a deep copy of the defaults
 // section it inherits from, then its own lines apply on top (configuration.txt 4).
+import { inheritLog } from '../log/config.js';
 import type { ParsedAddress } from '../net/address.js';
 import type { BalanceConfig, HashTypeConfig } from '../lb/config.js';
 import type { ErrorReplies } from '../http/errors.js';
@@ -335,7 +336,7 @@ export function inheritFromDefaults(kind: ProxyKind, name: string, where: Where,
   if (def.errors) px.errors = { directives: [...def.errors.directives], replies: new Map() };
   px.http = structuredClone(def.http);
   if (def.rules) px.rules = inheritRules(def.rules);
-  if (def.log) px.log = { ...def.log, loggers: [...def.log.loggers], compiled: undefined };
+  if (def.log) px.log = inheritLog(def.log);
   if (def.switching) px.switching = inheritSwitching(def.switching, kind);
   return px;
 }

@@ -12,7 +12,7 @@ import type { Config, ProxyConfig } from '../config/model.js';
 import { parseAddress } from '../net/address.js';
 import { parseSize, parseTime, parseUint } from '../util/units.js';
 import {
-  LOG_FORMATS, LEVELS, levelIndex, facilityIndex, parseSample,
+  LOG_FORMATS, levelIndex, facilityIndex, parseSample,
   type LoggerConfig, type LogFormatName,
 } from './syslog.js';
 import { unixDgramAvailable, type RingConfig, type RingServerConfig } from './transports.js';
@@ -477,7 +477,6 @@ registerPostParse((config, ctx) => {
   }
 });
 
-export { LEVELS };
 
 // log-forward sections (registered here so that every configuration parse knows them)
 import './forward.js';

@@ -117,9 +117,6 @@ export function setupLogging(config: Config, proxies: Proxy[]): () => void {
  */
 export function startLogForwarders(): Promise<() => void> { return bindLogForwarders(forwarders); }
 
-/** The global loggers (process messages). */
-export function getGlobalLoggers(): readonly Logger[] { return globalLoggers; }
-
 /**
  * Sends an event message (server state changes, proxy start/stop ...) to a proxy's loggers,
  * or to the global ones when no proxy is concerned.
@@ -133,9 +130,6 @@ export function sendLog(px: Proxy | undefined, level: number, msg: string): void
   }
   for (const lg of globalLoggers) lg.send(level, msg);
 }
-
-/** True when the frontend logs traffic (it has loggers). */
-export function frontendLogs(fe: Proxy | undefined): boolean { return !!fe?.logs?.loggers.length; }
 
 /** At accept time: the default format's "Connect from" line when no format is set (8.2.1). */
 export function logConnect(fe: Proxy, ctx: SmpCtx): void {

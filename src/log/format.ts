@@ -631,8 +631,6 @@ export function compileFormat(fmtText: string, opts: FormatOptions = {}): Compil
         return fail(`failed to parse sample expression <${s.slice(start)}> : ${e.message}`);
       }
       if (end < 0) return fail(`missing ']' after '${exprText}'`);
-      const err = encodingError(flags);
-      if (err) return fail(err);
       exprs.push(expr);
       i = end + 1;
       if (flags & (F_JSON | F_CBOR)) {
@@ -662,8 +660,6 @@ export function compileFormat(fmtText: string, opts: FormatOptions = {}): Compil
       const def = ALIASES.get(tag);
       if (!def) return fail(`no such format tag '${tag}'. If you wanted to emit the '%' character verbatim, you need to use '%%'`);
       if (def.http && opts.proxyMode === 'tcp') return fail(`format tag '${tag}' is reserved for HTTP mode`);
-      const err = encodingError(flags);
-      if (err) return fail(err);
       aliases.push(tag);
       if (flags & (F_JSON | F_CBOR)) {
         const raw = def.build({ flags: flags & ~(F_Q | F_E | F_JSON | F_CBOR | F_BIN), style: 'log', missing: MISSING });
@@ -706,9 +702,6 @@ export function compileFormat(fmtText: string, opts: FormatOptions = {}): Compil
     });
   } else flushLit();
   return { fmt: new LogFormat(fmtText, parts, aliases, exprs), warnings };
-}
-function encodingError(_flags: number): string | undefined {
-  return undefined;
 }
 
 function itemOpts(flags: number, style: FormatStyle): ItemOpts {

@@ -6,7 +6,6 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { registerSection, registerPostParse, type ParseCtx } from '../registry/registry.js';
-import type { Config } from '../config/model.js';
 import { parseAddress } from '../net/address.js';
 import { parseTime, parseUint } from '../util/units.js';
 import { dateIso, nowMicros, logGlobals, type Logger, type LoggerConfig, type LogFormatName } from './syslog.js';

@@ -7,7 +7,6 @@ import { matchStatsRequest, handleStatsRequest } from '../ops/stats-page.js';
 import { matchDashboardRequest, handleDashboardRequest } from '../ops/dashboard.js';
 import { logStream, logConnect, isLogError, logSessionError, proxyHeaderErrorText, SESSION_ERRORS } from '../log/emit.js';
 import { logsAtStep } from '../log/config.js';
-import type { StreamInfo } from '../sample/context.js';
 import net from 'node:net';
 import type { Runtime, BindListener } from '../proxy/runtime.js';
 import type { Proxy } from '../proxy/proxy.js';

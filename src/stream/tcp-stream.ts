@@ -18,7 +18,7 @@ import { sourceKey, rdpCookieKey } from '../lb/config.js';
 import { ReadBuffer, adoptAccepted, attachReader, safeView, whenFlushed, type Sock, type OnRead } from '../net/read-buffers.js';
 import { connectSock } from '../net/raw-socket.js';
 import { balanceHashKey } from '../lb/hash-expr.js';
-import { reportServerResult, validObservedStatus } from '../checks/observe.js';
+import { reportServerResult } from '../checks/observe.js';
 import { SmpCtx } from '../sample/context.js';
 import { runRules, Act, type Rule } from '../actions/rules.js';
 import { AclResult } from '../acl/acl.js';
